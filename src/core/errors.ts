@@ -1,0 +1,61 @@
+/**
+ * Every way a generation can fail, as one error type whose `kind` a UI maps to a message and an action.
+ * Messages never contain the API key: the client redacts it before constructing any of these.
+ */
+export type ImageErrorKind =
+  | 'validation' // bad input caught before any network call
+  | 'auth' // 401: missing or wrong key → Set API Key
+  | 'permission' // 403: region not allowed, token group disabled
+  | 'quota' // 429 insufficient_quota: billing, never retried
+  | 'rateLimited' // 429 still failing after retries
+  | 'moderation' // 400 moderation_blocked: the safety system refused the prompt
+  | 'invalidRequest' // 400 with the server's message and param → Open Settings
+  | 'notFound' // 404: base URL or model wrong → Open Settings
+  | 'server' // ≥500 still failing after retries
+  | 'network' // connection refused/reset, DNS, TLS
+  | 'timeout' // an attempt took longer than the timeout
+  | 'cancelled' // the user cancelled: not an error toast
+  | 'badResponse' // HTML, plain text, truncated JSON, no images, invalid base64, too large
+  | 'io'; // saving failed (disk full, permission, folder outside the workspace)
+
+export interface ImageApiErrorDetails {
+  readonly status?: number;
+  readonly requestId?: string;
+  /** The API's `error.code`, e.g. `invalid_api_key`, `moderation_blocked`. */
+  readonly code?: string;
+  /** The request field the server or validator blamed, e.g. `size`. */
+  readonly param?: string;
+  /** A short excerpt of an unexpected body (first line, ≤ 200 chars). */
+  readonly excerpt?: string;
+  /** How many attempts were made before giving up. */
+  readonly attempts?: number;
+  readonly cause?: unknown;
+}
+
+export class ImageApiError extends Error {
+  override readonly name = 'ImageApiError';
+  readonly status?: number;
+  readonly requestId?: string;
+  readonly code?: string;
+  readonly param?: string;
+  readonly excerpt?: string;
+  readonly attempts?: number;
+
+  constructor(
+    readonly kind: ImageErrorKind,
+    message: string,
+    details: ImageApiErrorDetails = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.status = details.status;
+    this.requestId = details.requestId;
+    this.code = details.code;
+    this.param = details.param;
+    this.excerpt = details.excerpt;
+    this.attempts = details.attempts;
+  }
+}
+
+export function isImageApiError(value: unknown): value is ImageApiError {
+  return value instanceof ImageApiError;
+}

@@ -1,0 +1,78 @@
+/** Values and shapes of the images API that every layer shares. No `vscode` import below src/core. */
+
+export const qualities = ['auto', 'low', 'medium', 'high'] as const;
+export type Quality = (typeof qualities)[number];
+
+export const outputFormats = ['png', 'jpeg', 'webp'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export const backgrounds = ['auto', 'transparent', 'opaque'] as const;
+export type Background = (typeof backgrounds)[number];
+
+export const moderations = ['auto', 'low'] as const;
+export type Moderation = (typeof moderations)[number];
+
+/** The sizes every GPT image model accepts; gpt-image-2 also takes custom `WxH` (see validate.ts). */
+export const standardSizes = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
+
+export const defaultModel = 'gpt-image-2';
+export const defaultBaseUrl = 'https://api.wisgate.ai/v1';
+export const maxPromptLength = 32_000;
+
+/** What a user asks for, before validation: fields may be missing or of the wrong type. */
+export interface GenerationInput {
+  readonly prompt?: unknown;
+  readonly model?: unknown;
+  readonly n?: unknown;
+  readonly size?: unknown;
+  readonly quality?: unknown;
+  readonly background?: unknown;
+  readonly outputFormat?: unknown;
+  readonly outputCompression?: unknown;
+  readonly moderation?: unknown;
+  readonly user?: unknown;
+}
+
+/** A validated request. Optional fields are sent only when set. */
+export interface GenerationRequest {
+  readonly prompt: string;
+  readonly model: string;
+  readonly n: number;
+  readonly size: string;
+  readonly quality?: Quality;
+  readonly background?: Background;
+  readonly outputFormat?: OutputFormat;
+  readonly outputCompression?: number;
+  readonly moderation?: Moderation;
+  readonly user?: string;
+}
+
+export interface ImageUsage {
+  readonly total_tokens?: number;
+  readonly input_tokens?: number;
+  readonly output_tokens?: number;
+  readonly input_tokens_details?: { readonly text_tokens?: number; readonly image_tokens?: number };
+}
+
+export interface GeneratedImage {
+  readonly bytes: Buffer;
+  readonly revisedPrompt?: string;
+}
+
+export interface GenerationResult {
+  readonly images: readonly GeneratedImage[];
+  /** The format of the bytes: the server's echo when present, else what was asked, else png. */
+  readonly outputFormat: OutputFormat;
+  readonly usage?: ImageUsage;
+  readonly requestId?: string;
+  readonly created?: number;
+}
+
+/** One line per event; the extension routes it to a LogOutputChannel. Never pass the API key. */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
