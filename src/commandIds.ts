@@ -1,0 +1,13 @@
+/** Command IDs: a public contract (keybindings, tests and docs use them). Keep in sync with package.json. */
+export const commandIds = {
+  generate: 'gptImage.generate',
+  openStudio: 'gptImage.openStudio',
+  setApiKey: 'gptImage.setApiKey',
+  clearApiKey: 'gptImage.clearApiKey',
+  insertImage: 'gptImage.insertImage',
+  insertImageFromExplorer: 'gptImage.insertImageFromExplorer',
+  showLog: 'gptImage.showLog',
+} as const;
+
+export const panelViewType = 'gptImage.panel';
+export const configSection = 'gptImage';

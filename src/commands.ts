@@ -1,0 +1,226 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { commandIds } from './commandIds';
+import { readConfig } from './config';
+import type { SaveTarget } from './core/pipeline';
+import { validatePrompt } from './core/validate';
+import { showError } from './errors';
+import { chooseSaveTarget, type GenerationOutcome, type GenerationOverrides, type GenerationService } from './generation';
+import { insertImageLinks, type InsertTarget } from './insert';
+import type { Log } from './log';
+import { apiKeyEnvVar, type ApiKeyStore } from './secrets';
+
+export interface CommandDeps {
+  readonly generation: GenerationService;
+  readonly keys: ApiKeyStore;
+  readonly log: Log;
+}
+
+/** The seed's advice, shown wherever a prompt is typed. */
+export const promptAdvice = 'Subject + style + composition + details, e.g. "A sunset over a calm ocean, cinematic, warm tones"';
+
+const imageGlob = '**/*.{png,jpg,jpeg,webp,gif,svg}';
+
+/** Optional arguments of `gptImage.generate`, for keybindings and tasks: with a prompt, no input box. */
+export interface GenerateArgs extends GenerationOverrides {
+  readonly prompt?: string;
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable {
+  return vscode.Disposable.from(
+    vscode.commands.registerCommand(commandIds.generate, (args?: GenerateArgs) => generateCommand(deps, args)),
+    vscode.commands.registerCommand(commandIds.setApiKey, () => setApiKeyCommand(deps.keys)),
+    vscode.commands.registerCommand(commandIds.clearApiKey, () => clearApiKeyCommand(deps.keys)),
+    vscode.commands.registerCommand(commandIds.insertImage, () => insertImageCommand(deps.log)),
+    vscode.commands.registerCommand(commandIds.insertImageFromExplorer, (uri?: vscode.Uri, uris?: vscode.Uri[]) =>
+      insertFromExplorerCommand(deps.log, uris?.length ? uris : uri ? [uri] : []),
+    ),
+    vscode.commands.registerCommand(commandIds.showLog, () => deps.log.show()),
+  );
+}
+
+/** Generate Image…: prompt → validated request → save target → progress with Cancel → insert or offer. */
+async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Promise<GenerationOutcome | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  const insertTarget: InsertTarget | undefined = editor
+    ? { document: editor.document, selection: editor.selection, viewColumn: editor.viewColumn }
+    : undefined;
+  try {
+    const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).trim() : '';
+    const prompt = args.prompt ?? (await askForPrompt(selected));
+    if (prompt === undefined) return undefined;
+    const request = deps.generation.buildRequest(prompt, args, editor?.document.uri);
+    const target = await chooseSaveTarget(editor?.document);
+    if (!target) return undefined;
+
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'GPT Image', cancellable: true },
+      (progress, token) => {
+        const controller = new AbortController();
+        const subscription = token.onCancellationRequested(() => controller.abort());
+        const started = Date.now();
+        const what = `Generating ${request.n} image${request.n === 1 ? '' : 's'} (${request.size}, ${request.quality ?? 'auto'})`;
+        progress.report({ message: `${what}…` });
+        const timer = setInterval(
+          () => progress.report({ message: `${what}… ${Math.round((Date.now() - started) / 1000)} s` }),
+          1000,
+        );
+        return deps.generation
+          .generate(request, target, controller.signal, editor?.document.uri)
+          .finally(() => {
+            clearInterval(timer);
+            subscription.dispose();
+          });
+      },
+    );
+    await afterGenerate(outcome, target, insertTarget, editor?.document.uri);
+    return outcome;
+  } catch (error) {
+    await showError(error, deps.log);
+    return undefined;
+  }
+}
+
+async function askForPrompt(initial: string): Promise<string | undefined> {
+  const prompt = await vscode.window.showInputBox({
+    title: 'GPT Image: Generate Image',
+    prompt: 'Describe the image to generate',
+    placeHolder: promptAdvice,
+    value: initial,
+    ignoreFocusOut: true,
+    validateInput: (value) => validatePrompt(value),
+  });
+  return prompt?.trim();
+}
+
+/** Per `gptImage.insertAfterGenerate`: insert at once, only save, or ask with Insert · Open · Reveal. */
+async function afterGenerate(
+  outcome: GenerationOutcome,
+  target: SaveTarget,
+  insertTarget: InsertTarget | undefined,
+  resource: vscode.Uri | undefined,
+): Promise<void> {
+  const mode = readConfig(resource).insertAfterGenerate;
+  const alt = outcome.request.prompt;
+  if (mode === 'always' && insertTarget) {
+    await insertImageLinks(insertTarget, outcome.files, alt);
+    return;
+  }
+  const where = describeFolder(outcome.files[0], target);
+  const count = outcome.files.length;
+  const actions = [...(insertTarget && mode === 'ask' ? ['Insert'] : []), 'Open', 'Reveal in Explorer'];
+  const picked = await vscode.window.showInformationMessage(
+    `Saved ${count} image${count === 1 ? '' : 's'} to ${where}`,
+    ...actions,
+  );
+  if (picked === 'Insert' && insertTarget) await insertImageLinks(insertTarget, outcome.files, alt);
+  if (picked === 'Open') {
+    for (const file of outcome.files) await vscode.commands.executeCommand('vscode.open', file, { preview: false });
+  }
+  if (picked === 'Reveal in Explorer') await vscode.commands.executeCommand('revealInExplorer', outcome.files[0]);
+}
+
+function describeFolder(file: vscode.Uri, target: SaveTarget): string {
+  const dir = path.dirname(file.fsPath);
+  if (target.kind === 'file') return dir;
+  const relative = path.relative(target.workspaceRoot, dir).split(path.sep).join('/');
+  return relative === '' ? 'the workspace folder' : `${relative}/`;
+}
+
+async function setApiKeyCommand(keys: ApiKeyStore): Promise<void> {
+  const key = await keys.prompt();
+  if (key) void vscode.window.showInformationMessage('GPT Image: API key saved in secret storage.');
+}
+
+async function clearApiKeyCommand(keys: ApiKeyStore): Promise<void> {
+  if (!(await keys.hasStored())) {
+    void vscode.window.showInformationMessage('GPT Image: no API key is stored.');
+    return;
+  }
+  const choice = await vscode.window.showWarningMessage(
+    'Remove the stored GPT Image API key from secret storage?',
+    { modal: true },
+    'Clear API Key',
+  );
+  if (choice !== 'Clear API Key') return;
+  await keys.clear();
+  const stillFromEnv = Boolean(process.env[apiKeyEnvVar]?.trim());
+  void vscode.window.showInformationMessage(
+    stillFromEnv
+      ? `GPT Image: API key removed. The ${apiKeyEnvVar} environment variable will still be used.`
+      : 'GPT Image: API key removed.',
+  );
+}
+
+/** Insert Image…: pick an image of the assets folder (newest first) or browse, then link it at the cursor. */
+async function insertImageCommand(log: Log): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showWarningMessage('GPT Image: open a text editor to insert an image into.');
+    return;
+  }
+  try {
+    const picked = await pickImage(editor.document);
+    if (!picked) return;
+    await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, [picked], altFromFile(picked));
+  } catch (error) {
+    await showError(error, log);
+  }
+}
+
+async function insertFromExplorerCommand(log: Log, files: readonly vscode.Uri[]): Promise<void> {
+  const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+  if (!editor || files.length === 0) {
+    void vscode.window.showWarningMessage('GPT Image: open a text editor to insert the image into.');
+    return;
+  }
+  try {
+    await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, files, altFromFile(files[0]));
+  } catch (error) {
+    await showError(error, log);
+  }
+}
+
+async function pickImage(document: vscode.TextDocument): Promise<vscode.Uri | undefined> {
+  const folder =
+    vscode.workspace.getWorkspaceFolder(document.uri) ?? vscode.workspace.workspaceFolders?.[0] ?? undefined;
+  const browse = { label: '$(folder-opened) Browse…', description: 'Choose an image file anywhere' };
+  let items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [];
+  if (folder) {
+    const assets = readConfig(folder.uri).assetsFolder.replace(/\\/g, '/').replace(/^\.?\/*|\/*$/g, '');
+    const pattern = new vscode.RelativePattern(folder, assets ? `${assets}/${imageGlob}` : imageGlob);
+    const uris = await vscode.workspace.findFiles(pattern, '**/node_modules/**', 500);
+    const dated = await Promise.all(
+      uris.map(async (uri) => ({ uri, mtime: (await vscode.workspace.fs.stat(uri)).mtime })),
+    );
+    dated.sort((a, b) => b.mtime - a.mtime);
+    items = dated.map(({ uri, mtime }) => ({
+      label: path.basename(uri.fsPath),
+      description: vscode.workspace.asRelativePath(path.dirname(uri.fsPath), false),
+      detail: new Date(mtime).toLocaleString(),
+      iconPath: vscode.ThemeIcon.File,
+      resourceUri: uri,
+      uri,
+    }));
+  }
+  const choice = await vscode.window.showQuickPick([...items, browse], {
+    title: 'GPT Image: Insert Image',
+    placeHolder: items.length ? 'Pick an image to insert at the cursor' : 'No images in the assets folder yet',
+    matchOnDescription: true,
+  });
+  if (!choice) return undefined;
+  if ('uri' in choice && choice.uri) return choice.uri;
+  const browsed = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    defaultUri: folder?.uri,
+    filters: { Images: ['png', 'jpg', 'jpeg', 'webp', 'gif', 'svg'] },
+    openLabel: 'Insert',
+  });
+  return browsed?.[0];
+}
+
+/** `sunset-over-sea-20261125-101500.png` → `sunset over sea`. */
+function altFromFile(file: vscode.Uri): string {
+  const base = path.basename(file.fsPath, path.extname(file.fsPath));
+  return base.replace(/-\d{8}-\d{6}(-\d+)?$/, '').replace(/[-_]+/g, ' ').trim() || 'image';
+}

@@ -1,0 +1,104 @@
+import { ImageApiError, type ImageErrorKind } from './errors';
+
+/** What a user can do about an error. The palette shows them as buttons, the Studio as buttons too. */
+export type ErrorAction = 'setApiKey' | 'openSettings' | 'showLog';
+
+export const errorActionLabels: Readonly<Record<ErrorAction, string>> = {
+  setApiKey: 'Set API Key',
+  openSettings: 'Open Settings',
+  showLog: 'Show Log',
+};
+
+export interface ErrorDescription {
+  readonly kind: ImageErrorKind | 'unexpected';
+  /** One sentence for a notification or the Studio's alert. */
+  readonly message: string;
+  readonly actions: readonly ErrorAction[];
+}
+
+/**
+ * One message and its actions per error class. The server's own text is kept where it helps (invalid
+ * request, moderation); the request id is appended so a support ticket can quote it.
+ */
+export function describeError(error: unknown): ErrorDescription {
+  if (!(error instanceof ImageApiError)) {
+    const text = error instanceof Error ? error.message : String(error);
+    return { kind: 'unexpected', message: `Image generation failed: ${text}`, actions: ['showLog'] };
+  }
+  const id = error.requestId ? ` (request id ${error.requestId})` : '';
+  const server = error.message.replace(/\.$/, '');
+  switch (error.kind) {
+    case 'validation':
+      return { kind: error.kind, message: `${server}.`, actions: ['openSettings'] };
+    case 'auth':
+      return {
+        kind: error.kind,
+        message: `The API key was rejected (401). Set a valid WisGate API key${id}.`,
+        actions: ['setApiKey', 'showLog'],
+      };
+    case 'permission':
+      return {
+        kind: error.kind,
+        message: `Access denied (403): your key or region may not be allowed to use this model${id}. ${server}.`,
+        actions: ['setApiKey', 'showLog'],
+      };
+    case 'quota':
+      return {
+        kind: error.kind,
+        message: `Your WisGate quota is used up. Check your plan and billing, then try again${id}.`,
+        actions: ['showLog'],
+      };
+    case 'rateLimited':
+      return {
+        kind: error.kind,
+        message: `Rate limited (429) even after ${error.attempts ?? 1} attempts. Wait a minute and try again${id}.`,
+        actions: ['showLog'],
+      };
+    case 'moderation':
+      return {
+        kind: error.kind,
+        message: `The safety system refused this prompt. Rephrase it and try again${id}.`,
+        actions: ['showLog'],
+      };
+    case 'invalidRequest':
+      return {
+        kind: error.kind,
+        message: `The API rejected the request${error.param ? ` (field "${error.param}")` : ''}: ${server}${id}.`,
+        actions: ['openSettings', 'showLog'],
+      };
+    case 'notFound':
+      return {
+        kind: error.kind,
+        message: `Not found (404): check the base URL and model in settings${id}.`,
+        actions: ['openSettings', 'showLog'],
+      };
+    case 'server':
+      return {
+        kind: error.kind,
+        message: `The image service had an error (${error.status ?? '5xx'}) after ${error.attempts ?? 1} attempts. Try again later${id}.`,
+        actions: ['showLog'],
+      };
+    case 'network':
+      return {
+        kind: error.kind,
+        message: `Could not reach the image service: ${server}. Check your connection and the base URL.`,
+        actions: ['openSettings', 'showLog'],
+      };
+    case 'timeout':
+      return {
+        kind: error.kind,
+        message: `The image service did not answer in time. Try a lower quality or raise gptImage.timeoutSeconds${id}.`,
+        actions: ['openSettings', 'showLog'],
+      };
+    case 'cancelled':
+      return { kind: error.kind, message: 'Generation cancelled. Nothing was saved.', actions: [] };
+    case 'badResponse':
+      return {
+        kind: error.kind,
+        message: `The image service sent an unexpected answer${error.status ? ` (HTTP ${error.status})` : ''}: ${server}${id}.`,
+        actions: ['openSettings', 'showLog'],
+      };
+    case 'io':
+      return { kind: error.kind, message: `${server}.`, actions: ['openSettings', 'showLog'] };
+  }
+}

@@ -1,0 +1,54 @@
+import * as path from 'node:path';
+import { generateImages, type ClientOptions } from './client';
+import { imageFileNames, extensionFor } from './naming';
+import { resolveAssetsDirReal } from './paths';
+import { saveImages } from './save';
+import type { GenerationRequest, GenerationResult } from './types';
+
+/** Where generated images go: a workspace folder's assets folder, or an exact file the user chose. */
+export type SaveTarget =
+  | { readonly kind: 'assets'; readonly workspaceRoot: string; readonly assetsFolder: string }
+  | { readonly kind: 'file'; readonly filePath: string };
+
+export interface SavedGeneration {
+  /** Absolute paths of the saved images, in the order the API returned them. */
+  readonly files: readonly string[];
+  readonly result: GenerationResult;
+}
+
+/**
+ * The whole engine in one call: request → images → files. Validation happens before (see validate.ts);
+ * the target folder is checked before any network call, so a bad assetsFolder costs nothing.
+ */
+export async function generateAndSave(
+  request: GenerationRequest,
+  client: ClientOptions,
+  target: SaveTarget,
+  options: { readonly signal?: AbortSignal; readonly now?: () => Date } = {},
+): Promise<SavedGeneration> {
+  const dir =
+    target.kind === 'assets'
+      ? await resolveAssetsDirReal(target.workspaceRoot, target.assetsFolder)
+      : path.dirname(target.filePath);
+  const result = await generateImages(request, client, options.signal);
+  const now = options.now?.() ?? new Date();
+  const ext = extensionFor(result.outputFormat);
+  const names =
+    target.kind === 'assets'
+      ? imageFileNames(request.prompt, result.images.length, ext, now)
+      : namesFromFile(target.filePath, result.images.length, ext);
+  const files = await saveImages({
+    dir,
+    names,
+    images: result.images.map((image) => image.bytes),
+    signal: options.signal,
+  });
+  return { files, result };
+}
+
+/** `hero.png` for one image; `hero-1.png`, `hero-2.png`… for several. The extension follows the bytes. */
+function namesFromFile(filePath: string, count: number, ext: string): string[] {
+  const base = path.basename(filePath, path.extname(filePath)) || 'image';
+  if (count === 1) return [`${base}.${ext}`];
+  return Array.from({ length: count }, (_, i) => `${base}-${i + 1}.${ext}`);
+}

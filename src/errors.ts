@@ -1,0 +1,58 @@
+import * as vscode from 'vscode';
+import { commandIds } from './commandIds';
+import { openSettings } from './config';
+import { ImageApiError } from './core/errors';
+import { describeError, errorActionLabels, type ErrorAction } from './core/errorMessages';
+import type { Log } from './log';
+
+/** Runs what an error button offers. Shared by notifications and the Studio's alert buttons. */
+export async function runErrorAction(action: ErrorAction): Promise<void> {
+  switch (action) {
+    case 'setApiKey':
+      await vscode.commands.executeCommand(commandIds.setApiKey);
+      return;
+    case 'openSettings':
+      await openSettings();
+      return;
+    case 'showLog':
+      await vscode.commands.executeCommand(commandIds.showLog);
+      return;
+  }
+}
+
+/** Logs the detail and describes the error for a surface; cancellation is logged, not reported. */
+export function logError(error: unknown, log: Log): ReturnType<typeof describeError> {
+  const description = describeError(error);
+  if (description.kind === 'cancelled') {
+    log.info('Generation cancelled by the user; nothing was saved.');
+    return description;
+  }
+  const detail =
+    error instanceof ImageApiError
+      ? [
+          `kind=${error.kind}`,
+          error.status ? `status=${error.status}` : '',
+          error.code ? `code=${error.code}` : '',
+          error.param ? `param=${error.param}` : '',
+          error.requestId ? `request id=${error.requestId}` : '',
+          error.attempts ? `attempts=${error.attempts}` : '',
+          error.excerpt ? `body="${error.excerpt}"` : '',
+        ]
+          .filter(Boolean)
+          .join(' ')
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
+  log.error(`${description.message} [${detail}]`);
+  return description;
+}
+
+/** One notification per error class with its actions (Set API Key, Open Settings, Show Log). */
+export async function showError(error: unknown, log: Log): Promise<void> {
+  const description = logError(error, log);
+  if (description.kind === 'cancelled') return;
+  const labels = description.actions.map((action) => errorActionLabels[action]);
+  const picked = await vscode.window.showErrorMessage(description.message, ...labels);
+  const action = description.actions.find((candidate) => errorActionLabels[candidate] === picked);
+  if (action) await runErrorAction(action);
+}

@@ -1,0 +1,28 @@
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { GenerationService } from './generation';
+import { Log } from './log';
+import { registerStudio } from './panel/studioPanel';
+import { ApiKeyStore } from './secrets';
+
+/** Test-only surface, returned only when VS Code runs the extension's own tests (never the key itself). */
+export interface TestApi {
+  readonly keys: ApiKeyStore;
+  readonly generation: GenerationService;
+}
+
+export function activate(context: vscode.ExtensionContext): TestApi | undefined {
+  const log = new Log();
+  const keys = new ApiKeyStore(context.secrets);
+  const version = String(context.extension.packageJSON.version ?? '0.0.0');
+  const generation = new GenerationService(keys, log, `gpt-image-studio/${version} vscode/${vscode.version}`);
+  context.subscriptions.push(
+    log,
+    keys,
+    registerCommands({ generation, keys, log }),
+    registerStudio(context, { generation, keys, log }),
+  );
+  return context.extensionMode === vscode.ExtensionMode.Test ? { keys, generation } : undefined;
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,145 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readConfig, settingForField, type GptImageConfig } from './config';
+import { ImageApiError } from './core/errors';
+import { generateAndSave, type SaveTarget } from './core/pipeline';
+import type { GenerationInput, GenerationRequest, ImageUsage } from './core/types';
+import { validateRequest } from './core/validate';
+import type { Log } from './log';
+import type { ApiKeyStore } from './secrets';
+
+/** Options a surface may override; anything left out comes from settings. */
+export interface GenerationOverrides {
+  readonly size?: string;
+  readonly quality?: string;
+  readonly n?: number;
+  readonly outputFormat?: string;
+  readonly background?: string;
+}
+
+export interface GenerationOutcome {
+  readonly files: readonly vscode.Uri[];
+  readonly request: GenerationRequest;
+  /** The workspace folder the images were saved into, when they went into an assets folder. */
+  readonly folder?: vscode.WorkspaceFolder;
+  readonly usage?: ImageUsage;
+  readonly requestId?: string;
+}
+
+/**
+ * Shared by the palette command and the Studio: settings + overrides → validated request → key →
+ * engine → files on disk. Surfaces only decide where to save and what to do with the result.
+ */
+export class GenerationService {
+  constructor(
+    private readonly keys: ApiKeyStore,
+    private readonly log: Log,
+    private readonly userAgent: string,
+  ) {}
+
+  /** Builds and validates the request without touching the network; throws ImageApiError('validation'). */
+  buildRequest(prompt: string, overrides: GenerationOverrides = {}, resource?: vscode.Uri): GenerationRequest {
+    const config = readConfig(resource);
+    const input: GenerationInput = {
+      prompt,
+      model: config.model,
+      n: overrides.n ?? config.count,
+      size: overrides.size ?? config.size,
+      quality: overrides.quality ?? config.quality,
+      outputFormat: overrides.outputFormat ?? config.outputFormat,
+      background: overrides.background ?? config.background,
+    };
+    try {
+      return validateRequest(input);
+    } catch (error) {
+      throw withSettingHint(error, overrides);
+    }
+  }
+
+  async generate(
+    request: GenerationRequest,
+    target: SaveTarget,
+    signal: AbortSignal,
+    resource?: vscode.Uri,
+  ): Promise<GenerationOutcome> {
+    const config = readConfig(resource);
+    const apiKey = await this.requireKey();
+    if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
+    this.log.info(
+      `Generating ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'}`,
+    );
+    const { files, result } = await generateAndSave(request, this.clientOptions(config, apiKey), target, { signal });
+    for (const file of files) this.log.info(`Saved ${file}`);
+    return {
+      files: files.map((file) => vscode.Uri.file(file)),
+      request,
+      folder: target.kind === 'assets' ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.workspaceRoot)) : undefined,
+      usage: result.usage,
+      requestId: result.requestId,
+    };
+  }
+
+  private clientOptions(config: GptImageConfig, apiKey: string) {
+    return {
+      baseUrl: config.baseUrl,
+      apiKey,
+      userAgent: this.userAgent,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
+      logger: this.log,
+    };
+  }
+
+  /** The stored key, the environment's, or a new one asked for now; the generation then goes on. */
+  private async requireKey(): Promise<string> {
+    const existing = await this.keys.get();
+    if (existing) {
+      this.log.addSecret(existing.key);
+      return existing.key;
+    }
+    const entered = await this.keys.prompt('No API key is set yet.');
+    if (!entered) throw new ImageApiError('auth', 'No API key is set');
+    this.log.addSecret(entered);
+    return entered;
+  }
+}
+
+/** Validation messages name request fields; when the value came from settings, name the setting too. */
+function withSettingHint(error: unknown, overrides: GenerationOverrides): unknown {
+  if (!(error instanceof ImageApiError) || !error.param) return error;
+  const fromOverride = error.param in overrides || (error.param === 'outputFormat' && overrides.outputFormat);
+  const setting = settingForField[error.param];
+  if (fromOverride || !setting) return error;
+  return new ImageApiError('validation', `${error.message.replace(/\.$/, '')} (setting ${setting})`, {
+    param: error.param,
+  });
+}
+
+/**
+ * Where to save for a document: the assets folder of its workspace folder; with several folders and no
+ * document, the user picks one; with no folder at all, a save dialog. Undefined when the user cancels.
+ */
+export async function chooseSaveTarget(document: vscode.TextDocument | undefined): Promise<SaveTarget | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  let folder = document ? vscode.workspace.getWorkspaceFolder(document.uri) : undefined;
+  if (!folder && folders.length === 1) folder = folders[0];
+  if (!folder && folders.length > 1) {
+    folder = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Save generated images into which folder?' });
+    if (!folder) return undefined;
+  }
+  if (folder) {
+    if (folder.uri.scheme !== 'file') {
+      throw new ImageApiError('io', `Saving into a ${folder.uri.scheme}: workspace is not supported yet`);
+    }
+    return { kind: 'assets', workspaceRoot: folder.uri.fsPath, assetsFolder: readConfig(folder.uri).assetsFolder };
+  }
+  const defaultDir =
+    document && document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : os.homedir();
+  const uri = await vscode.window.showSaveDialog({
+    title: 'Save generated image as',
+    defaultUri: vscode.Uri.file(path.join(defaultDir, 'image.png')),
+    filters: { Images: ['png', 'jpg', 'jpeg', 'webp'] },
+  });
+  return uri ? { kind: 'file', filePath: uri.fsPath } : undefined;
+}

@@ -1,0 +1,72 @@
+import * as vscode from 'vscode';
+
+const secretKey = 'gptImage.apiKey';
+/** The variable the seed's examples read the key from. */
+export const apiKeyEnvVar = 'WISGATE_API_KEY';
+export const apiKeyHelpUrl = 'https://wisgate.ai/models';
+
+export type ApiKeySource = 'secretStorage' | 'environment';
+
+/**
+ * The API key lives only in SecretStorage (the OS keychain on desktop), with WISGATE_API_KEY as a
+ * read-only fallback. It is never written to settings, logs, errors or a webview.
+ */
+export class ApiKeyStore {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  async get(): Promise<{ key: string; source: ApiKeySource } | undefined> {
+    const stored = (await this.secrets.get(secretKey))?.trim();
+    if (stored) return { key: stored, source: 'secretStorage' };
+    const fromEnv = this.env[apiKeyEnvVar]?.trim();
+    return fromEnv ? { key: fromEnv, source: 'environment' } : undefined;
+  }
+
+  async set(key: string): Promise<void> {
+    await this.secrets.store(secretKey, key.trim());
+    this.changed.fire();
+  }
+
+  async clear(): Promise<void> {
+    await this.secrets.delete(secretKey);
+    this.changed.fire();
+  }
+
+  async hasStored(): Promise<boolean> {
+    return Boolean(await this.secrets.get(secretKey));
+  }
+
+  /**
+   * Asks for a key in a password box and stores it. Resolves to the key, or undefined when dismissed.
+   */
+  async prompt(reason?: string): Promise<string | undefined> {
+    const key = await vscode.window.showInputBox({
+      title: 'GPT Image: Set API Key',
+      prompt: `${reason ? reason + ' ' : ''}Paste your WisGate API key (get one at ${apiKeyHelpUrl}). It is kept in VS Code's secret storage.`,
+      placeHolder: 'sk-…',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (value) => validateApiKey(value),
+    });
+    if (key === undefined) return undefined;
+    await this.set(key);
+    return key.trim();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+export function validateApiKey(value: string): string | undefined {
+  const key = value.trim();
+  if (key === '') return 'Paste the API key, or press Escape to cancel.';
+  if (/\s/.test(key)) return 'An API key has no spaces or line breaks.';
+  if (key.length < 8) return 'That looks too short for an API key.';
+  return undefined;
+}
