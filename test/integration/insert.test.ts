@@ -1,0 +1,58 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { closeAllEditors, openFile, sleep, testApi, waitFor, workspaceRoot } from './helpers';
+
+const png = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+suite('Insert Image…', () => {
+  let image: vscode.Uri;
+
+  suiteSetup(async () => {
+    await testApi();
+    const dir = path.join(workspaceRoot(), 'assets');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'red fox (1)-20261125-101500.png');
+    fs.writeFileSync(file, png);
+    image = vscode.Uri.file(file);
+  });
+
+  teardown(closeAllEditors);
+
+  test('Explorer "Insert into Active Editor" into Markdown in a subfolder', async () => {
+    const editor = await openFile('docs/guide.md', 'Intro\n');
+    editor.selection = new vscode.Selection(1, 0, 1, 0);
+    await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);
+    await waitFor('the link', () => (editor.document.getText().includes('!') ? true : undefined));
+    assert.equal(editor.document.getText(), 'Intro\n![red fox (1)](<../assets/red fox (1)-20261125-101500.png>)');
+  });
+
+  test('into HTML', async () => {
+    const editor = await openFile('index.html', '');
+    await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);
+    await waitFor('the img tag', () => (editor.document.getText().includes('<img') ? true : undefined));
+    assert.equal(editor.document.getText(), '<img src="assets/red%20fox%20(1)-20261125-101500.png" alt="red fox (1)">');
+  });
+
+  test('into an untitled document: workspace-relative path', async () => {
+    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: '' });
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);
+    await waitFor('the link', () => (document.getText().includes('!') ? true : undefined));
+    assert.equal(document.getText(), '![red fox (1)](<assets/red fox (1)-20261125-101500.png>)');
+  });
+
+  test('Insert Image… picks from the assets folder, newest first', async () => {
+    const editor = await openFile('pick.md', '');
+    const pending = vscode.commands.executeCommand('gptImage.insertImage');
+    await sleep(1500); // the quick pick lists the folder, then the first (newest) row is focused
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await pending;
+    await waitFor('the link', () => (editor.document.getText().includes('!') ? true : undefined));
+    assert.equal(editor.document.getText(), '![red fox (1)](<assets/red fox (1)-20261125-101500.png>)');
+  });
+});

@@ -1,0 +1,49 @@
+import * as assert from 'node:assert/strict';
+import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
+import { describeError } from '../../src/core/errorMessages';
+
+suite('describeError', () => {
+  const cases: [ImageErrorKind, number | undefined, string[], RegExp][] = [
+    ['auth', 401, ['setApiKey', 'showLog'], /API key was rejected/],
+    ['permission', 403, ['setApiKey', 'showLog'], /Access denied \(403\)/],
+    ['quota', 429, ['showLog'], /quota is used up/],
+    ['rateLimited', 429, ['showLog'], /Rate limited \(429\)/],
+    ['moderation', 400, ['showLog'], /safety system refused/],
+    ['invalidRequest', 400, ['openSettings', 'showLog'], /rejected the request/],
+    ['notFound', 404, ['openSettings', 'showLog'], /check the base URL and model/],
+    ['server', 503, ['showLog'], /had an error \(503\)/],
+    ['network', undefined, ['openSettings', 'showLog'], /Could not reach/],
+    ['timeout', undefined, ['openSettings', 'showLog'], /did not answer in time/],
+    ['badResponse', 200, ['openSettings', 'showLog'], /unexpected answer \(HTTP 200\)/],
+    ['validation', undefined, ['openSettings'], /Size is wrong/],
+    ['io', undefined, ['openSettings', 'showLog'], /Size is wrong/],
+  ];
+
+  for (const [kind, status, actions, pattern] of cases) {
+    test(`${kind}: one sentence with its actions and the request id`, () => {
+      const error = new ImageApiError(kind, 'Size is wrong.', { status, requestId: 'req_42', param: 'size', attempts: 3 });
+      const description = describeError(error);
+      assert.equal(description.kind, kind);
+      assert.deepEqual(description.actions, actions);
+      assert.match(description.message, pattern);
+      if (kind !== 'validation' && kind !== 'io' && kind !== 'network') assert.match(description.message, /req_42/);
+      assert.doesNotMatch(description.message, /\.\./, 'no doubled full stops');
+    });
+  }
+
+  test('invalid request names the field the server blamed', () => {
+    const error = new ImageApiError('invalidRequest', "Unknown parameter: 'response_format'.", { param: 'response_format' });
+    assert.match(describeError(error).message, /field "response_format"\): Unknown parameter: 'response_format'\.$/);
+  });
+
+  test('cancellation has no actions (it is not an error toast)', () => {
+    assert.deepEqual(describeError(new ImageApiError('cancelled', 'x')).actions, []);
+  });
+
+  test('an unexpected error offers the log', () => {
+    const description = describeError(new TypeError('boom'));
+    assert.equal(description.kind, 'unexpected');
+    assert.deepEqual(description.actions, ['showLog']);
+    assert.match(description.message, /boom/);
+  });
+});

@@ -1,0 +1,72 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { commandIds, panelViewType } from '../../src/commandIds';
+
+const root = path.resolve(__dirname, '../../..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+suite('package.json (the public contract)', () => {
+  test('identity', () => {
+    assert.equal(manifest.name, 'gpt-image-studio');
+    assert.equal(manifest.displayName, 'GPT Image Studio');
+    assert.equal(manifest.main, './dist/extension.js');
+    assert.match(manifest.engines.vscode, /^\^1\.(\d+)\.0$/);
+    const engineMinor = Number(/^\^1\.(\d+)/.exec(manifest.engines.vscode)![1]);
+    assert.ok(engineMinor <= 90, 'engines.vscode no newer than ^1.90.0');
+    const typesMinor = Number(/^1\.(\d+)/.exec(manifest.devDependencies['@types/vscode'])![1]);
+    assert.ok(typesMinor <= engineMinor, '@types/vscode not newer than the engine');
+  });
+
+  test('contributed commands are exactly the command ID map, all in category GPT Image', () => {
+    const contributed = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
+    assert.deepEqual(contributed, Object.values(commandIds).sort());
+    for (const command of manifest.contributes.commands) assert.equal(command.category, 'GPT Image');
+  });
+
+  test('command titles are the contract', () => {
+    const titles = Object.fromEntries(
+      manifest.contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]),
+    );
+    assert.equal(titles['gptImage.generate'], 'Generate Image…');
+    assert.equal(titles['gptImage.openStudio'], 'Open Image Studio');
+    assert.equal(titles['gptImage.setApiKey'], 'Set API Key');
+    assert.equal(titles['gptImage.clearApiKey'], 'Clear API Key');
+    assert.equal(titles['gptImage.insertImage'], 'Insert Image…');
+    assert.equal(titles['gptImage.insertImageFromExplorer'], 'Insert into Active Editor');
+    assert.equal(titles['gptImage.showLog'], 'Show Log');
+  });
+
+  test('activation only on the panel (commands activate implicitly)', () => {
+    assert.deepEqual(manifest.activationEvents, [`onWebviewPanel:${panelViewType}`]);
+  });
+
+  test('settings keys and defaults', () => {
+    const props = manifest.contributes.configuration.properties;
+    const defaults = Object.fromEntries(Object.entries(props).map(([key, value]) => [key, (value as { default: unknown }).default]));
+    assert.deepEqual(defaults, {
+      'gptImage.baseUrl': 'https://api.wisgate.ai/v1',
+      'gptImage.model': 'gpt-image-2',
+      'gptImage.size': '1024x1024',
+      'gptImage.quality': 'auto',
+      'gptImage.count': 1,
+      'gptImage.outputFormat': 'png',
+      'gptImage.background': 'auto',
+      'gptImage.assetsFolder': 'assets',
+      'gptImage.insertAfterGenerate': 'ask',
+      'gptImage.timeoutSeconds': 600,
+      'gptImage.maxRetries': 2,
+    });
+    for (const [key, value] of Object.entries(props)) {
+      assert.ok((value as { markdownDescription?: string }).markdownDescription, `${key} has a description`);
+    }
+    assert.deepEqual(props['gptImage.insertAfterGenerate'].enum, ['ask', 'always', 'never']);
+  });
+
+  test('the key can only go where user settings say: baseUrl and model are application-scoped and restricted', () => {
+    const props = manifest.contributes.configuration.properties;
+    assert.equal(props['gptImage.baseUrl'].scope, 'application');
+    assert.equal(props['gptImage.model'].scope, 'application');
+    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['gptImage.baseUrl', 'gptImage.model']);
+  });
+});
