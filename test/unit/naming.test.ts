@@ -1,0 +1,179 @@
+import * as assert from 'node:assert/strict';
+import { ImageApiError } from '../../src/core/errors';
+import {
+  extensionFor,
+  imageFileNames,
+  maxSlugLength,
+  nextCandidate,
+  slugify,
+  timestamp,
+  uniqueName,
+} from '../../src/core/naming';
+
+suite('slugify', () => {
+  const cases: [string, string][] = [
+    ['A red fox in the snow', 'a-red-fox-in-the-snow'],
+    ['  Hello,   World!!  ', 'hello-world'],
+    ['Café crème brûlée', 'cafe-creme-brulee'],
+    ['Straße Ærø Łódź', 'strasse-aero-lodz'],
+    ['ﬁne ① ²', 'fine-1-2'], // NFKD compatibility folding
+    ['日本の猫', 'image'],
+    ['🦊🦊', 'image'],
+    ['', 'image'],
+    ['   ', 'image'],
+    ['---', 'image'],
+    ['..', 'image'],
+    ['../../etc/passwd', 'etc-passwd'],
+    ['C:\\Windows\\System32', 'c-windows-system32'],
+    ['a/b\\c', 'a-b-c'],
+    ['foo.png', 'foo-png'],
+    ['x -- y', 'x-y'],
+    ['Tab\tand\nnewline', 'tab-and-newline'],
+    ['CON', 'con-image'],
+    ['prn', 'prn-image'],
+    ['Aux', 'aux-image'],
+    ['nul', 'nul-image'],
+    ['COM1', 'com1-image'],
+    ['lpt9', 'lpt9-image'],
+    ['com¹', 'com1-image'],
+    ['console', 'console'],
+    ['con air', 'con-air'],
+  ];
+  for (const [input, expected] of cases) {
+    test(`${JSON.stringify(input)} → ${expected}`, () => assert.equal(slugify(input), expected));
+  }
+
+  test('long prompts are cut at a word boundary', () => {
+    const slug = slugify('A watercolor painting of a lighthouse on a cliff at sunset with seagulls and waves');
+    assert.equal(slug, 'a-watercolor-painting-of-a-lighthouse-on-a-cliff');
+    assert.ok(slug.length <= maxSlugLength);
+  });
+
+  test('a cut exactly at the limit keeps the whole word', () => {
+    const word = 'abcdefghij';
+    const prompt = `${word} ${word} ${word} ${word} abcd tail`; // 4 × 11 + 4 = 48, then a dash
+    assert.equal(slugify(prompt), `${word}-${word}-${word}-${word}-abcd`);
+  });
+
+  test('one very long word is cut hard', () => {
+    const slug = slugify('x'.repeat(200));
+    assert.equal(slug, 'x'.repeat(maxSlugLength));
+  });
+
+  test('never ends with a dash after cutting', () => {
+    const slug = slugify('word '.repeat(30));
+    assert.ok(slug.length <= maxSlugLength);
+    assert.doesNotMatch(slug, /^-|-$|--/);
+  });
+
+  test('always matches the safe alphabet', () => {
+    const samples = ['Ünïcödé ∑ stuff', '$(rm -rf /)', '<script>', 'a'.repeat(49) + ' b', '\u0000\u001f', 'İstanbul'];
+    for (const s of samples) {
+      assert.match(slugify(s), /^[a-z0-9]+(-[a-z0-9]+)*$/, s);
+      assert.ok(slugify(s).length <= maxSlugLength);
+    }
+    assert.equal(slugify('İstanbul'), 'istanbul');
+  });
+});
+
+suite('timestamp', () => {
+  test('formats local time as yyyymmdd-hhmmss', () => {
+    assert.equal(timestamp(new Date(2024, 0, 2, 3, 4, 5)), '20240102-030405');
+    assert.equal(timestamp(new Date(2025, 11, 31, 23, 59, 59)), '20251231-235959');
+  });
+});
+
+suite('extensionFor', () => {
+  test('jpeg becomes jpg, others keep their name', () => {
+    assert.equal(extensionFor('png'), 'png');
+    assert.equal(extensionFor('jpeg'), 'jpg');
+    assert.equal(extensionFor('webp'), 'webp');
+  });
+});
+
+suite('imageFileNames', () => {
+  const now = new Date(2024, 4, 6, 7, 8, 9);
+
+  test('one image has no index', () => {
+    assert.deepEqual(imageFileNames('A red fox', 1, 'png', now), ['a-red-fox-20240506-070809.png']);
+  });
+
+  test('several images get -1, -2…', () => {
+    assert.deepEqual(imageFileNames('Café', 3, 'jpg', now), [
+      'cafe-20240506-070809-1.jpg',
+      'cafe-20240506-070809-2.jpg',
+      'cafe-20240506-070809-3.jpg',
+    ]);
+  });
+
+  test('a leading dot and upper case in the extension are tolerated', () => {
+    assert.deepEqual(imageFileNames('', 1, '.WEBP', now), ['image-20240506-070809.webp']);
+  });
+
+  test('reserved names stay safe with the stamp', () => {
+    assert.deepEqual(imageFileNames('con', 1, 'png', now), ['con-image-20240506-070809.png']);
+  });
+
+  test('bad counts and extensions are validation errors', () => {
+    for (const count of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => imageFileNames('x', count, 'png', now),
+        (e: unknown) => e instanceof ImageApiError && e.kind === 'validation',
+      );
+    }
+    for (const ext of ['', 'p/ng', '..', 'png ']) {
+      assert.throws(
+        () => imageFileNames('x', 1, ext, now),
+        (e: unknown) => e instanceof ImageApiError && e.kind === 'validation',
+      );
+    }
+  });
+});
+
+suite('nextCandidate', () => {
+  test('inserts the index before the extension', () => {
+    assert.equal(nextCandidate('image.png', 0), 'image.png');
+    assert.equal(nextCandidate('image.png', 1), 'image-1.png');
+    assert.equal(nextCandidate('image.png', 12), 'image-12.png');
+    assert.equal(nextCandidate('a.b.jpg', 2), 'a.b-2.jpg');
+    assert.equal(nextCandidate('noext', 3), 'noext-3');
+    assert.equal(nextCandidate('.hidden', 1), '.hidden-1');
+    assert.equal(nextCandidate('my pic é.png', 1), 'my pic é-1.png');
+  });
+});
+
+suite('uniqueName', () => {
+  test('returns the name when it is free', async () => {
+    assert.equal(await uniqueName('image.png', () => false), 'image.png');
+  });
+
+  test('counts up past taken names, sync or async', async () => {
+    const taken = new Set(['image.png', 'image-1.png']);
+    assert.equal(await uniqueName('image.png', (c) => taken.has(c)), 'image-2.png');
+    assert.equal(await uniqueName('image.png', async (c) => taken.has(c)), 'image-2.png');
+  });
+
+  test('remembers names chosen in the same operation', async () => {
+    const chosen = new Set<string>();
+    const taken = (c: string): boolean => c === 'image.png';
+    const names = [
+      await uniqueName('image.png', taken, chosen),
+      await uniqueName('image.png', taken, chosen),
+      await uniqueName('image.png', taken, chosen),
+    ];
+    assert.deepEqual(names, ['image-1.png', 'image-2.png', 'image-3.png']);
+    assert.deepEqual([...chosen], names);
+  });
+
+  test('gives up with an io error when everything is taken', async () => {
+    let calls = 0;
+    await assert.rejects(
+      uniqueName('image.png', () => {
+        calls++;
+        return true;
+      }),
+      (e: unknown) => e instanceof ImageApiError && e.kind === 'io' && /image\.png/.test(e.message),
+    );
+    assert.equal(calls, 1000);
+  });
+});
