@@ -1,0 +1,121 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ImageApiError } from './errors';
+
+const settingName = 'gptImage.assetsFolder';
+
+/** `C:\…`, `C:/…` or `\\server\share`: Windows paths, recognised on every OS so tests run anywhere. */
+function isWindowsPath(p: string): boolean {
+  return /^[a-zA-Z]:([\\/]|$)/.test(p) || p.startsWith('\\\\');
+}
+
+function pathApi(...paths: readonly string[]): path.PlatformPath {
+  return paths.some(isWindowsPath) ? path.win32 : path.posix;
+}
+
+/** `path.dirname` with the right rules for `p` (Windows or POSIX), whatever OS we run on. */
+export function dirnameOf(p: string): string {
+  return pathApi(p).dirname(p);
+}
+
+/**
+ * True when `p` is `root` or lies below it. Compares path segments, not string prefixes, so `/ws-old`
+ * is not inside `/ws`; Windows paths compare case-insensitively as NTFS does.
+ */
+export function isInside(root: string, p: string): boolean {
+  const api = pathApi(root, p);
+  const rel = api.relative(api.resolve(root), api.resolve(p));
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + api.sep) && !api.isAbsolute(rel));
+}
+
+/**
+ * The path from folder `fromDir` to `toFile` with `/` separators, as links need it: no `./` prefix,
+ * `../` where needed. `undefined` when no relative path exists (another Windows drive or share).
+ */
+export function toPosixRelative(fromDir: string, toFile: string): string | undefined {
+  const api = pathApi(fromDir, toFile);
+  const rel = api.relative(api.resolve(fromDir), api.resolve(toFile));
+  if (api.isAbsolute(rel)) return undefined;
+  return api === path.win32 ? rel.replace(/\\/g, '/') : rel;
+}
+
+function refuse(value: string, why: string): ImageApiError {
+  return new ImageApiError(
+    'validation',
+    `The setting ${settingName} ("${value}") ${why}. Use a folder relative to the workspace folder, such as "assets".`,
+    { param: 'assetsFolder' },
+  );
+}
+
+/**
+ * The absolute folder where images are saved: `assetsFolder` (the `gptImage.assetsFolder` setting)
+ * relative to `workspaceRoot`. `''` and `.` mean the root itself; `/` and `\` both separate folders.
+ * Refuses, as a `validation` error, absolute paths, drive letters, `~` and anything that leaves the
+ * root through `..`: a workspace's settings must not make us write elsewhere on disk. Purely lexical;
+ * {@link resolveAssetsDirReal} also follows symlinks.
+ */
+export function resolveAssetsDir(workspaceRoot: string, assetsFolder: string): string {
+  const value = assetsFolder.trim();
+  if (value.includes('\0')) throw refuse(assetsFolder, 'contains a NUL character');
+  if (value.startsWith('~')) throw refuse(assetsFolder, 'starts with "~", which is not expanded here');
+  if (/^[a-zA-Z]:/.test(value)) throw refuse(assetsFolder, 'has a drive letter, which makes it an absolute path');
+  if (/^[\\/]/.test(value)) throw refuse(assetsFolder, 'is an absolute path');
+  const segments = value.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
+  const root = path.resolve(workspaceRoot);
+  const dir = path.resolve(root, ...segments);
+  if (!isInside(root, dir)) throw refuse(assetsFolder, 'points outside the workspace folder');
+  return dir;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
+}
+
+/**
+ * {@link resolveAssetsDir}, then the same check on the real file system: the deepest part of the folder
+ * that already exists must, with every symlink resolved, still be inside the (real) workspace root, and
+ * must be a folder. Parts that don't exist yet are created as plain folders when saving. Returns the
+ * lexical path, so links stay relative to the paths the user sees.
+ */
+export async function resolveAssetsDirReal(workspaceRoot: string, assetsFolder: string): Promise<string> {
+  const dir = resolveAssetsDir(workspaceRoot, assetsFolder);
+  const root = path.resolve(workspaceRoot);
+  let realRoot: string;
+  try {
+    realRoot = await fs.realpath(root);
+  } catch (error) {
+    throw new ImageApiError('io', `The workspace folder ${root} cannot be read (${errorCode(error) ?? 'error'}).`, {
+      cause: error,
+    });
+  }
+  let existing = dir;
+  for (;;) {
+    try {
+      await fs.lstat(existing);
+      break;
+    } catch (error) {
+      const code = errorCode(error);
+      // ENOTDIR: a part of the path is a file; walk up to it and refuse it below.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === root) {
+        throw new ImageApiError('io', `Could not check the folder ${existing}: ${code ?? String(error)}.`, {
+          cause: error,
+        });
+      }
+      existing = path.dirname(existing);
+    }
+  }
+  let real: string;
+  try {
+    real = await fs.realpath(existing);
+  } catch {
+    // lstat saw it but realpath can't follow it: a symlink to nowhere, so we can't tell where it leads.
+    throw refuse(assetsFolder, `contains a broken symbolic link (${path.relative(root, existing)})`);
+  }
+  if (!isInside(realRoot, real)) {
+    throw refuse(assetsFolder, `leads outside the workspace folder through a symbolic link (to ${real})`);
+  }
+  if (!(await fs.stat(real)).isDirectory()) {
+    throw refuse(assetsFolder, `names a file, not a folder (${path.relative(root, existing)})`);
+  }
+  return dir;
+}
