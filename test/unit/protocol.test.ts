@@ -1,0 +1,108 @@
+import * as assert from 'node:assert/strict';
+import { maxPromptLength } from '../../src/core/types';
+import { isFromWebview, type FromWebview } from '../../src/shared/protocol';
+
+const options = { size: '1024x1024', quality: 'high', n: 2, outputFormat: 'png', background: 'transparent' } as const;
+const id = '3f1c2a9e-7d4b-4c1e-9a51-0c2f7a8b6d10';
+
+suite('isFromWebview: accepts every message type', () => {
+  const valid: FromWebview[] = [
+    { type: 'ready' },
+    { type: 'cancel' },
+    { type: 'generate', prompt: 'A lighthouse at dusk, watercolor, wide shot', options },
+    { type: 'generate', prompt: 'p', options: { ...options, size: 'auto', quality: 'auto', n: 1 } },
+    { type: 'generate', prompt: 'p', options: { ...options, size: '2048x1152', n: 10, outputFormat: 'webp' } },
+    { type: 'generate', prompt: 'p', options: { ...options, outputFormat: 'jpeg', background: 'opaque' } },
+    { type: 'generate', prompt: 'x'.repeat(maxPromptLength), options },
+    { type: 'generate', prompt: '🌅'.repeat(maxPromptLength), options },
+    { type: 'insert', id, index: 0 },
+    { type: 'open', id, index: 9 },
+    { type: 'reveal', id: 'a', index: 3 },
+    { type: 'copyLink', id: 'entry_1-2', index: 1 },
+    { type: 'errorAction', action: 'setApiKey' },
+    { type: 'errorAction', action: 'openSettings' },
+    { type: 'errorAction', action: 'showLog' },
+  ];
+  for (const message of valid) {
+    test(`${message.type} ${JSON.stringify(message).slice(0, 80)}`, () => {
+      assert.equal(isFromWebview(message), true);
+      // What arrives is structured-cloned JSON: the same must hold after a round trip.
+      assert.equal(isFromWebview(JSON.parse(JSON.stringify(message))), true);
+    });
+  }
+});
+
+suite('isFromWebview: rejects malformed, oversized and unknown messages', () => {
+  const generate = (changes: Record<string, unknown>): unknown => ({ type: 'generate', prompt: 'p', options, ...changes });
+  const withOptions = (changes: Record<string, unknown>): unknown => generate({ options: { ...options, ...changes } });
+  const withoutOption = (key: string): unknown => {
+    const copy: Record<string, unknown> = { ...options };
+    delete copy[key];
+    return generate({ options: copy });
+  };
+
+  const invalid: [string, unknown][] = [
+    ['undefined', undefined],
+    ['null', null],
+    ['a string', 'ready'],
+    ['a number', 42],
+    ['an array', [{ type: 'ready' }]],
+    ['an empty object', {}],
+    ['a numeric type', { type: 1 }],
+    ['an unknown type', { type: 'deleteEverything' }],
+    ['a type with other case', { type: 'Ready' }],
+    ['the host-to-webview type init', { type: 'init' }],
+    ['ready with extra keys', { type: 'ready', apiKey: 'sk-123' }],
+    ['cancel with extra keys', { type: 'cancel', id }],
+    ['a prototype-polluting key', JSON.parse('{"type":"ready","__proto__":{"x":1}}')],
+    ['generate without prompt', { type: 'generate', options }],
+    ['generate without options', { type: 'generate', prompt: 'p' }],
+    ['generate with an extra key', generate({ apiKey: 'sk-123' })],
+    ['a non-string prompt', generate({ prompt: 42 })],
+    ['an empty prompt', generate({ prompt: '' })],
+    ['a blank prompt', generate({ prompt: ' \n\t ' })],
+    ['an oversized prompt', generate({ prompt: 'x'.repeat(maxPromptLength + 1) })],
+    ['a huge prompt', generate({ prompt: 'x'.repeat(10 * maxPromptLength) })],
+    ['options as an array', generate({ options: [options] })],
+    ['options as null', generate({ options: null })],
+    ['options with an extra key', withOptions({ model: 'other-model' })],
+    ['options without size', withoutOption('size')],
+    ['options without n', withoutOption('n')],
+    ['options without background', withoutOption('background')],
+    ['a size that is not WxH', withOptions({ size: 'big' })],
+    ['a size with a path', withOptions({ size: '../../etc/passwd' })],
+    ['a size with spaces', withOptions({ size: '1024 x 1024' })],
+    ['an oversized size', withOptions({ size: '1'.repeat(40) + 'x1024' })],
+    ['a numeric size', withOptions({ size: 1024 })],
+    ['an unknown quality', withOptions({ quality: 'ultra' })],
+    ['an uppercase quality', withOptions({ quality: 'HIGH' })],
+    ['an unknown format', withOptions({ outputFormat: 'gif' })],
+    ['format jpg (the API says jpeg)', withOptions({ outputFormat: 'jpg' })],
+    ['an unknown background', withOptions({ background: 'blue' })],
+    ['n = 0', withOptions({ n: 0 })],
+    ['n = 11', withOptions({ n: 11 })],
+    ['n = -1', withOptions({ n: -1 })],
+    ['n = 1.5', withOptions({ n: 1.5 })],
+    ['n = NaN', withOptions({ n: Number.NaN })],
+    ['n = Infinity', withOptions({ n: Number.POSITIVE_INFINITY })],
+    ['n as a string', withOptions({ n: '2' })],
+    ['insert without id', { type: 'insert', index: 0 }],
+    ['insert without index', { type: 'insert', id }],
+    ['insert with an empty id', { type: 'insert', id: '', index: 0 }],
+    ['insert with an oversized id', { type: 'insert', id: 'a'.repeat(65), index: 0 }],
+    ['insert with a path as id', { type: 'insert', id: '../secrets', index: 0 }],
+    ['insert with a numeric id', { type: 'insert', id: 7, index: 0 }],
+    ['insert with a file path', { type: 'insert', id, index: 0, file: '/etc/passwd' }],
+    ['open with a negative index', { type: 'open', id, index: -1 }],
+    ['open with index 10', { type: 'open', id, index: 10 }],
+    ['reveal with a fractional index', { type: 'reveal', id, index: 0.5 }],
+    ['copyLink with a string index', { type: 'copyLink', id, index: '0' }],
+    ['an unknown error action', { type: 'errorAction', action: 'runCommand' }],
+    ['an error action that is a command id', { type: 'errorAction', action: 'gptImage.setApiKey' }],
+    ['an error action without action', { type: 'errorAction' }],
+    ['an error action with an extra key', { type: 'errorAction', action: 'showLog', args: [] }],
+  ];
+  for (const [name, message] of invalid) {
+    test(name, () => assert.equal(isFromWebview(message), false));
+  }
+});
