@@ -1,0 +1,112 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { HistoryStore, resolveStoredPath, toStoredPaths, type HistoryEntry } from '../../src/panel/history';
+
+class MemoryMemento {
+  readonly values = new Map<string, unknown>();
+  get<T>(key: string, fallback?: T): T | undefined {
+    return this.values.has(key) ? (this.values.get(key) as T) : fallback;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.values.set(key, value);
+  }
+}
+
+const root = path.resolve('/work/site with spaces');
+const folders = [{ name: 'site with spaces', fsPath: root }];
+
+function entry(id: string, files: string[] = [`assets/${id}.png`], createdAt = 1): HistoryEntry {
+  return {
+    id,
+    prompt: `prompt ${id}`,
+    options: { size: '1024x1024', quality: 'auto', n: files.length, outputFormat: 'png', background: 'auto' },
+    model: 'gpt-image-2',
+    folder: 'site with spaces',
+    files,
+    createdAt,
+  };
+}
+
+suite('HistoryStore', () => {
+  test('keeps entries newest first and caps them', async () => {
+    const store = new HistoryStore(new MemoryMemento(), 3);
+    for (const id of ['a', 'b', 'c', 'd']) await store.add(entry(id));
+    assert.deepEqual(
+      store.list().map((e) => e.id),
+      ['d', 'c', 'b'],
+    );
+    assert.equal(store.get('a'), undefined);
+    assert.equal(store.get('c')?.prompt, 'prompt c');
+  });
+
+  test('skips malformed stored entries', async () => {
+    const memento = new MemoryMemento();
+    const store = new HistoryStore(memento);
+    await store.add(entry('good'));
+    const stored = memento.values.get('gptImage.studioHistory') as unknown[];
+    memento.values.set('gptImage.studioHistory', [
+      ...stored,
+      null,
+      { id: 'x' },
+      { ...entry('bad-options'), options: { size: 'huge' } },
+      { ...entry('no-files'), files: [] },
+      { ...entry('bad id!') },
+    ]);
+    assert.deepEqual(
+      store.list().map((e) => e.id),
+      ['good'],
+    );
+    memento.values.set('gptImage.studioHistory', 'not an array');
+    assert.deepEqual(store.list(), []);
+  });
+
+  test('prune drops deleted files and entries left empty', async () => {
+    const store = new HistoryStore(new MemoryMemento());
+    await store.add(entry('gone'));
+    await store.add(entry('partly', ['assets/p-1.png', 'assets/p-2.png']));
+    await store.add(entry('kept'));
+    const existing = new Set(['assets/kept.png', 'assets/p-2.png']);
+    assert.equal(await store.prune(async (_, file) => existing.has(file)), true);
+    assert.deepEqual(
+      store.list().map((e) => [e.id, e.files]),
+      [
+        ['kept', ['assets/kept.png']],
+        ['partly', ['assets/p-2.png']],
+      ],
+    );
+    assert.equal(await store.prune(async () => true), false, 'nothing changed the second time');
+  });
+
+  test('prune treats a failing check as a missing file', async () => {
+    const store = new HistoryStore(new MemoryMemento());
+    await store.add(entry('a'));
+    await store.prune(() => Promise.reject(new Error('EACCES')));
+    assert.deepEqual(store.list(), []);
+  });
+});
+
+suite('stored paths', () => {
+  test('files inside a workspace folder are stored relative, with posix separators', () => {
+    const files = [path.join(root, 'assets', 'a b.png'), path.join(root, 'assets', 'c.png')];
+    const stored = toStoredPaths(files, folders);
+    assert.deepEqual(stored, { folder: 'site with spaces', files: ['assets/a b.png', 'assets/c.png'] });
+    assert.equal(resolveStoredPath(stored, stored.files[0], folders), files[0]);
+  });
+
+  test('files outside every folder stay absolute', () => {
+    const outside = path.resolve('/tmp/hero.png');
+    const stored = toStoredPaths([outside], folders);
+    assert.deepEqual(stored, { files: [outside] });
+    assert.equal(resolveStoredPath({}, outside, []), outside);
+  });
+
+  test('a relative path needs its folder open and cannot climb out of it', () => {
+    assert.equal(resolveStoredPath({ folder: 'site with spaces' }, 'assets/a.png', []), undefined);
+    assert.equal(resolveStoredPath({ folder: 'site with spaces' }, '../../etc/passwd', folders), undefined);
+    // A single open folder is used even if it was renamed since.
+    assert.equal(
+      resolveStoredPath({ folder: 'old name' }, 'assets/a.png', folders),
+      path.join(root, 'assets', 'a.png'),
+    );
+  });
+});
