@@ -1,0 +1,511 @@
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { commandIds, configSection, panelViewType } from '../commandIds';
+import { readConfig } from '../config';
+import { backgrounds, outputFormats, qualities } from '../core/types';
+import { acceptsCustomSize } from '../core/validate';
+import { logError, runErrorAction } from '../errors';
+import { chooseSaveTarget, type GenerationOutcome, type GenerationService } from '../generation';
+import { insertImageLinks, linkText } from '../insert';
+import type { Log } from '../log';
+import type { ApiKeyStore } from '../secrets';
+import {
+  isCount,
+  isFromWebview,
+  isSizeShape,
+  maxCount,
+  type FromWebview,
+  type GalleryEntry,
+  type ImageRef,
+  type StudioDefaults,
+  type StudioOptions,
+  type ToWebview,
+} from '../shared/protocol';
+import { HistoryStore, resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry } from './history';
+import { renderStudioHtml } from './html';
+
+export interface StudioDeps {
+  readonly generation: GenerationService;
+  readonly keys: ApiKeyStore;
+  readonly log: Log;
+}
+
+const panelTitle = 'Image Studio';
+
+/**
+ * Registers `gptImage.openStudio`, the serializer that brings the panel back after a reload, and the
+ * tracker of the text editor that Insert targets. At most one Studio panel exists at a time.
+ */
+export function registerStudio(context: vscode.ExtensionContext, deps: StudioDeps): vscode.Disposable {
+  const editors = new LastEditorTracker();
+  const history = new HistoryStore(context.workspaceState);
+  let current: StudioPanel | undefined;
+
+  const adopt = (panel: vscode.WebviewPanel): void => {
+    const studio = new StudioPanel(panel, context.extensionUri, deps, history, editors);
+    current = studio;
+    studio.onDidDispose(() => {
+      if (current === studio) current = undefined;
+    });
+  };
+
+  return vscode.Disposable.from(
+    editors,
+    vscode.commands.registerCommand(commandIds.openStudio, () => {
+      if (current) {
+        current.reveal();
+        return;
+      }
+      const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+      adopt(
+        vscode.window.createWebviewPanel(
+          panelViewType,
+          panelTitle,
+          { viewColumn: column, preserveFocus: false },
+          StudioPanel.webviewOptions(context.extensionUri, history),
+        ),
+      );
+    }),
+    vscode.window.registerWebviewPanelSerializer(panelViewType, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+        // The webview keeps its own draft in getState(); the gallery comes from workspace state.
+        if (current) {
+          panel.dispose();
+          return;
+        }
+        adopt(panel);
+      },
+    }),
+    { dispose: () => current?.dispose() },
+  );
+}
+
+/**
+ * Insert goes into the text editor that was active last: focusing the Studio makes
+ * `activeTextEditor` undefined, so it is remembered here. The Output panel is a text editor too
+ * (scheme `output`) and never a target.
+ */
+class LastEditorTracker implements vscode.Disposable {
+  private last: { readonly document: vscode.TextDocument; readonly viewColumn?: vscode.ViewColumn } | undefined;
+  private readonly subscription: vscode.Disposable;
+
+  constructor() {
+    this.remember(vscode.window.activeTextEditor);
+    this.subscription = vscode.window.onDidChangeActiveTextEditor((editor) => this.remember(editor));
+  }
+
+  get(): { readonly document: vscode.TextDocument; readonly viewColumn?: vscode.ViewColumn } | undefined {
+    if (this.last && !this.last.document.isClosed) return this.last;
+    const visible = vscode.window.visibleTextEditors.find((editor) => isTarget(editor));
+    return visible ? { document: visible.document, viewColumn: visible.viewColumn } : undefined;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+
+  private remember(editor: vscode.TextEditor | undefined): void {
+    if (editor && isTarget(editor)) this.last = { document: editor.document, viewColumn: editor.viewColumn };
+  }
+}
+
+function isTarget(editor: vscode.TextEditor): boolean {
+  return editor.document.uri.scheme !== 'output';
+}
+
+interface Run {
+  readonly controller: AbortController;
+  readonly prompt: string;
+  readonly startedAt: number;
+  readonly timer: NodeJS.Timeout;
+}
+
+class StudioPanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposed = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposed.event;
+  private run: Run | undefined;
+  private roots: readonly vscode.Uri[];
+  private isDisposed = false;
+
+  static webviewOptions(extensionUri: vscode.Uri, history: HistoryStore): vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: resourceRoots(extensionUri, history) };
+  }
+
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly deps: StudioDeps,
+    private readonly history: HistoryStore,
+    private readonly editors: LastEditorTracker,
+  ) {
+    const media = vscode.Uri.joinPath(extensionUri, 'media');
+    const options = StudioPanel.webviewOptions(extensionUri, history);
+    this.roots = options.localResourceRoots ?? [];
+    panel.title = panelTitle;
+    panel.iconPath = {
+      light: vscode.Uri.joinPath(media, 'studio-light.svg'),
+      dark: vscode.Uri.joinPath(media, 'studio-dark.svg'),
+    };
+    panel.webview.options = options;
+    panel.webview.html = renderStudioHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css')).toString(),
+    });
+
+    this.disposables.push(
+      this.disposed,
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (!event.affectsConfiguration(configSection)) return;
+        this.updateRoots();
+        this.post({ type: 'defaults', defaults: this.defaults() });
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.updateRoots();
+        void this.postEntries();
+      }),
+      deps.keys.onDidChange(() => void this.postHasKey()),
+      this.deletionWatcher(),
+    );
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, false);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    this.run?.controller.abort();
+    this.stopTimer();
+    this.disposed.fire();
+    this.panel.dispose();
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+  }
+
+  /** Security: everything from the webview is untrusted; malformed messages are dropped and logged. */
+  private receive(raw: unknown): void {
+    if (!isFromWebview(raw)) {
+      const type = typeof raw === 'object' && raw !== null ? String((raw as { type?: unknown }).type).slice(0, 40) : typeof raw;
+      this.deps.log.warn(`Image Studio: ignored an invalid message (type ${type}).`);
+      return;
+    }
+    void this.handle(raw).catch((error: unknown) => this.postError(error));
+  }
+
+  private async handle(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.sendInit();
+      case 'generate':
+        return this.generate(message.prompt, message.options);
+      case 'cancel':
+        this.run?.controller.abort();
+        return;
+      case 'insert':
+        return this.insert(message);
+      case 'open':
+        return this.open(message);
+      case 'reveal':
+        return this.revealFile(message);
+      case 'copyLink':
+        return this.copyLink(message);
+      case 'errorAction':
+        return runErrorAction(message.action);
+    }
+  }
+
+  private async sendInit(): Promise<void> {
+    await this.pruneHistory();
+    const run = this.run;
+    this.post({
+      type: 'init',
+      defaults: this.defaults(),
+      hasKey: await this.hasKey(),
+      entries: this.galleryEntries(),
+      running: run ? { prompt: run.prompt, elapsedSeconds: elapsedSince(run.startedAt) } : undefined,
+    });
+  }
+
+  private async generate(prompt: string, options: StudioOptions): Promise<void> {
+    if (this.run) return;
+    const editor = this.editors.get();
+    const resource = editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    let request;
+    try {
+      request = this.deps.generation.buildRequest(prompt, options, resource);
+    } catch (error) {
+      this.postError(error);
+      return;
+    }
+    const controller = new AbortController();
+    const startedAt = Date.now();
+    this.run = {
+      controller,
+      prompt,
+      startedAt,
+      timer: setInterval(() => this.post({ type: 'progress', elapsedSeconds: elapsedSince(startedAt) }), 1000),
+    };
+    this.post({ type: 'started', prompt });
+    try {
+      // Decided before the request so the files land next to the document the user was working on.
+      const target = await chooseSaveTarget(editor?.document);
+      if (!target) {
+        this.post({ type: 'stopped', message: 'No save location chosen. Nothing was generated.' });
+        return;
+      }
+      const outcome = await this.deps.generation.generate(request, target, controller.signal, resource);
+      const entry = this.historyEntry(outcome, options);
+      await this.history.add(entry);
+      this.updateRoots();
+      const seconds = elapsedSince(startedAt);
+      const names = outcome.files.map((file) => vscode.workspace.asRelativePath(file)).join(', ');
+      this.post({
+        type: 'result',
+        entry: this.galleryEntry(entry),
+        message: `Generated ${plural(outcome.files.length, 'image')} in ${seconds} s: ${names}`,
+      });
+    } catch (error) {
+      this.postError(error);
+    } finally {
+      this.stopTimer();
+      this.run = undefined;
+    }
+  }
+
+  private historyEntry(outcome: GenerationOutcome, options: StudioOptions): HistoryEntry {
+    const stored = toStoredPaths(
+      outcome.files.map((file) => file.fsPath),
+      folders(),
+    );
+    const request = outcome.request;
+    return {
+      id: randomUUID(),
+      prompt: request.prompt,
+      model: request.model,
+      options: {
+        size: isSizeShape(request.size) ? request.size : options.size,
+        quality: request.quality ?? options.quality,
+        n: request.n,
+        outputFormat: request.outputFormat ?? options.outputFormat,
+        background: request.background ?? options.background,
+      },
+      folder: stored.folder,
+      files: stored.files,
+      createdAt: Date.now(),
+    };
+  }
+
+  private async insert(ref: ImageRef): Promise<void> {
+    const image = await this.resolveImage(ref);
+    if (!image) return;
+    const editor = this.editors.get();
+    if (!editor) {
+      this.post({ type: 'error', message: 'Open a text editor first: Insert puts the link at its cursor.', actions: [] });
+      return;
+    }
+    const inserted = await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, [image.uri], image.entry.prompt);
+    this.post({
+      type: 'status',
+      message: inserted
+        ? `Inserted a link to ${vscode.workspace.asRelativePath(image.uri)} into ${path.basename(editor.document.fileName)}.`
+        : 'The link could not be inserted: the editor is read-only or changed meanwhile.',
+    });
+  }
+
+  private async open(ref: ImageRef): Promise<void> {
+    const image = await this.resolveImage(ref);
+    if (!image) return;
+    const viewColumn = this.editors.get()?.viewColumn ?? vscode.ViewColumn.One;
+    await vscode.commands.executeCommand('vscode.open', image.uri, { viewColumn, preview: true });
+  }
+
+  private async revealFile(ref: ImageRef): Promise<void> {
+    const image = await this.resolveImage(ref);
+    if (!image) return;
+    const inWorkspace = vscode.workspace.getWorkspaceFolder(image.uri) !== undefined;
+    await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', image.uri);
+  }
+
+  private async copyLink(ref: ImageRef): Promise<void> {
+    const image = await this.resolveImage(ref);
+    if (!image) return;
+    const text = linkText(this.editors.get()?.document, image.uri, image.entry.prompt);
+    await vscode.env.clipboard.writeText(text);
+    this.post({ type: 'status', message: `Copied the link to ${vscode.workspace.asRelativePath(image.uri)}.` });
+  }
+
+  /** The file behind an id + index, or undefined (and a refreshed gallery) when it is gone. */
+  private async resolveImage(ref: ImageRef): Promise<{ entry: HistoryEntry; uri: vscode.Uri } | undefined> {
+    const entry = this.history.get(ref.id);
+    const file = entry?.files[ref.index];
+    const absolute = entry && file ? resolveStoredPath(entry, file, folders()) : undefined;
+    if (entry && absolute && (await exists(vscode.Uri.file(absolute)))) {
+      return { entry, uri: vscode.Uri.file(absolute) };
+    }
+    this.post({ type: 'status', message: 'That image no longer exists; it was removed from the gallery.' });
+    await this.postEntries();
+    return undefined;
+  }
+
+  private postError(error: unknown): void {
+    const description = logError(error, this.deps.log);
+    if (description.kind === 'cancelled') {
+      this.post({ type: 'stopped', message: description.message });
+    } else {
+      this.post({ type: 'error', message: description.message, actions: description.actions });
+    }
+  }
+
+  private async postEntries(): Promise<void> {
+    await this.pruneHistory();
+    this.post({ type: 'entries', entries: this.galleryEntries() });
+  }
+
+  private async postHasKey(): Promise<void> {
+    this.post({ type: 'hasKey', hasKey: await this.hasKey() });
+  }
+
+  private async hasKey(): Promise<boolean> {
+    // Security: only a boolean crosses into the webview, never the key.
+    return (await this.deps.keys.get()) !== undefined;
+  }
+
+  private async pruneHistory(): Promise<void> {
+    const open = folders();
+    await this.history.prune(async (entry, file) => {
+      const absolute = resolveStoredPath(entry, file, open);
+      // Files of a folder that is not open now are kept: they may come back with the folder.
+      return absolute === undefined ? entry.folder !== undefined : exists(vscode.Uri.file(absolute));
+    });
+  }
+
+  private galleryEntries(): GalleryEntry[] {
+    const open = folders();
+    return this.history.list().map((entry) => this.galleryEntry(entry, open));
+  }
+
+  private galleryEntry(entry: HistoryEntry, open: readonly FolderLike[] = folders()): GalleryEntry {
+    return {
+      id: entry.id,
+      prompt: entry.prompt,
+      options: entry.options,
+      model: entry.model,
+      createdAt: entry.createdAt,
+      images: entry.files.map((file) => {
+        const absolute = resolveStoredPath(entry, file, open);
+        const uri = absolute ? vscode.Uri.file(absolute) : undefined;
+        return {
+          // Images outside the resource roots would not load anyway; the webview shows a placeholder.
+          src: uri && this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined,
+          label: uri ? vscode.workspace.asRelativePath(uri) : file,
+        };
+      }),
+    };
+  }
+
+  private defaults(): StudioDefaults {
+    const editor = this.editors.get();
+    const config = readConfig(editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri);
+    const oneOf = <T extends string>(value: string, allowed: readonly T[], fallback: T): T =>
+      (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+    return {
+      model: config.model,
+      customSizes: acceptsCustomSize(config.model),
+      options: {
+        size: isSizeShape(config.size) ? config.size : '1024x1024',
+        quality: oneOf(config.quality, qualities, 'auto'),
+        n: isCount(config.count) ? config.count : Math.min(maxCount, Math.max(1, Math.round(config.count) || 1)),
+        outputFormat: oneOf(config.outputFormat, outputFormats, 'png'),
+        background: oneOf(config.background, backgrounds, 'auto'),
+      },
+    };
+  }
+
+  /** Roots change with assetsFolder and workspace folders; setting options reloads the webview, so only on change. */
+  private updateRoots(): void {
+    const roots = resourceRoots(this.extensionUri, this.history);
+    const same =
+      roots.length === this.roots.length && roots.every((root, i) => root.toString() === this.roots[i].toString());
+    if (same) return;
+    this.roots = roots;
+    this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
+  }
+
+  private isUnderRoots(uri: vscode.Uri): boolean {
+    return this.roots.some((root) => {
+      const relative = path.relative(root.fsPath, uri.fsPath);
+      return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+    });
+  }
+
+  /** Entries whose files are deleted disappear from an open gallery at once, not only on the next load. */
+  private deletionWatcher(): vscode.Disposable {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{png,jpg,jpeg,webp}', true, true, false);
+    let pending: NodeJS.Timeout | undefined;
+    const subscription = watcher.onDidDelete(() => {
+      clearTimeout(pending);
+      pending = setTimeout(() => void this.postEntries(), 300);
+    });
+    return vscode.Disposable.from(watcher, subscription, { dispose: () => clearTimeout(pending) });
+  }
+
+  private stopTimer(): void {
+    if (this.run) clearInterval(this.run.timer);
+  }
+
+  private post(message: ToWebview): void {
+    if (!this.isDisposed) void this.panel.webview.postMessage(message);
+  }
+}
+
+/**
+ * Security: the webview may load only our media/ and dist/ and the folders generated images live in:
+ * each workspace folder's assets folder, plus folders of earlier generations inside the workspace
+ * (the assetsFolder setting may have changed since). Never the whole workspace.
+ */
+function resourceRoots(extensionUri: vscode.Uri, history: HistoryStore): vscode.Uri[] {
+  const roots = new Map<string, vscode.Uri>();
+  const add = (uri: vscode.Uri): void => void roots.set(uri.toString(), uri);
+  add(vscode.Uri.joinPath(extensionUri, 'media'));
+  add(vscode.Uri.joinPath(extensionUri, 'dist'));
+  const open = folders();
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    add(vscode.Uri.joinPath(folder.uri, readConfig(folder.uri).assetsFolder));
+  }
+  for (const entry of history.list()) {
+    if (entry.folder === undefined) continue;
+    for (const file of entry.files) {
+      const absolute = resolveStoredPath(entry, file, open);
+      if (absolute) add(vscode.Uri.file(path.dirname(absolute)));
+    }
+  }
+  return [...roots.values()];
+}
+
+function folders(): FolderLike[] {
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((folder) => folder.uri.scheme === 'file')
+    .map((folder) => ({ name: folder.name, fsPath: folder.uri.fsPath }));
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function elapsedSince(startedAt: number): number {
+  return Math.max(0, Math.floor((Date.now() - startedAt) / 1000));
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

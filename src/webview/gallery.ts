@@ -1,0 +1,122 @@
+import type { GalleryEntry, GalleryImage, ImageCommand, StudioOptions } from '../shared/protocol';
+import { backgroundLabel, formatLabel, qualityLabel, sizeLabel } from './labels';
+
+/** Buttons on every card; the labels are the accessible names tests and users rely on. */
+const cardButtons: readonly { readonly command: ImageCommand | 'reuse'; readonly label: string; readonly title: string }[] = [
+  { command: 'insert', label: 'Insert', title: 'Insert a link at the cursor of the last active editor' },
+  { command: 'open', label: 'Open', title: 'Open the image in an editor' },
+  { command: 'reveal', label: 'Reveal', title: 'Reveal the file in the Explorer' },
+  { command: 'copyLink', label: 'Copy Link', title: 'Copy a link to the image for the last active editor' },
+  { command: 'reuse', label: 'Reuse Prompt', title: 'Put this prompt and its options back into the form' },
+];
+
+export interface CardAction {
+  readonly command: ImageCommand | 'reuse';
+  readonly id: string;
+  readonly index: number;
+}
+
+/** Reads the action of a clicked card button (event delegation keeps one listener for the gallery). */
+export function cardActionOf(target: EventTarget | null): CardAction | undefined {
+  const button = target instanceof Element ? target.closest<HTMLButtonElement>('button[data-command]') : null;
+  if (!button) return undefined;
+  const { command, id, index } = button.dataset;
+  if (!command || !id || index === undefined) return undefined;
+  return { command: command as CardAction['command'], id, index: Number(index) };
+}
+
+/** One card per image, newest generation first; at most `limit` cards. Returns how many there were. */
+export function renderGallery(list: HTMLElement, entries: readonly GalleryEntry[], limit: number, now: number): number {
+  const cards = entries.flatMap((entry) => entry.images.map((image, index) => ({ entry, image, index })));
+  list.replaceChildren(...cards.slice(0, limit).map(({ entry, image, index }) => card(entry, image, index, now)));
+  return cards.length;
+}
+
+function card(entry: GalleryEntry, image: GalleryImage, index: number, now: number): HTMLLIElement {
+  const item = element('li', 'card');
+  const figure = element('figure');
+  const frame = element('div', 'frame');
+  const ratio = aspectRatio(entry.options.size);
+  // CSSOM is allowed by the CSP; style attributes in markup are not.
+  if (ratio) frame.style.aspectRatio = ratio;
+  if (image.src) {
+    const img = element('img');
+    img.src = image.src;
+    img.alt = entry.prompt;
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    img.title = image.label;
+    img.addEventListener('error', () => frame.replaceChildren(placeholder('Image not found')), { once: true });
+    frame.append(img);
+  } else {
+    frame.append(placeholder('No preview: the file is outside the workspace'));
+  }
+  const caption = element('figcaption');
+  const prompt = element('p', 'prompt', entry.prompt);
+  prompt.title = entry.prompt;
+  const count = entry.images.length > 1 ? ` · ${index + 1} of ${entry.images.length}` : '';
+  caption.append(
+    prompt,
+    element('p', 'meta', optionsSummary(entry.options) + count),
+    element('p', 'file', `${image.label} · ${relativeTime(entry.createdAt, now)}`),
+  );
+  figure.append(frame, caption);
+
+  const actions = element('div', 'card-actions');
+  actions.setAttribute('role', 'group');
+  actions.setAttribute('aria-label', `Actions for ${image.label}`);
+  for (const { command, label, title } of cardButtons) {
+    const button = element('button', command === 'insert' ? 'primary small' : 'secondary small', label);
+    button.type = 'button';
+    button.title = title;
+    button.dataset.command = command;
+    button.dataset.id = entry.id;
+    button.dataset.index = String(index);
+    actions.append(button);
+  }
+  item.append(figure, actions);
+  return item;
+}
+
+export function optionsSummary(options: StudioOptions): string {
+  return [
+    sizeLabel(options.size),
+    `${qualityLabel(options.quality)} quality`,
+    formatLabel(options.outputFormat),
+    options.background === 'auto' ? undefined : backgroundLabel(options.background),
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function placeholder(text: string): HTMLElement {
+  const box = element('div', 'placeholder', text);
+  box.setAttribute('role', 'img');
+  box.setAttribute('aria-label', text);
+  return box;
+}
+
+function aspectRatio(size: string): string | undefined {
+  const match = /^(\d+)x(\d+)$/.exec(size);
+  return match ? `${match[1]} / ${match[2]}` : undefined;
+}
+
+function relativeTime(then: number, now: number): string {
+  const minutes = Math.round((now - then) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  return new Date(then).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+export function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}

@@ -1,0 +1,52 @@
+import { standardSizes } from '../core/types';
+
+const qualityLabels: Readonly<Record<string, string>> = { auto: 'Auto', low: 'Low', medium: 'Medium', high: 'High' };
+const formatLabels: Readonly<Record<string, string>> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP' };
+const backgroundLabels: Readonly<Record<string, string>> = {
+  auto: 'Auto',
+  transparent: 'Transparent',
+  opaque: 'Opaque',
+};
+const sizeShapes: Readonly<Record<string, string>> = {
+  '1024x1024': 'square',
+  '1536x1024': 'landscape',
+  '1024x1536': 'portrait',
+};
+
+export const customSizeValue = 'custom';
+
+export function isStandardSize(size: string): boolean {
+  return (standardSizes as readonly string[]).includes(size);
+}
+
+/** `1536 × 1024 (landscape)`, `Auto`. */
+export function sizeLabel(size: string): string {
+  if (size === 'auto') return 'Auto size';
+  const match = /^(\d+)x(\d+)$/.exec(size);
+  if (!match) return size;
+  const shape = sizeShapes[size];
+  return `${match[1]} × ${match[2]}${shape ? ` (${shape})` : ''}`;
+}
+
+export function qualityLabel(quality: string): string {
+  return qualityLabels[quality] ?? quality;
+}
+
+export function formatLabel(format: string): string {
+  return formatLabels[format] ?? format;
+}
+
+export function backgroundLabel(background: string): string {
+  return `${backgroundLabels[background] ?? background} background`;
+}
+
+export function optionText(field: 'quality' | 'outputFormat' | 'background', value: string): string {
+  switch (field) {
+    case 'quality':
+      return qualityLabel(value);
+    case 'outputFormat':
+      return formatLabel(value);
+    case 'background':
+      return backgroundLabels[value] ?? value;
+  }
+}

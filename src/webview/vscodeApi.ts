@@ -1,0 +1,33 @@
+import type { FromWebview } from '../shared/protocol';
+
+/** What the webview keeps across hide/show (VS Code persists it; no retainContextWhenHidden). */
+export interface SavedState {
+  readonly draft?: Draft;
+  /** Options the user changed; the others follow the settings when they change. */
+  readonly edited?: readonly OptionField[];
+  readonly visibleCount?: number;
+}
+
+export type OptionField = 'size' | 'quality' | 'n' | 'outputFormat' | 'background';
+
+export interface Draft {
+  readonly prompt: string;
+  /** A standard size, `auto`, or `custom` (then `customSize` holds the value). */
+  readonly size: string;
+  readonly customSize: string;
+  readonly quality: string;
+  readonly n: number;
+  readonly outputFormat: string;
+  readonly background: string;
+}
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): SavedState | undefined;
+  setState(state: SavedState): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+/** acquireVsCodeApi may be called once per page. */
+export const vscode: VsCodeApi = acquireVsCodeApi();
