@@ -118,10 +118,8 @@ export async function saveImages(options: SaveImagesOptions): Promise<string[]> 
         }
       }
       if (final === undefined) {
-        throw new ImageApiError(
-          'io',
-          `Could not save images to ${dir}: ${names[k]} and its next ${maxNameAttempts - 1} alternatives are all taken.`,
-        );
+        const tried = `${names[k]} and its next ${maxNameAttempts - 1} alternatives`;
+        throw new ImageApiError('io', `Could not save images to ${dir}: ${tried} are all taken.`);
       }
       if (temp !== undefined) {
         saved.push(final);
