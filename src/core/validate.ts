@@ -1,0 +1,245 @@
+import { ImageApiError } from './errors';
+import {
+  backgrounds,
+  defaultModel,
+  maxPromptLength,
+  moderations,
+  outputFormats,
+  qualities,
+  standardSizes,
+  type Background,
+  type GenerationInput,
+  type GenerationRequest,
+  type Moderation,
+  type OutputFormat,
+  type Quality,
+} from './types';
+
+/** One thing wrong with a GenerationInput; `field` is the GenerationInput key (e.g. `outputFormat`). */
+export interface ValidationProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Used when the input names no size: the seed's baseline, cheap and predictable. */
+export const defaultSize = '1024x1024';
+
+const maxCustomLongSide = 3840;
+const maxCustomShortSide = 2160;
+const maxCustomPixels = maxCustomLongSide * maxCustomShortSide;
+const maxAspect = 3;
+
+/**
+ * Checks a prompt as the user types. Undefined means it is fine. The limit counts characters (code
+ * points) of the trimmed text, so an emoji counts once.
+ */
+export function validatePrompt(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return 'Describe the image you want: the prompt is empty.';
+  const length = characterCount(trimmed);
+  if (length > maxPromptLength) {
+    return `The prompt is ${formatCount(length)} characters long; the limit is ${formatCount(maxPromptLength)}. Remove ${formatCount(length - maxPromptLength)} characters.`;
+  }
+  return undefined;
+}
+
+/** True for models that accept custom `WxH` sizes: gpt-image-2 and its dated snapshots. */
+export function acceptsCustomSize(model: string): boolean {
+  return model.trim().startsWith('gpt-image-2');
+}
+
+/**
+ * Checks a size for a model as the user types. Undefined means it is fine. Custom sizes follow
+ * gpt-image-2's rules: sides multiples of 16, aspect 1:3 to 3:1, fits 3840x2160 in either orientation.
+ */
+export function validateSize(size: string, model: string = defaultModel): string | undefined {
+  const standard = standardSizes.join(', ');
+  if ((standardSizes as readonly string[]).includes(size)) return undefined;
+  const custom = acceptsCustomSize(model);
+  const match = /^(\d{1,5})x(\d{1,5})$/.exec(size);
+  if (!match) {
+    return custom
+      ? `Size "${size}" is not allowed: use ${standard}, or WIDTHxHEIGHT such as 2048x1152.`
+      : `Size "${size}" is not allowed: use ${standard}.`;
+  }
+  if (!custom) {
+    return `Size "${size}" is not allowed for model ${model}: use ${standard} (custom sizes need gpt-image-2).`;
+  }
+  const width = Number(match[1]);
+  const height = Number(match[2]);
+  if (width === 0 || height === 0) {
+    return `Size "${size}" is not allowed: width and height must be greater than 0.`;
+  }
+  if (width % 16 !== 0 || height % 16 !== 0) {
+    const down = `${Math.max(16, floor16(width))}x${Math.max(16, floor16(height))}`;
+    const up = `${ceil16(width)}x${ceil16(height)}`;
+    return `Size "${size}" is not allowed: width and height must be multiples of 16 (try ${down} or ${up}).`;
+  }
+  const long = Math.max(width, height);
+  const short = Math.min(width, height);
+  if (long > maxAspect * short) {
+    const ratio = (long / short).toFixed(2).replace(/\.?0+$/, '');
+    const shape = width >= height ? `${ratio}:1` : `1:${ratio}`;
+    return `Size "${size}" is not allowed: its aspect ratio ${shape} is outside 1:3 to 3:1.`;
+  }
+  if (long > maxCustomLongSide || short > maxCustomShortSide || width * height > maxCustomPixels) {
+    return `Size "${size}" is not allowed: it must fit within 3840x2160 or 2160x3840.`;
+  }
+  return undefined;
+}
+
+/**
+ * Every problem with an input, in field order (prompt, model, n, size, quality, outputFormat,
+ * background, outputCompression, moderation, user). Empty when the input is valid.
+ */
+export function validationProblems(input: GenerationInput): ValidationProblem[] {
+  return check(input).problems;
+}
+
+/**
+ * Turns raw input into a request the client can send, applying defaults (model gpt-image-2, n 1,
+ * size 1024x1024). Throws ImageApiError('validation') naming the first bad field in `param`.
+ */
+export function validateRequest(input: GenerationInput): GenerationRequest {
+  const { problems, request } = check(input);
+  const first = problems[0];
+  if (first) throw new ImageApiError('validation', first.message, { param: first.field });
+  return request;
+}
+
+interface Checked {
+  readonly problems: ValidationProblem[];
+  readonly request: GenerationRequest;
+}
+
+function check(input: GenerationInput): Checked {
+  const problems: ValidationProblem[] = [];
+  const fail = (field: string, message: string): undefined => {
+    problems.push({ field, message });
+    return undefined;
+  };
+
+  let prompt = '';
+  if (typeof input.prompt !== 'string') {
+    fail('prompt', 'Describe the image you want: the prompt must be text.');
+  } else {
+    const problem = validatePrompt(input.prompt);
+    if (problem) fail('prompt', problem);
+    prompt = input.prompt.trim();
+  }
+
+  let model = defaultModel;
+  if (isSet(input.model)) {
+    if (typeof input.model !== 'string' || input.model.trim() === '') {
+      fail('model', `Model must be a model ID such as ${defaultModel}.`);
+    } else {
+      model = input.model.trim();
+    }
+  }
+
+  let n = 1;
+  if (isSet(input.n)) {
+    if (typeof input.n !== 'number' || !Number.isInteger(input.n) || input.n < 1 || input.n > 10) {
+      fail('n', `Image count (n) must be a whole number from 1 to 10, not ${describe(input.n)}.`);
+    } else {
+      n = input.n;
+    }
+  }
+
+  let size = defaultSize;
+  if (isSet(input.size)) {
+    if (typeof input.size !== 'string') {
+      fail('size', `Size must be text such as "1024x1024", not ${describe(input.size)}.`);
+    } else {
+      const problem = validateSize(input.size.trim(), model);
+      if (problem) fail('size', problem);
+      size = input.size.trim();
+    }
+  }
+
+  const quality = oneOf<Quality>(input.quality, qualities, 'quality', 'Quality', fail);
+  const outputFormat = oneOf<OutputFormat>(input.outputFormat, outputFormats, 'outputFormat', 'Output format', fail);
+  const formatSent = outputFormat ?? 'png';
+
+  const background = oneOf<Background>(input.background, backgrounds, 'background', 'Background', fail);
+  if (background === 'transparent' && formatSent === 'jpeg') {
+    // JPEG has no alpha channel; the API answers 400 for this combination.
+    fail('background', 'Background "transparent" needs output format png or webp, not jpeg.');
+  }
+
+  let outputCompression: number | undefined;
+  if (isSet(input.outputCompression)) {
+    const value = input.outputCompression;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) {
+      fail('outputCompression', `Output compression must be a whole number from 0 to 100, not ${describe(value)}.`);
+    } else if (formatSent === 'png') {
+      fail('outputCompression', 'Output compression applies only to jpeg and webp output, not png.');
+    } else {
+      outputCompression = value;
+    }
+  }
+
+  const moderation = oneOf<Moderation>(input.moderation, moderations, 'moderation', 'Moderation', fail);
+
+  let user: string | undefined;
+  if (isSet(input.user)) {
+    if (typeof input.user !== 'string') fail('user', `User must be text (an end-user ID), not ${describe(input.user)}.`);
+    else if (input.user !== '') user = input.user;
+  }
+
+  const request: GenerationRequest = {
+    prompt,
+    model,
+    n,
+    size,
+    ...(quality !== undefined && { quality }),
+    ...(background !== undefined && { background }),
+    ...(outputFormat !== undefined && { outputFormat }),
+    ...(outputCompression !== undefined && { outputCompression }),
+    ...(moderation !== undefined && { moderation }),
+    ...(user !== undefined && { user }),
+  };
+  return { problems, request };
+}
+
+function oneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  field: string,
+  label: string,
+  fail: (field: string, message: string) => undefined,
+): T | undefined {
+  if (!isSet(value)) return undefined;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  return fail(field, `${label} ${describe(value)} is not allowed: use ${allowed.join(', ')}.`);
+}
+
+/** Null and undefined mean "not set": settings and JSON both produce them for absent values. */
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+function formatCount(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+function floor16(value: number): number {
+  return Math.floor(value / 16) * 16;
+}
+
+function ceil16(value: number): number {
+  return Math.ceil(value / 16) * 16;
+}
