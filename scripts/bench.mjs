@@ -1,0 +1,346 @@
+// `npm run bench`: what the extension costs on top of the seed's curl one-liner, measured side by side
+// against the loopback fixture server (test/fixtures/fakeImageServer.ts) with a realistic ~2 MB
+// incompressible PNG as b64_json. Not part of `npm test`; prints a table and writes .bench/results.json.
+//
+//   1. overhead     engine (validate → generateAndSave, n=1) vs `curl | jq | base64 -d`, and vs a minimal
+//                   Node script (undici → JSON.parse → Buffer.from → writeFile); interleaved rounds
+//   2. many         n=10 in one response: wall time and peak RSS growth of a fresh engine process
+//   3. concurrency  8 generations at once vs one; every file distinct and complete (also same prompt)
+//   4. footprint    dist/extension.js (production), the .vsix, cold require + activate with a stub vscode
+//
+// Options: --quick (fewer rounds), --only=overhead,many,concurrency,footprint, --no-compile (use out/ as
+// is), --no-package (skip `npm run package`), --rounds=N.
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { footprint } from './bench/footprint.mjs';
+import { kb, machine, mb, median, repoRoot, round, run, table } from './bench/util.mjs';
+
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const option = (name) => args.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
+const quick = flag('quick');
+const only = option('only')?.split(',') ?? ['overhead', 'many', 'concurrency', 'footprint'];
+const rounds = Math.min(Math.max(Number(option('rounds') ?? (quick ? 7 : 15)), 3), 100);
+const log = (line) => console.log(`[bench] ${line}`);
+const started = performance.now();
+const deadline = Date.now() + 5 * 60_000; // a runaway bench stops here, whatever the loops say
+
+const results = { date: new Date().toISOString(), machine: machine(), commit: gitHead(), rounds, targets: {}, sections: {} };
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gis-bench-'));
+
+if (!flag('no-compile') && only.some((part) => part !== 'footprint')) {
+  log('compiling (tsc -p tsconfig.test.json)…');
+  const compiled = await run('npx', ['tsc', '-p', 'tsconfig.test.json']);
+  if (compiled.code !== 0) log(`tsc reported errors (out/ is still emitted):\n${compiled.stdout.slice(0, 2000)}`);
+}
+
+const servers = [];
+try {
+  if (only.some((part) => part !== 'footprint')) {
+    const { startFakeImageServer } = require(path.join(repoRoot, 'out/test/fixtures/fakeImageServer.js'));
+    const large = await startFakeImageServer({ large: true, promptKeywords: false });
+    const small = await startFakeImageServer({ large: false, promptKeywords: false });
+    servers.push(large, small);
+    const one = await responseBytes(large.baseUrl, 1, '1024x1024');
+    results.payload = { responseBytesN1: one, pngBytes: Math.floor(((one - 400) * 3) / 4) };
+    log(`fixture server ${large.baseUrl}: n=1 response ${mb(one)} MB of JSON`);
+    if (only.includes('overhead')) results.sections.overhead = await overhead(large, small);
+    if (only.includes('concurrency')) results.sections.concurrency = await concurrency(large, small);
+    if (only.includes('many')) results.sections.many = await many(large, small);
+  }
+  if (only.includes('footprint')) {
+    const f = await footprint({ log, pack: !flag('no-package'), runs: quick ? 7 : 15 });
+    results.sections.footprint = f;
+    results.targets.bundleSize = { target: '≤ 250 KB', value: kb(f.bundleBytes), met: f.bundleBytes <= 250 * 1024 };
+    if (f.vsixBytes) results.targets.vsixSize = { target: '≤ 400 KB', value: kb(f.vsixBytes), met: f.vsixBytes <= 400 * 1024 };
+    results.targets.activation = { target: '≤ 15 ms', value: f.activation.totalMs, met: f.activation.totalMs <= 15 };
+  }
+} finally {
+  await Promise.all(servers.map((server) => server.close()));
+  fs.rmSync(workDir, { recursive: true, force: true });
+}
+
+results.totalSeconds = round((performance.now() - started) / 1000, 1);
+report(results);
+fs.mkdirSync(path.join(repoRoot, '.bench'), { recursive: true });
+fs.writeFileSync(path.join(repoRoot, '.bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+log(`wrote .bench/results.json (${results.totalSeconds} s)`);
+
+// --- 1. overhead --------------------------------------------------------------------------------
+
+async function overhead(large, small) {
+  log(`overhead: ${rounds} interleaved rounds of engine / curl | jq | base64 -d / minimal Node, n=1…`);
+  const child = await engineChild();
+  const tools = await curlPipelineAvailable();
+  const root = path.join(workDir, 'overhead');
+  fs.mkdirSync(root, { recursive: true });
+  const curlFile = path.join(root, 'curl.png');
+  const minimalFile = path.join(root, 'minimal.png');
+  const prompt = 'A lighthouse on a cliff at dawn, watercolor';
+  const body = JSON.stringify({ model: 'gpt-image-2', prompt, n: 1, size: '1024x1024', quality: 'high', output_format: 'png' });
+
+  const contenders = {
+    engine: async () => {
+      const answer = await child.call({ op: 'engine', baseUrl: large.baseUrl, prompts: [prompt], workspaceRoot: root });
+      for (const file of answer.files) fs.rmSync(file);
+      return answer.ms;
+    },
+    minimal: async () => (await child.call({ op: 'minimal', baseUrl: large.baseUrl, prompt, file: minimalFile })).ms,
+  };
+  if (tools.ok) {
+    contenders.curl = async () => {
+      const result = await curlPipeline(large.baseUrl, body, curlFile);
+      if (result.code !== 0) throw new Error(`curl pipeline failed (${result.code}): ${result.stderr}`);
+      return result.ms;
+    };
+  } else {
+    log(`curl baseline skipped: ${tools.missing.join(', ')} missing`);
+  }
+  const names = Object.keys(contenders);
+  // Warm-up: connections, JIT, the page cache; then rounds in rotating order (A B C, B C A, C A B …).
+  await child.call({ op: 'engine', baseUrl: small.baseUrl, prompts: [prompt], workspaceRoot: path.join(workDir, 'warm') });
+  for (let i = 0; i < 2; i++) for (const name of names) await contenders[name]();
+  const times = Object.fromEntries(names.map((name) => [name, []]));
+  for (let r = 0; r < rounds && Date.now() < deadline; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(r + k) % names.length];
+      times[name].push(await contenders[name]());
+    }
+  }
+  const curlBytes = tools.ok ? fs.statSync(curlFile).size : undefined;
+  await child.close();
+  const medians = Object.fromEntries(names.map((name) => [name, round(median(times[name]), 2)]));
+  const pairRatios = tools.ok ? times.engine.map((t, i) => t / times.curl[i]) : [];
+  const section = {
+    n: 1,
+    medianMs: medians,
+    ratioEngineToCurl: tools.ok ? round(medians.engine / medians.curl, 3) : undefined,
+    medianPairRatioEngineToCurl: tools.ok ? round(median(pairRatios), 3) : undefined,
+    ratioEngineToMinimalNode: round(medians.engine / medians.minimal, 3),
+    curlFileBytes: curlBytes,
+    samplesMs: Object.fromEntries(names.map((name) => [name, times[name].map((t) => round(t, 2))])),
+  };
+  results.targets.overheadRatio = { target: '≤ 1.10', value: section.ratioEngineToCurl, met: section.ratioEngineToCurl <= 1.1 };
+  return section;
+}
+
+async function curlPipelineAvailable() {
+  const missing = [];
+  for (const tool of ['curl', 'jq', 'base64']) {
+    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(tool);
+  }
+  return { ok: missing.length === 0, missing };
+}
+
+function curlPipeline(baseUrl, body, file) {
+  const script =
+    'curl -s -X POST "$URL/images/generations" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" ' +
+    `-d "$BODY" | jq -r '.data[0].b64_json' | base64 -d > "$OUT"`;
+  return run('sh', ['-c', script], {
+    env: { ...process.env, URL: baseUrl, KEY: 'sk-bench-0123456789abcdef', BODY: body, OUT: file },
+    timeoutMs: 30_000,
+  });
+}
+
+// --- 2. many images -----------------------------------------------------------------------------
+
+async function many(large, small) {
+  const n = 10;
+  const size = '1536x1024';
+  const runs = quick ? 2 : 3;
+  const body = await responseBytes(large.baseUrl, n, size);
+  log(`many: n=${n} ${size}, response ${mb(body)} MB, ${runs} fresh engine processes…`);
+  const samples = [];
+  for (let i = 0; i < runs && Date.now() < deadline; i++) {
+    const child = await engineChild(['--expose-gc']);
+    const root = path.join(workDir, `many-${i}`);
+    // Warm the code paths (undici, llhttp, fs) on a small response so they don't count as growth.
+    await child.call({ op: 'engine', baseUrl: small.baseUrl, prompts: ['warm up'], workspaceRoot: root });
+    const answer = await child.call({ op: 'rss', baseUrl: large.baseUrl, n, size, prompts: ['A city skyline, ten variations'], workspaceRoot: root });
+    await child.close();
+    if (answer.files.length !== n) throw new Error(`expected ${n} files, got ${answer.files.length}`);
+    samples.push(answer);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  const growth = median(samples.map((s) => s.growth));
+  const section = {
+    n,
+    size,
+    responseBytes: body,
+    imageBytes: samples[0]?.bytes,
+    wallMs: round(median(samples.map((s) => s.ms)), 1),
+    rssBeforeMB: mb(median(samples.map((s) => s.rssBefore))),
+    peakRssMB: mb(median(samples.map((s) => s.peakRss))),
+    peakRssGrowthMB: mb(growth),
+    growthToResponse: round(growth / body, 2),
+    samples: samples.map((s) => ({ ms: round(s.ms, 1), growthMB: mb(s.growth), peakMB: mb(s.peakRss) })),
+  };
+  results.targets.manyRssGrowth = { target: '≤ 2× response', value: section.growthToResponse, met: section.growthToResponse <= 2 };
+  return section;
+}
+
+// --- 3. concurrency -----------------------------------------------------------------------------
+
+async function concurrency(large, small) {
+  const k = 8;
+  const reps = quick ? 2 : 3;
+  log(`concurrency: 1 vs ${k} at once (distinct prompts, then one shared prompt), ${reps} reps…`);
+  const child = await engineChild();
+  const root = path.join(workDir, 'concurrency');
+  await child.call({ op: 'engine', baseUrl: small.baseUrl, prompts: ['warm up'], workspaceRoot: root });
+  const single = [];
+  const parallel = [];
+  const samePrompt = [];
+  const problems = [];
+  const prompts = Array.from({ length: k }, (_, i) => `Concurrent study number ${i + 1}, oil on canvas`);
+  for (let r = 0; r < reps && Date.now() < deadline; r++) {
+    const one = await child.call({ op: 'engine', baseUrl: large.baseUrl, prompts: [prompts[0]], workspaceRoot: root });
+    single.push(one.ms);
+    clean(one.files);
+    const all = await child.call({ op: 'engine', baseUrl: large.baseUrl, prompts, workspaceRoot: root });
+    parallel.push(all.ms);
+    problems.push(...checkFiles(all.files, k, all.bytes / k));
+    clean(all.files);
+    // The same prompt 8 times in the same second wants the same name 8 times: -1, -2… must sort it out.
+    const same = await child.call({ op: 'engine', baseUrl: large.baseUrl, prompts: Array(k).fill(prompts[0]), workspaceRoot: root });
+    samePrompt.push(same.ms);
+    problems.push(...checkFiles(same.files, k, same.bytes / k));
+    clean(same.files);
+  }
+  await child.close();
+  const section = {
+    concurrent: k,
+    singleMs: round(median(single), 1),
+    concurrentMs: round(median(parallel), 1),
+    samePromptMs: round(median(samePrompt), 1),
+    ratioToSingle: round(median(parallel) / median(single), 2),
+    perImageMs: round(median(parallel) / k, 1),
+    nameCollisions: problems.length,
+    problems: problems.slice(0, 10),
+  };
+  results.targets.concurrencyNoCollisions = { target: '0 collisions', value: problems.length, met: problems.length === 0 };
+  return section;
+}
+
+function checkFiles(files, expected, bytesEach) {
+  const problems = [];
+  if (files.length !== expected) problems.push(`expected ${expected} files, got ${files.length}`);
+  if (new Set(files).size !== files.length) problems.push(`duplicate paths: ${files.join(', ')}`);
+  for (const file of files) {
+    const size = fs.existsSync(file) ? fs.statSync(file).size : -1;
+    if (size !== bytesEach) problems.push(`${path.basename(file)}: ${size} bytes, expected ${bytesEach}`);
+  }
+  return problems;
+}
+
+function clean(files) {
+  for (const file of files) fs.rmSync(file, { force: true });
+}
+
+// --- helpers ------------------------------------------------------------------------------------
+
+/** A forked engine-child.mjs with call(message) → answer and close(). */
+async function engineChild(execArgv = []) {
+  const child = fork(path.join(repoRoot, 'scripts/bench/engine-child.mjs'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending = new Map();
+  let nextId = 0;
+  const ready = new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`engine child exited with ${code}`)));
+    child.on('message', (message) => {
+      if (message.ready) return resolve();
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.ok) waiter?.resolve(message);
+      else waiter?.reject(new Error(message.error));
+    });
+  });
+  await ready;
+  return {
+    call: (message) =>
+      new Promise((resolve, reject) => {
+        const id = ++nextId;
+        const timer = setTimeout(() => reject(new Error(`engine child: ${message.op} timed out`)), 60_000);
+        pending.set(id, {
+          resolve: (value) => (clearTimeout(timer), resolve(value)),
+          reject: (error) => (clearTimeout(timer), reject(error)),
+        });
+        child.send({ ...message, id });
+      }),
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ op: 'exit' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The size of the server's answer for n images, counted as it streams by (nothing is kept). */
+function responseBytes(baseUrl, n, size) {
+  const url = new URL(`${baseUrl}/images/generations`);
+  const body = JSON.stringify({ model: 'gpt-image-2', prompt: 'measure', n, size, output_format: 'png' });
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' } }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk) => (bytes += chunk.length));
+      res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`status ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function gitHead() {
+  try {
+    const head = fs.readFileSync(path.join(repoRoot, '.git/HEAD'), 'utf8').trim();
+    const ref = head.startsWith('ref: ') ? head.slice(5) : undefined;
+    return ref ? fs.readFileSync(path.join(repoRoot, '.git', ref), 'utf8').trim().slice(0, 7) : head.slice(0, 7);
+  } catch {
+    return undefined;
+  }
+}
+
+function report(all) {
+  const { sections: s, targets: t } = all;
+  const mark = (target) => (target === undefined ? '' : target.met ? 'met' : 'MISSED');
+  const rows = [];
+  if (s.overhead) {
+    const o = s.overhead;
+    rows.push(['1. n=1 engine (validate → generate → decode → save)', `${o.medianMs.engine} ms`, '', '']);
+    if (o.medianMs.curl !== undefined) rows.push(['   curl | jq | base64 -d > file', `${o.medianMs.curl} ms`, '', '']);
+    rows.push(['   minimal Node (undici → JSON.parse → Buffer → writeFile)', `${o.medianMs.minimal} ms`, '', '']);
+    rows.push(['   engine / curl (median ratio)', o.ratioEngineToCurl ?? 'n/a', '≤ 1.10', mark(t.overheadRatio)]);
+    rows.push(['   engine / minimal Node', o.ratioEngineToMinimalNode, '', '']);
+  }
+  if (s.many) {
+    const m = s.many;
+    rows.push([`2. n=${m.n} ${m.size}: wall time`, `${m.wallMs} ms`, '', '']);
+    rows.push(['   response body', `${mb(m.responseBytes)} MB`, '', '']);
+    rows.push(['   peak RSS growth (× response)', `${m.peakRssGrowthMB} MB (${m.growthToResponse}×)`, '≤ 2×', mark(t.manyRssGrowth)]);
+  }
+  if (s.concurrency) {
+    const c = s.concurrency;
+    rows.push(['3. one generation', `${c.singleMs} ms`, '', '']);
+    rows.push([`   ${c.concurrent} at once (distinct prompts)`, `${c.concurrentMs} ms (${c.ratioToSingle}× one)`, '', '']);
+    rows.push([`   ${c.concurrent} at once (same prompt)`, `${c.samePromptMs} ms`, '', '']);
+    rows.push(['   name collisions / broken files', c.nameCollisions, '0', mark(t.concurrencyNoCollisions)]);
+  }
+  if (s.footprint) {
+    const f = s.footprint;
+    rows.push(['4. dist/extension.js (production)', `${kb(f.bundleBytes)} KB (${kb(f.bundleGzipBytes)} KB gz)`, '≤ 250 KB', mark(t.bundleSize)]);
+    rows.push(['   gpt-image-studio.vsix', f.vsixBytes ? `${kb(f.vsixBytes)} KB` : `n/a (${f.vsixError ?? 'skipped'})`, '≤ 400 KB', mark(t.vsixSize)]);
+    rows.push(['   require + activate (stub vscode, cold)', `${f.activation.totalMs} ms (require ${f.activation.requireMs})`, '≤ 15 ms', mark(t.activation)]);
+  }
+  console.log(`\n${table(rows, ['measure', 'median', 'target', ''])}`);
+  const m = all.machine;
+  console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}, Node ${m.node}; ${all.rounds} rounds; commit ${all.commit}\n`);
+}

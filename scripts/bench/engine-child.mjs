@@ -1,0 +1,77 @@
+// The engine side of the bench, in its own process so the fixture server (in the parent) neither slows
+// it nor pollutes its memory numbers. Forked with IPC; each message runs one operation and answers
+// {ok, ...} or {ok: false, error}. Operations:
+//   engine   validateRequest + generateAndSave (client, retries, logging, naming, atomic save)
+//   minimal  the floor in Node: undici request → JSON.parse → Buffer.from(base64) → writeFile
+//   rss      one engine run, reporting peak RSS (getrusage maxRSS) over the RSS before it
+import { createRequire } from 'node:module';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { repoRoot } from './util.mjs';
+
+const require = createRequire(import.meta.url);
+const { generateAndSave } = require(path.join(repoRoot, 'out/src/core/pipeline.js'));
+const { validateRequest } = require(path.join(repoRoot, 'out/src/core/validate.js'));
+const undici = require('undici');
+
+const apiKey = 'sk-bench-0123456789abcdef';
+let logLines = 0;
+const logger = { info: () => logLines++, warn: () => logLines++, error: () => logLines++ };
+
+async function engine({ baseUrl, n = 1, size = '1024x1024', prompts, workspaceRoot }) {
+  await fs.mkdir(workspaceRoot, { recursive: true });
+  const started = performance.now();
+  const runs = await Promise.all(
+    prompts.map((prompt) => {
+      const request = validateRequest({ prompt, model: 'gpt-image-2', n, size, quality: 'high', outputFormat: 'png' });
+      return generateAndSave(
+        request,
+        { baseUrl, apiKey, logger, userAgent: 'gpt-image-studio-bench', maxRetries: 2 },
+        { kind: 'assets', workspaceRoot, assetsFolder: 'assets' },
+      );
+    }),
+  );
+  const ms = performance.now() - started;
+  const files = runs.flatMap((run) => run.files);
+  const bytes = runs.reduce((sum, run) => sum + run.result.images.reduce((s, image) => s + image.bytes.length, 0), 0);
+  return { ms, files, bytes };
+}
+
+async function minimal({ baseUrl, n = 1, size = '1024x1024', prompt, file }) {
+  const started = performance.now();
+  const response = await undici.request(`${baseUrl}/images/generations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-image-2', prompt, n, size, quality: 'high', output_format: 'png' }),
+  });
+  const json = await response.body.json();
+  const bytes = Buffer.from(json.data[0].b64_json, 'base64');
+  await fs.writeFile(file, bytes);
+  return { ms: performance.now() - started, bytes: bytes.length };
+}
+
+async function rss(message) {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  const beforeMax = process.resourceUsage().maxRSS * 1024;
+  const result = await engine(message);
+  const peak = process.resourceUsage().maxRSS * 1024;
+  return { ...result, rssBefore: before, peakRss: peak, peakBeforeRun: beforeMax, growth: peak - before };
+}
+
+const operations = { engine, minimal, rss };
+
+process.on('message', async (message) => {
+  if (message.op === 'exit') {
+    process.disconnect();
+    return;
+  }
+  try {
+    const result = await operations[message.op](message);
+    process.send({ ok: true, id: message.id, ...result });
+  } catch (error) {
+    process.send({ ok: false, id: message.id, error: String(error?.stack ?? error) });
+  }
+});
+process.send({ ready: true });
