@@ -1,0 +1,762 @@
+import { STATUS_CODES } from 'node:http';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { ImageApiError, type ImageApiErrorDetails, type ImageErrorKind } from './errors';
+import {
+  defaultBaseUrl,
+  outputFormats,
+  silentLogger,
+  type GeneratedImage,
+  type GenerationRequest,
+  type GenerationResult,
+  type ImageUsage,
+  type Logger,
+  type OutputFormat,
+} from './types';
+
+/** How the client reaches the API. Only `apiKey` is required; effects are injectable for tests. */
+export interface ClientOptions {
+  /** Defaults to https://api.wisgate.ai/v1; trailing slashes are ignored. */
+  readonly baseUrl?: string;
+  readonly apiKey: string;
+  /** E.g. `gpt-image-studio/0.1.0`. */
+  readonly userAgent?: string;
+  /** Per attempt, headers and body included. Default 600,000 ms. */
+  readonly timeoutMs?: number;
+  /** Retries after the first attempt. Default 2 (three attempts). */
+  readonly maxRetries?: number;
+  /** Largest response body read, JSON or downloaded image. Default 200 MB. */
+  readonly maxResponseBytes?: number;
+  readonly logger?: Logger;
+  /** An undici Agent/Pool/Client; undici's global dispatcher otherwise. */
+  readonly dispatcher?: Dispatcher;
+  /** Waits between retries; must reject (or resolve early) when `signal` aborts. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** A number in [0, 1) for the backoff jitter. */
+  readonly random?: () => number;
+}
+
+export const defaultTimeoutMs = 600_000;
+export const defaultMaxRetries = 2;
+export const defaultMaxResponseBytes = 200 * 1024 * 1024;
+export const defaultUserAgent = 'gpt-image-studio';
+
+/** Error bodies are only read for their message, so a huge HTML error page is cut here. */
+const maxErrorBodyBytes = 64 * 1024;
+const maxRetryAfterMs = 60_000;
+const excerptLength = 200;
+
+/**
+ * POSTs one generation to `{baseUrl}/images/generations` and returns the decoded images. Retries
+ * connection errors, timeouts, 408, 409, 429 (except insufficient_quota) and 5xx with exponential
+ * backoff, honouring Retry-After and x-should-retry. Every failure is an ImageApiError; aborting
+ * `signal` rejects at once with kind `cancelled`, also while waiting between retries.
+ */
+export async function generateImages(
+  request: GenerationRequest,
+  options: ClientOptions,
+  signal?: AbortSignal,
+): Promise<GenerationResult> {
+  const context = createContext(options, signal);
+  if (signal?.aborted) throw cancelledError(0);
+  const body = buildRequestBody(request);
+  const total = context.maxRetries + 1;
+
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await attemptGeneration(context, body, attempt, total);
+    if (outcome.ok) {
+      return toResult(context, request, outcome, attempt);
+    }
+    if (!outcome.retryable || attempt >= total) {
+      throw outcome.toError(attempt);
+    }
+    const wait = retryDelay(outcome.headers, attempt - 1, context.random);
+    context.logger.warn(
+      context.redact(`Retrying in ${formatDuration(wait)} after ${outcome.summary} (attempt ${attempt + 1}/${total} next)`),
+    );
+    try {
+      await context.sleep(wait, signal);
+    } catch (error) {
+      if (signal?.aborted) throw cancelledError(attempt);
+      throw error;
+    }
+    if (signal?.aborted) throw cancelledError(attempt);
+  }
+}
+
+/**
+ * The exact JSON body: model, prompt, n, size, then the optional fields only when set. Never
+ * `response_format`: GPT image models reject it with 400 unknown_parameter and always answer base64.
+ */
+export function buildRequestBody(request: GenerationRequest): string {
+  const body: Record<string, unknown> = {
+    model: request.model,
+    prompt: request.prompt,
+    n: request.n,
+    size: request.size,
+  };
+  if (request.quality !== undefined) body.quality = request.quality;
+  if (request.background !== undefined) body.background = request.background;
+  if (request.outputFormat !== undefined) body.output_format = request.outputFormat;
+  if (request.outputCompression !== undefined) body.output_compression = request.outputCompression;
+  if (request.moderation !== undefined) body.moderation = request.moderation;
+  if (request.user !== undefined) body.user = request.user;
+  return JSON.stringify(body);
+}
+
+/**
+ * `{baseUrl}/images/generations`, tolerating trailing slashes and keeping a query string (some relays
+ * need one). Throws ImageApiError('validation', …, {param: 'baseUrl'}) for anything but http(s).
+ */
+export function imagesEndpoint(baseUrl: string = defaultBaseUrl): URL {
+  const base = parseBaseUrl(baseUrl);
+  const endpoint = new URL(base.href);
+  endpoint.pathname = `${base.pathname.replace(/\/+$/, '')}/images/generations`;
+  return endpoint;
+}
+
+/**
+ * Milliseconds the server asked us to wait: `retry-after-ms`, else `retry-after` as seconds or an
+ * HTTP date. Undefined when neither parses. The caller decides whether the value is reasonable.
+ */
+export function parseRetryAfter(headers: Readonly<Record<string, unknown>>, now: number = Date.now()): number | undefined {
+  const ms = headerValue(headers, 'retry-after-ms');
+  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Number(ms);
+  const value = headerValue(headers, 'retry-after');
+  if (value === undefined) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : date - now;
+}
+
+/** Exponential backoff for retry number `retry` (0 = first retry): min(0.5 s × 2^retry, 8 s) × (0.75, 1]. */
+export function backoffDelay(retry: number, random: () => number = Math.random): number {
+  const base = Math.min(500 * 2 ** retry, 8000);
+  return base * (1 - random() * 0.25);
+}
+
+/** The wait before retry number `retry`: the server's Retry-After when it is 0–60 s, else backoff. */
+export function retryDelay(
+  headers: Readonly<Record<string, unknown>> | undefined,
+  retry: number,
+  random: () => number = Math.random,
+  now: number = Date.now(),
+): number {
+  const asked = headers ? parseRetryAfter(headers, now) : undefined;
+  if (asked !== undefined && asked >= 0 && asked <= maxRetryAfterMs) return asked;
+  return backoffDelay(retry, random);
+}
+
+/**
+ * Whether a failed status is worth another attempt. 400/401/403/404 and insufficient_quota never are
+ * (repeating cannot fix them); otherwise an explicit `x-should-retry` wins, then the status decides.
+ */
+export function isRetryableStatus(status: number, code?: string, shouldRetry?: string): boolean {
+  if (code === 'insufficient_quota' || code === 'moderation_blocked') return false;
+  if (status === 400 || status === 401 || status === 403 || status === 404) return false;
+  if (shouldRetry === 'true') return true;
+  if (shouldRetry === 'false') return false;
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/**
+ * Decodes base64 (standard alphabet, padding optional, a `data:…;base64,` prefix and line breaks
+ * tolerated). Undefined for anything else: Buffer.from(…, 'base64') silently skips garbage, which would
+ * turn a broken response into a broken image file.
+ */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  let value = text;
+  const dataUrl = /^data:[^,]{0,200};base64,/i.exec(value);
+  if (dataUrl) value = value.slice(dataUrl[0].length);
+  if (/\s/.test(value)) value = value.replace(/\s+/g, '');
+  if (value.length === 0 || value.length % 4 === 1) return undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+  const padding = value.length - value.replace(/=+$/, '').length;
+  if (padding > 0 && value.length % 4 !== 0) return undefined;
+  return Buffer.from(value, 'base64');
+}
+
+/** Replaces every occurrence of `secret` with `***`. Empty or very short secrets are left alone. */
+export function redact(text: string, secret: string | undefined): string {
+  if (!secret || secret.length < 4 || !text.includes(secret)) return text;
+  return text.split(secret).join('***');
+}
+
+/**
+ * The first meaningful line of an unexpected body, ≤ 200 characters: for HTML the first line of
+ * text (the title, usually) rather than `<!DOCTYPE html>`. Redacts `secret` before cutting, so a key
+ * split by the cut cannot leak half of itself.
+ */
+export function excerptOf(text: string, secret?: string): string {
+  let head = text.slice(0, 8192 + (secret?.length ?? 0));
+  if (/^\s*</.test(head)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(head)?.[1];
+    const plain = head
+      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+      .replace(/<[^>]*>/g, '\n')
+      .replace(/&nbsp;/g, ' ');
+    head = title?.trim() ? title : plain;
+  }
+  const line = head.split(/\r?\n/).map((part) => part.trim()).find((part) => part.length > 0) ?? '';
+  const clean = redact(line, secret).replace(/\s+/g, ' ');
+  return clean.length > excerptLength ? `${clean.slice(0, excerptLength - 1)}…` : clean;
+}
+
+/** A sleep that rejects as soon as `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+interface Context {
+  readonly endpoint: URL;
+  readonly base: URL;
+  readonly apiKey: string;
+  readonly userAgent: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly maxResponseBytes: number;
+  readonly logger: Logger;
+  readonly dispatcher?: Dispatcher;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly random: () => number;
+  readonly signal?: AbortSignal;
+  readonly redact: (text: string) => string;
+}
+
+function createContext(options: ClientOptions, signal: AbortSignal | undefined): Context {
+  const baseUrl = options.baseUrl?.trim() || defaultBaseUrl;
+  const apiKey = options.apiKey ?? '';
+  if (apiKey.trim() === '') throw new ImageApiError('auth', 'No API key is set.', { attempts: 0 });
+  // A key with control characters would make undici throw an error quoting the header value.
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new ImageApiError('auth', 'The API key contains spaces or characters that cannot be sent; set it again.', {
+      attempts: 0,
+    });
+  }
+  return {
+    endpoint: imagesEndpoint(baseUrl),
+    base: parseBaseUrl(baseUrl),
+    apiKey,
+    userAgent: options.userAgent || defaultUserAgent,
+    timeoutMs: positive(options.timeoutMs, defaultTimeoutMs),
+    maxRetries: Math.max(0, Math.floor(options.maxRetries ?? defaultMaxRetries)),
+    maxResponseBytes: positive(options.maxResponseBytes, defaultMaxResponseBytes),
+    logger: options.logger ?? silentLogger,
+    dispatcher: options.dispatcher,
+    sleep: options.sleep ?? abortableSleep,
+    random: options.random ?? Math.random,
+    signal,
+    redact: (text) => redact(text, apiKey),
+  };
+}
+
+function parseBaseUrl(baseUrl: string): URL {
+  const hint = 'use an http(s) URL such as https://api.wisgate.ai/v1';
+  let url: URL;
+  try {
+    url = new URL(baseUrl.trim());
+  } catch {
+    throw new ImageApiError('validation', `The base URL "${baseUrl}" is not a URL: ${hint}.`, { param: 'baseUrl', attempts: 0 });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ImageApiError('validation', `The base URL must start with http:// or https://, not ${url.protocol}//: ${hint}.`, {
+      param: 'baseUrl',
+      attempts: 0,
+    });
+  }
+  if (url.username || url.password) {
+    throw new ImageApiError('validation', 'The base URL must not contain a user name or password; the API key is sent separately.', {
+      param: 'baseUrl',
+      attempts: 0,
+    });
+  }
+  url.hash = '';
+  return url;
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+interface ApiErrorBody {
+  readonly message?: string;
+  readonly type?: string;
+  readonly code?: string;
+  readonly param?: string;
+}
+
+type AttemptOutcome =
+  | { readonly ok: true; readonly json: Record<string, unknown>; readonly requestId?: string }
+  | {
+      readonly ok: false;
+      readonly retryable: boolean;
+      readonly headers?: Readonly<Record<string, unknown>>;
+      /** For the retry log line, e.g. `503 Service Unavailable`. */
+      readonly summary: string;
+      readonly toError: (attempts: number) => ImageApiError;
+    };
+
+async function attemptGeneration(context: Context, body: string, attempt: number, total: number): Promise<AttemptOutcome> {
+  const { signal } = context;
+  const shownUrl = displayUrl(context.endpoint);
+  const started = Date.now();
+  const elapsed = (): string => `${Date.now() - started} ms`;
+  const timed = withTimeout(context.timeoutMs, signal);
+  let status: number | undefined;
+  let requestId: string | undefined;
+  let headers: Record<string, unknown> = {};
+  try {
+    const response = await undiciRequest(context.endpoint, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${context.apiKey}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        'User-Agent': context.userAgent,
+      },
+      body,
+      signal: timed.signal,
+      dispatcher: context.dispatcher,
+      // undici's own limits default to 5 minutes and would cut a slow high-quality generation short.
+      headersTimeout: context.timeoutMs,
+      bodyTimeout: context.timeoutMs,
+    });
+    status = response.statusCode;
+    headers = response.headers;
+    requestId = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id');
+    const ok = status >= 200 && status < 300;
+    const declared = Number(headerValue(headers, 'content-length'));
+    if (ok && declared > context.maxResponseBytes) {
+      discard(response.body);
+      throw tooLarge(context, status, requestId);
+    }
+    const limit = ok ? context.maxResponseBytes : Math.min(context.maxResponseBytes, maxErrorBodyBytes);
+    const bytes = await readBody(response.body, limit, ok ? () => tooLarge(context, status!, requestId) : undefined);
+    const idNote = requestId ? `request id ${requestId}, ` : '';
+    const line = `POST ${shownUrl} → ${status} in ${elapsed()} (${idNote}attempt ${attempt}/${total})`;
+    if (ok) context.logger.info(context.redact(line));
+    else context.logger.warn(context.redact(line));
+    return ok ? successOutcome(context, status, bytes, requestId) : statusOutcome(context, status, headers, bytes, requestId);
+  } catch (error) {
+    if (signal?.aborted) throw cancelledError(attempt, requestId);
+    if (error instanceof ImageApiError) {
+      context.logger.warn(context.redact(`POST ${shownUrl} → ${status ?? 'failed'} in ${elapsed()}: ${error.message} (attempt ${attempt}/${total})`));
+      return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
+    }
+    const isTimeout = timed.timedOut() || isUndiciTimeout(error);
+    const reason = isTimeout ? `no complete answer within ${formatDuration(context.timeoutMs)}` : networkReason(error);
+    context.logger.warn(
+      context.redact(`POST ${shownUrl} → ${status ? `${status}, then ` : ''}${reason} after ${elapsed()} (attempt ${attempt}/${total})`),
+    );
+    return {
+      ok: false,
+      retryable: true,
+      summary: reason,
+      toError: (attempts) =>
+        isTimeout
+          ? new ImageApiError(
+              'timeout',
+              `The image service did not answer within ${formatDuration(context.timeoutMs)} (${plural(attempts, 'attempt')}).`,
+              { requestId, attempts, status, cause: error },
+            )
+          : new ImageApiError(
+              'network',
+              context.redact(`Could not talk to ${context.endpoint.host}: ${reason} (${plural(attempts, 'attempt')}).`),
+              { requestId, attempts, status, cause: error },
+            ),
+    };
+  } finally {
+    timed.dispose();
+  }
+}
+
+function successOutcome(context: Context, status: number, bytes: Buffer, requestId: string | undefined): AttemptOutcome {
+  const text = bytes.toString('utf8');
+  const fail = (message: string, excerpt?: string): AttemptOutcome => {
+    const error = new ImageApiError('badResponse', context.redact(message), { status, requestId, excerpt });
+    return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
+  };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    const excerpt = excerptOf(text, context.apiKey);
+    return fail(`The server answered ${status} with ${describeBody(text)} instead of JSON${excerpt ? `: "${excerpt}"` : ''}.`, excerpt);
+  }
+  if (!isObject(json)) return fail(`The server answered ${status} with JSON that is not an object.`);
+  const apiError = readApiError(json);
+  if (apiError?.message && !Array.isArray(json.data)) {
+    return fail(`The server answered ${status} with an error: ${sentence(context.redact(apiError.message))}`);
+  }
+  if (!Array.isArray(json.data)) return fail(`The server answered ${status} without a "data" list of images.`);
+  if (json.data.length === 0) return fail(`The server answered ${status} but returned no images.`);
+  return { ok: true, json, requestId };
+}
+
+function statusOutcome(
+  context: Context,
+  status: number,
+  headers: Readonly<Record<string, unknown>>,
+  bytes: Buffer,
+  requestId: string | undefined,
+): AttemptOutcome {
+  const text = bytes.toString('utf8');
+  let apiError: ApiErrorBody | undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    apiError = isObject(parsed) ? readApiError(parsed) : undefined;
+  } catch {
+    apiError = undefined;
+  }
+  const excerpt = apiError?.message ? undefined : excerptOf(text, context.apiKey);
+  const serverText = apiError?.message
+    ? sentence(context.redact(apiError.message).slice(0, 1000))
+    : excerpt
+      ? `"${excerpt}".`
+      : `${STATUS_CODES[status] ?? 'Unknown status'}.`;
+  const retryable = isRetryableStatus(status, apiError?.code, headerValue(headers, 'x-should-retry')?.trim().toLowerCase());
+  const location = headerValue(headers, 'location');
+  return {
+    ok: false,
+    retryable,
+    headers,
+    summary: `${status} ${STATUS_CODES[status] ?? ''}`.trim(),
+    toError: (attempts) => {
+      const [kind, message] = statusMessage(status, apiError?.code, serverText, attempts, location);
+      return new ImageApiError(kind, context.redact(message), {
+        status,
+        requestId,
+        code: apiError?.code,
+        param: apiError?.param,
+        excerpt,
+        attempts,
+      });
+    },
+  };
+}
+
+function statusMessage(
+  status: number,
+  code: string | undefined,
+  serverText: string,
+  attempts: number,
+  location: string | undefined,
+): [ImageErrorKind, string] {
+  const after = attempts > 1 ? ` after ${attempts} attempts` : '';
+  if (code === 'moderation_blocked') return ['moderation', `The safety system refused the prompt: ${serverText}`];
+  if (code === 'insufficient_quota') return ['quota', `The account has no quota left (${status} insufficient_quota): ${serverText}`];
+  if (status === 401) return ['auth', `The API key was rejected (401): ${serverText}`];
+  if (status === 403) return ['permission', `Access was denied (403): ${serverText}`];
+  if (status === 404) return ['notFound', `The images endpoint or the model was not found (404): ${serverText}`];
+  if (status === 429) return ['rateLimited', `Rate limited (429)${after}: ${serverText}`];
+  if (status === 408) return ['timeout', `The server timed out (408)${after}: ${serverText}`];
+  if (status >= 500 || status === 409) return ['server', `The image service failed with status ${status}${after}: ${serverText}`];
+  if (status >= 400) {
+    // The server's own sentence is the most useful text for a rejected request; the UI adds context.
+    return ['invalidRequest', serverText.startsWith('"') ? `The request was rejected (${status}): ${serverText}` : serverText];
+  }
+  if (status >= 300 && status < 400) {
+    const target = location ? ` to ${location.slice(0, 200)}` : '';
+    return ['badResponse', `The server redirected the request (${status}${target}); set the base URL to the final address.`];
+  }
+  return ['badResponse', `The server answered with unexpected status ${status}: ${serverText}`];
+}
+
+async function toResult(
+  context: Context,
+  request: GenerationRequest,
+  outcome: Extract<AttemptOutcome, { ok: true }>,
+  attempts: number,
+): Promise<GenerationResult> {
+  const { json, requestId } = outcome;
+  const data = json.data as unknown[];
+  const images: GeneratedImage[] = [];
+  for (const [index, item] of data.entries()) {
+    const label = data.length > 1 ? `Image ${index + 1} of ${data.length}` : 'The image';
+    const bad = (message: string): ImageApiError =>
+      new ImageApiError('badResponse', context.redact(message), { status: 200, requestId, attempts });
+    if (!isObject(item)) throw bad(`${label} in the response is not an object.`);
+    const revisedPrompt = typeof item.revised_prompt === 'string' ? item.revised_prompt : undefined;
+    let bytes: Buffer | undefined;
+    if (typeof item.b64_json === 'string') {
+      bytes = decodeBase64Strict(item.b64_json);
+      if (!bytes) throw bad(`${label} in the response is not valid base64.`);
+    } else if (typeof item.url === 'string') {
+      bytes = await download(context, item.url, index, data.length, requestId, attempts);
+    } else {
+      throw bad(`${label} in the response has neither b64_json nor url.`);
+    }
+    images.push(revisedPrompt === undefined ? { bytes } : { bytes, revisedPrompt });
+  }
+  const echoed = json.output_format;
+  const outputFormat: OutputFormat =
+    typeof echoed === 'string' && (outputFormats as readonly string[]).includes(echoed)
+      ? (echoed as OutputFormat)
+      : (request.outputFormat ?? 'png');
+  return {
+    images,
+    outputFormat,
+    ...(isObject(json.usage) && { usage: json.usage as ImageUsage }),
+    ...(requestId !== undefined && { requestId }),
+    ...(typeof json.created === 'number' && { created: json.created }),
+  };
+}
+
+/**
+ * Fetches an image a relay returned as a URL. Not retried: the generation itself succeeded, and a
+ * second POST would be billed again. The key goes only to the API's own origin.
+ */
+async function download(
+  context: Context,
+  rawUrl: string,
+  index: number,
+  count: number,
+  requestId: string | undefined,
+  attempts: number,
+): Promise<Buffer> {
+  const { signal } = context;
+  const label = count > 1 ? `image ${index + 1} of ${count}` : 'the image';
+  const bad = (message: string, status?: number): ImageApiError =>
+    new ImageApiError('badResponse', context.redact(message), { status, requestId, attempts });
+  if (/^data:/i.test(rawUrl)) {
+    const bytes = decodeBase64Strict(rawUrl);
+    if (!bytes) throw bad(`The data URL of ${label} is not valid base64.`);
+    return bytes;
+  }
+  let url: URL;
+  try {
+    url = new URL(rawUrl, context.base.href.endsWith('/') ? context.base : `${context.base.href}/`);
+  } catch {
+    throw bad(`The URL of ${label} is not valid: "${rawUrl.slice(0, 200)}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`The URL of ${label} is not http(s): ${url.protocol}.`);
+  const sameOrigin = url.origin === context.base.origin;
+  const headers: Record<string, string> = { Accept: 'image/*', 'User-Agent': context.userAgent };
+  if (sameOrigin) headers.Authorization = `Bearer ${context.apiKey}`;
+  const started = Date.now();
+  const timed = withTimeout(context.timeoutMs, signal);
+  try {
+    const response = await undiciRequest(url, {
+      method: 'GET',
+      headers,
+      signal: timed.signal,
+      dispatcher: context.dispatcher,
+      headersTimeout: context.timeoutMs,
+      bodyTimeout: context.timeoutMs,
+      // Presigned CDN links often redirect; never follow one while carrying the key.
+      maxRedirections: sameOrigin ? 0 : 3,
+    });
+    const status = response.statusCode;
+    context.logger.info(context.redact(`GET ${displayUrl(url)} → ${status} in ${Date.now() - started} ms (${label})`));
+    if (status < 200 || status >= 300) {
+      discard(response.body);
+      throw bad(`Downloading ${label} from ${url.host} failed with status ${status}.`, status);
+    }
+    const declared = Number(headerValue(response.headers, 'content-length'));
+    if (declared > context.maxResponseBytes) {
+      discard(response.body);
+      throw tooLarge(context, status, requestId);
+    }
+    const bytes = await readBody(response.body, context.maxResponseBytes, () => tooLarge(context, status, requestId));
+    if (bytes.length === 0) throw bad(`Downloading ${label} from ${url.host} returned an empty file.`, status);
+    return bytes;
+  } catch (error) {
+    if (signal?.aborted) throw cancelledError(attempts, requestId);
+    if (error instanceof ImageApiError) throw withAttempts(error, attempts);
+    if (timed.timedOut() || isUndiciTimeout(error)) {
+      throw new ImageApiError('timeout', `Downloading ${label} took longer than ${formatDuration(context.timeoutMs)}.`, {
+        requestId,
+        attempts,
+        cause: error,
+      });
+    }
+    throw new ImageApiError('network', context.redact(`Could not download ${label} from ${url.host}: ${networkReason(error)}.`), {
+      requestId,
+      attempts,
+      cause: error,
+    });
+  } finally {
+    timed.dispose();
+  }
+}
+
+/**
+ * Reads a body chunk by chunk and stops as soon as `limit` is passed: with `onOverflow` the read
+ * fails with its error, without it the first `limit` bytes are kept (enough for an error message).
+ */
+async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+  onOverflow?: () => Error,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size + chunk.length > limit) {
+      discard(body);
+      if (onOverflow) throw onOverflow();
+      chunks.push(chunk.subarray(0, limit - size));
+      size = limit;
+      break;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Stops reading a body; undici reports the destroy as an 'error' event, which nobody needs to see. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function withTimeout(
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
+  const controller = new AbortController();
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    controller.abort(new Error(`Timed out after ${timeoutMs} ms`));
+  }, timeoutMs);
+  const onAbort = (): void => controller.abort(outer?.reason);
+  if (outer?.aborted) controller.abort(outer.reason);
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => fired,
+    dispose: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function tooLarge(context: Context, status: number, requestId: string | undefined): ImageApiError {
+  return new ImageApiError(
+    'badResponse',
+    `The server's response was larger than ${formatBytes(context.maxResponseBytes)}, so reading stopped (status ${status}).`,
+    { status, requestId },
+  );
+}
+
+function cancelledError(attempts: number, requestId?: string): ImageApiError {
+  return new ImageApiError('cancelled', 'Generation cancelled.', { attempts, requestId });
+}
+
+function withAttempts(error: ImageApiError, attempts: number): ImageApiError {
+  if (error.attempts === attempts) return error;
+  return new ImageApiError(error.kind, error.message, {
+    status: error.status,
+    requestId: error.requestId,
+    code: error.code,
+    param: error.param,
+    excerpt: error.excerpt,
+    attempts,
+    cause: error.cause,
+  } satisfies ImageApiErrorDetails);
+}
+
+const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function isUndiciTimeout(error: unknown): boolean {
+  return timeoutCodes.has(errorCode(error) ?? '');
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (!isObject(error)) return undefined;
+  if (typeof error.code === 'string') return error.code;
+  return isObject(error.cause) && typeof error.cause.code === 'string' ? error.cause.code : undefined;
+}
+
+function networkReason(error: unknown): string {
+  const code = errorCode(error);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'the connection was refused (ECONNREFUSED)';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
+      return `the connection was closed unexpectedly (${code})`;
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return 'the response ended early (content length mismatch)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name could not be resolved (${code})`;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return `connecting timed out (${code})`;
+    default: {
+      const message = error instanceof Error ? error.message : String(error);
+      return code ? `${message} (${code})` : message;
+    }
+  }
+}
+
+function readApiError(json: Record<string, unknown>): ApiErrorBody | undefined {
+  const error = json.error;
+  if (typeof error === 'string') return { message: error };
+  if (!isObject(error)) return undefined;
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+  return { message: text(error.message), type: text(error.type), code: text(error.code), param: text(error.param) };
+}
+
+function describeBody(text: string): string {
+  const start = text.trimStart();
+  if (start === '') return 'an empty body';
+  if (start.startsWith('<')) return 'an HTML page';
+  if (start.startsWith('{') || start.startsWith('[')) return 'incomplete or malformed JSON';
+  return 'plain text';
+}
+
+function headerValue(headers: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = headers[name];
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Origin and path only: a query string may carry a presigned token. */
+function displayUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim().replace(/\s+/g, ' ');
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  return `${seconds < 10 ? seconds.toFixed(1).replace(/\.0$/, '') : Math.round(seconds)} s`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round(bytes / (1024 * 1024))} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
+}
