@@ -14,6 +14,7 @@ export const artifactsRoot = path.join(repoRoot, '.test-artifacts');
 export const baseSettings = Object.freeze({
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'workbench.enableExperiments': false,
   'chat.disableAIFeatures': true,
   'security.workspace.trust.enabled': false,
