@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandIds, configSection, panelViewType } from '../commandIds';
 import { readConfig } from '../config';
-import { backgrounds, outputFormats, qualities } from '../core/types';
+import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
 import { acceptsCustomSize } from '../core/validate';
 import { logError, runErrorAction } from '../errors';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationService } from '../generation';
@@ -235,7 +235,7 @@ class StudioPanel implements vscode.Disposable {
     if (this.run) return;
     const editor = this.editors.get();
     const resource = editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
-    let request;
+    let request: GenerationRequest;
     try {
       request = this.deps.generation.buildRequest(prompt, options, resource);
     } catch (error) {
@@ -263,11 +263,11 @@ class StudioPanel implements vscode.Disposable {
       await this.history.add(entry);
       this.updateRoots();
       const seconds = elapsedSince(startedAt);
-      const names = outcome.files.map((file) => vscode.workspace.asRelativePath(file)).join(', ');
+      const where = [...new Set(outcome.files.map((file) => vscode.workspace.asRelativePath(path.dirname(file.fsPath))))];
       this.post({
         type: 'result',
         entry: this.galleryEntry(entry),
-        message: `Generated ${plural(outcome.files.length, 'image')} in ${seconds} s: ${names}`,
+        message: `Generated ${plural(outcome.files.length, 'image')} in ${seconds} s, saved in ${where.join(', ')}.`,
       });
     } catch (error) {
       this.postError(error);

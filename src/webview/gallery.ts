@@ -66,7 +66,7 @@ function card(entry: GalleryEntry, image: GalleryImage, index: number, now: numb
   actions.setAttribute('role', 'group');
   actions.setAttribute('aria-label', `Actions for ${image.label}`);
   for (const { command, label, title } of cardButtons) {
-    const button = element('button', command === 'insert' ? 'primary small' : 'secondary small', label);
+    const button = element('button', 'secondary small', label);
     button.type = 'button';
     button.title = title;
     button.dataset.command = command;

@@ -8,9 +8,9 @@ const backgroundLabels: Readonly<Record<string, string>> = {
   opaque: 'Opaque',
 };
 const sizeShapes: Readonly<Record<string, string>> = {
-  '1024x1024': 'square',
-  '1536x1024': 'landscape',
-  '1024x1536': 'portrait',
+  '1024x1024': 'Square',
+  '1536x1024': 'Landscape',
+  '1024x1536': 'Portrait',
 };
 
 export const customSizeValue = 'custom';
@@ -19,13 +19,13 @@ export function isStandardSize(size: string): boolean {
   return (standardSizes as readonly string[]).includes(size);
 }
 
-/** `1536 × 1024 (landscape)`, `Auto`. */
+/** `Landscape 1536×1024`, `2048×1152`, `Auto size`: the shape first, so a narrow select still shows it. */
 export function sizeLabel(size: string): string {
   if (size === 'auto') return 'Auto size';
   const match = /^(\d+)x(\d+)$/.exec(size);
   if (!match) return size;
   const shape = sizeShapes[size];
-  return `${match[1]} × ${match[2]}${shape ? ` (${shape})` : ''}`;
+  return `${shape ? `${shape} ` : ''}${match[1]}×${match[2]}`;
 }
 
 export function qualityLabel(quality: string): string {

@@ -56,7 +56,8 @@ fillSelect(ui.quality, qualities.map((value) => [value, optionText('quality', va
 fillSelect(ui.format, outputFormats.map((value) => [value, optionText('outputFormat', value)]));
 fillSelect(ui.background, backgrounds.map((value) => [value, optionText('background', value)]));
 fillSelect(ui.count, Array.from({ length: maxCount }, (_, i) => [String(i + 1), String(i + 1)]));
-fillSizes(false, undefined);
+// Until the host says which model is set, keep a saved custom size selectable.
+fillSizes(saved.draft?.size === customSizeValue, undefined);
 ui.shortcutHint.textContent = ` · ${isMac ? '⌘' : 'Ctrl'}+Enter to generate`;
 if (saved.draft) applyDraft(saved.draft);
 updatePromptCount();
@@ -95,8 +96,8 @@ function draft(): Draft {
 
 function applyDraft(value: Draft): void {
   ui.prompt.value = value.prompt;
-  setSize(value.size === customSizeValue ? value.customSize : value.size);
   if (value.size === customSizeValue) ui.customSize.value = value.customSize;
+  setSize(value.size);
   setSelect(ui.quality, value.quality);
   setSelect(ui.count, String(value.n));
   setSelect(ui.format, value.outputFormat);
@@ -109,15 +110,19 @@ function setSelect(select: HTMLSelectElement, value: string): void {
 }
 
 /** Selects a size: a listed one directly, anything else through `Custom…` when that exists. */
-function setSize(size: string): void {
-  const listed = [...ui.size.options].some((option) => option.value === size);
-  if (listed) {
+function setSize(size: string): boolean {
+  const has = (value: string): boolean => [...ui.size.options].some((option) => option.value === value);
+  let done = true;
+  if (size !== customSizeValue && has(size)) {
     ui.size.value = size;
-  } else if ([...ui.size.options].some((option) => option.value === customSizeValue)) {
+  } else if (has(customSizeValue) && size !== '') {
     ui.size.value = customSizeValue;
-    ui.customSize.value = size;
+    if (size !== customSizeValue) ui.customSize.value = size;
+  } else {
+    done = false;
   }
   syncCustomSize();
+  return done;
 }
 
 function syncCustomSize(): void {
@@ -145,11 +150,9 @@ function persist(): void {
 /** Settings are the defaults; options the user changed here stay as they are. */
 function applyDefaults(next: StudioDefaults): void {
   defaults = next;
-  const current = chosenSize();
+  const wanted = edited.has('size') ? chosenSize() || ui.size.value : next.options.size;
   fillSizes(next.customSizes, next.options.size);
-  if (!edited.has('size')) setSize(next.options.size);
-  else setSize(current);
-  if (ui.size.value === customSizeValue && !next.customSizes) setSize(next.options.size);
+  if (!setSize(wanted) && !setSize(next.options.size)) setSize(standardSizes[1]);
   if (!edited.has('quality')) setSelect(ui.quality, next.options.quality);
   if (!edited.has('n')) setSelect(ui.count, String(next.options.n));
   if (!edited.has('outputFormat')) setSelect(ui.format, next.options.outputFormat);
@@ -253,6 +256,8 @@ function showAlert(message: string, actions: readonly ErrorAction[]): void {
   const row = element('div', 'alert-actions');
   row.append(...buttons, dismiss);
   ui.alert.replaceChildren(element('p', 'alert-message', message), row);
+  // In a narrow panel the alert can be below the fold; bring it into view without moving focus.
+  ui.alert.scrollIntoView({ block: 'nearest' });
 }
 
 function clearAlert(): void {
