@@ -1,0 +1,186 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Locator } from 'playwright-core';
+import { e2e } from './context';
+
+/**
+ * The Image Studio as a user drives it: palette → panel → prompt and options → Generate against the
+ * fake images API → gallery and files → Insert into a Markdown file → reload keeps the history → a
+ * rejected key shows the alert with its action. Controls are found by role and accessible name: those
+ * names are the Studio's contract.
+ */
+suite('Image Studio (webview panel)', function () {
+  this.timeout(180_000);
+
+  const prompt = 'A lighthouse at dusk, watercolor, wide shot, warm light on calm water';
+  let assetsBefore: string[] = [];
+
+  function assets(): string[] {
+    const dir = path.join(e2e().workspace, 'assets');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => !name.startsWith('.')).sort() : [];
+  }
+
+  function studio(): FrameLocator {
+    return e2e().webviewFrame();
+  }
+
+  function generateButton(frame: FrameLocator): Locator {
+    return frame.getByRole('button', { name: 'Generate', exact: true });
+  }
+
+  /** Opens a workspace file through Quick Open, so it becomes the editor Insert targets. */
+  async function openWorkspaceFile(name: string): Promise<void> {
+    const { page, runCommand } = e2e();
+    await runCommand('Go to File...');
+    await page.keyboard.type(name);
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    await row.click();
+    await page.locator(`.tab.active[aria-label^="${name}"]`).waitFor({ timeout: 15_000 });
+  }
+
+  /** A fresh profile may have no key: the Studio's hint sets one the way a user would. */
+  async function ensureKey(frame: FrameLocator): Promise<void> {
+    const { page } = e2e();
+    const hint = frame.getByText('No API key is set yet.');
+    if (!(await hint.isVisible())) return;
+    await frame.getByRole('button', { name: 'Set API Key', exact: true }).click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill('sk-e2e-studio-0123456789');
+    await page.keyboard.press('Enter');
+    await hint.waitFor({ state: 'hidden', timeout: 15_000 });
+  }
+
+  test('opens from the palette with labelled controls defaulting to the settings', async () => {
+    const { runCommand, screenshot } = e2e();
+    assetsBefore = assets();
+    await openWorkspaceFile('notes.md');
+    await runCommand('GPT Image: Open Image Studio');
+    const frame = studio();
+    await generateButton(frame).waitFor({ state: 'visible', timeout: 30_000 });
+    for (const label of ['Prompt', 'Size', 'Quality', 'Count', 'Format', 'Background']) {
+      assert.equal(await frame.getByLabel(label, { exact: true }).count(), 1, `one control labelled ${label}`);
+    }
+    assert.equal(await frame.getByLabel('Quality', { exact: true }).inputValue(), 'auto');
+    assert.equal(await frame.getByLabel('Count', { exact: true }).inputValue(), '1');
+    assert.equal(await frame.getByLabel('Format', { exact: true }).inputValue(), 'png');
+    assert.match(
+      (await frame.getByLabel('Prompt', { exact: true }).getAttribute('placeholder')) ?? '',
+      /subject \+ style \+ composition \+ key details/i,
+    );
+    await ensureKey(frame);
+    await screenshot('studio-empty');
+  });
+
+  test('a custom size is validated as you type', async () => {
+    const { screenshot } = e2e();
+    const frame = studio();
+    await frame.getByLabel('Size', { exact: true }).selectOption('custom');
+    const custom = frame.getByLabel('Custom size', { exact: true });
+    await custom.fill('2000x1000');
+    await frame.getByText(/multiples of 16/).waitFor({ timeout: 5_000 });
+    assert.equal(await custom.getAttribute('aria-invalid'), 'true');
+    await screenshot('studio-custom-size-invalid');
+    await custom.fill('2048x1152');
+    assert.equal(await custom.getAttribute('aria-invalid'), null);
+    await frame.getByLabel('Size', { exact: true }).selectOption('1024x1536');
+  });
+
+  test('Cancel aborts a slow request and saves nothing', async () => {
+    const { screenshot } = e2e();
+    const frame = studio();
+    await frame.getByLabel('Prompt', { exact: true }).fill('A slow one [slow], pencil sketch');
+    await generateButton(frame).click();
+    const cancel = frame.getByRole('button', { name: 'Cancel', exact: true });
+    await cancel.waitFor({ timeout: 10_000 });
+    assert.equal(await frame.getByRole('progressbar').count(), 1, 'a progress indicator while running');
+    await screenshot('studio-running');
+    await cancel.click();
+    await generateButton(frame).waitFor({ timeout: 15_000 });
+    await frame.getByRole('status').getByText(/cancelled/i).waitFor({ timeout: 5_000 });
+    assert.equal(await frame.getByRole('alert').count(), 0, 'cancelling is not an error');
+    assert.deepEqual(assets(), assetsBefore, 'nothing was written');
+    await screenshot('studio-cancelled');
+  });
+
+  test('Generate shows the images in the gallery and saves them in assets/', async () => {
+    const { screenshot, waitFor } = e2e();
+    const frame = studio();
+    await frame.getByLabel('Prompt', { exact: true }).fill(prompt);
+    await frame.getByLabel('Size', { exact: true }).selectOption('1024x1536');
+    await frame.getByLabel('Quality', { exact: true }).selectOption('low');
+    await frame.getByLabel('Count', { exact: true }).selectOption('2');
+    await frame.getByLabel('Format', { exact: true }).selectOption('png');
+    await frame.getByLabel('Background', { exact: true }).selectOption('opaque');
+    // Ctrl+Enter in the prompt generates.
+    await frame.getByLabel('Prompt', { exact: true }).press('Control+Enter');
+    const images = frame.getByRole('img', { name: prompt, exact: true });
+    await waitFor(async () => (await images.count()) === 2, { timeout: 30_000, what: 'two images in the gallery' });
+    const added = (await waitFor(
+      () => {
+        const now = assets().filter((name) => !assetsBefore.includes(name));
+        return now.length === 2 ? now : undefined;
+      },
+      { timeout: 10_000, what: 'two new files in assets/' },
+    )) ?? [];
+    assert.ok(added.every((name) => name.endsWith('.png')), added.join(', '));
+    await frame.getByRole('status').getByText(/Generated 2 images/).waitFor({ timeout: 5_000 });
+    // Each image says what made it and loads from a webview resource URI, never a data: URL.
+    assert.match((await images.first().getAttribute('src')) ?? '', /^https:\/\/.*vscode-(cdn|resource)/);
+    await frame.getByText(/Portrait 1024×1536 · Low quality · PNG · Opaque background/).first().waitFor();
+    await images.first().scrollIntoViewIfNeeded();
+    await screenshot('studio-results');
+  });
+
+  test('Insert puts a link to the image into the Markdown file that was active', async () => {
+    const { page, screenshot, waitFor } = e2e();
+    const frame = studio();
+    await frame.getByRole('button', { name: 'Insert', exact: true }).first().click();
+    const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+    const text = await waitFor(
+      async () => {
+        const value = (await lines.textContent())?.replace(/\u00a0/g, ' ') ?? '';
+        return value.includes('](assets/') ? value : undefined;
+      },
+      { timeout: 15_000, what: 'a Markdown image link in notes.md' },
+    );
+    assert.match(text ?? '', /!\[A lighthouse at dusk[^\]]*\]\(assets\/[^)]+\.png\)/);
+    await screenshot('studio-inserted');
+  });
+
+  test('the gallery survives a window reload', async () => {
+    const { reload, screenshot, waitFor } = e2e();
+    await reload();
+    const frame = studio();
+    await generateButton(frame).waitFor({ state: 'visible', timeout: 60_000 });
+    const images = frame.getByRole('img', { name: prompt, exact: true });
+    await waitFor(async () => (await images.count()) >= 2, { timeout: 20_000, what: 'the history after the reload' });
+    for (const label of ['Insert', 'Open', 'Reveal', 'Copy Link', 'Reuse Prompt']) {
+      assert.ok((await frame.getByRole('button', { name: label, exact: true }).count()) >= 2, `buttons ${label}`);
+    }
+    await screenshot('studio-after-reload');
+  });
+
+  test('Reuse Prompt puts the prompt and options back into the form', async () => {
+    const frame = studio();
+    await frame.getByLabel('Prompt', { exact: true }).fill('');
+    await frame.getByRole('button', { name: 'Reuse Prompt', exact: true }).first().click();
+    assert.equal(await frame.getByLabel('Prompt', { exact: true }).inputValue(), prompt);
+    assert.equal(await frame.getByLabel('Quality', { exact: true }).inputValue(), 'low');
+    assert.equal(await frame.getByLabel('Background', { exact: true }).inputValue(), 'opaque');
+  });
+
+  test('a rejected key shows the alert with Set API Key', async () => {
+    const { screenshot } = e2e();
+    const frame = studio();
+    await frame.getByLabel('Prompt', { exact: true }).fill('Product shot [401] of a ceramic mug');
+    await generateButton(frame).click();
+    const alert = frame.getByRole('alert');
+    await alert.getByRole('button', { name: 'Set API Key', exact: true }).waitFor({ timeout: 30_000 });
+    assert.match((await alert.textContent()) ?? '', /API key was rejected/);
+    await alert.getByRole('button', { name: 'Show Log', exact: true }).waitFor();
+    await screenshot('studio-error-401');
+  });
+});
