@@ -37,7 +37,17 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node18',
-    external: ['vscode'],
+    // The engine (undici and the HTTP client) is its own bundle, required on the first generation only:
+    // activation stays fast and small. See loadEngine() in src/generation.ts.
+    external: ['vscode', './engine.js'],
+  },
+  {
+    ...common,
+    entryPoints: { engine: 'src/core/pipeline.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
   },
   {
     ...common,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readConfig, settingForField, type GptImageConfig } from './config';
 import { ImageApiError } from './core/errors';
-import { generateAndSave, type SaveTarget } from './core/pipeline';
+import type { SaveTarget } from './core/pipeline';
 import type { GenerationInput, GenerationRequest, ImageUsage } from './core/types';
 import { validateRequest } from './core/validate';
 import type { Log } from './log';
@@ -69,7 +69,9 @@ export class GenerationService {
     this.log.info(
       `Generating ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'}`,
     );
-    const { files, result } = await generateAndSave(request, this.clientOptions(config, apiKey), target, { signal });
+    const { files, result } = await loadEngine().generateAndSave(request, this.clientOptions(config, apiKey), target, {
+      signal,
+    });
     for (const file of files) this.log.info(`Saved ${file}`);
     return {
       files: files.map((file) => vscode.Uri.file(file)),
@@ -103,6 +105,19 @@ export class GenerationService {
     this.log.addSecret(entered);
     return entered;
   }
+}
+
+type Engine = typeof import('./core/pipeline');
+let engine: Engine | undefined;
+
+/**
+ * undici and the client are most of the code, and only a generation needs them: esbuild emits them as
+ * dist/engine.js next to dist/extension.js, loaded here on first use (activation never pays for it).
+ */
+function loadEngine(): Engine {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  engine ??= require('./engine.js') as Engine;
+  return engine;
 }
 
 /** Validation messages name request fields; when the value came from settings, name the setting too. */
