@@ -76,7 +76,8 @@ async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Prom
     await afterGenerate(outcome, target, insertTarget, editor?.document.uri);
     return outcome;
   } catch (error) {
-    await showError(error, deps.log);
+    // Not awaited: the notification stays until dismissed, and the command has finished either way.
+    void showError(error, deps.log);
     return undefined;
   }
 }
@@ -109,15 +110,16 @@ async function afterGenerate(
   const where = describeFolder(outcome.files[0], target);
   const count = outcome.files.length;
   const actions = [...(insertTarget && mode === 'ask' ? ['Insert'] : []), 'Open', 'Reveal in Explorer'];
-  const picked = await vscode.window.showInformationMessage(
-    `Saved ${count} image${count === 1 ? '' : 's'} to ${where}`,
-    ...actions,
-  );
-  if (picked === 'Insert' && insertTarget) await insertImageLinks(insertTarget, outcome.files, alt);
-  if (picked === 'Open') {
-    for (const file of outcome.files) await vscode.commands.executeCommand('vscode.open', file, { preview: false });
-  }
-  if (picked === 'Reveal in Explorer') await vscode.commands.executeCommand('revealInExplorer', outcome.files[0]);
+  // The command is done once the files are saved; the buttons act whenever the user gets to them.
+  void vscode.window
+    .showInformationMessage(`Saved ${count} image${count === 1 ? '' : 's'} to ${where}`, ...actions)
+    .then(async (picked) => {
+      if (picked === 'Insert' && insertTarget) await insertImageLinks(insertTarget, outcome.files, alt);
+      if (picked === 'Open') {
+        for (const file of outcome.files) await vscode.commands.executeCommand('vscode.open', file, { preview: false });
+      }
+      if (picked === 'Reveal in Explorer') await vscode.commands.executeCommand('revealInExplorer', outcome.files[0]);
+    });
 }
 
 function describeFolder(file: vscode.Uri, target: SaveTarget): string {
@@ -164,7 +166,7 @@ async function insertImageCommand(log: Log): Promise<void> {
     if (!picked) return;
     await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, [picked], altFromFile(picked));
   } catch (error) {
-    await showError(error, log);
+    void showError(error, log);
   }
 }
 
@@ -177,7 +179,7 @@ async function insertFromExplorerCommand(log: Log, files: readonly vscode.Uri[])
   try {
     await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, files, altFromFile(files[0]));
   } catch (error) {
-    await showError(error, log);
+    void showError(error, log);
   }
 }
 

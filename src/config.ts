@@ -52,10 +52,12 @@ export const settingForField: Readonly<Record<string, string>> = {
 };
 
 export function readConfig(resource?: vscode.Uri): GptImageConfig {
-  const config = vscode.workspace.getConfiguration(configSection, resource);
+  // Resource-scoped settings may differ per workspace folder; the others are read without a resource.
+  const config = vscode.workspace.getConfiguration(configSection, resource ?? null);
+  const windowConfig = vscode.workspace.getConfiguration(configSection);
   return {
-    baseUrl: userValue(config, settingKeys.baseUrl, defaultBaseUrl),
-    model: userValue(config, settingKeys.model, defaultModel),
+    baseUrl: userValue(windowConfig, settingKeys.baseUrl, defaultBaseUrl),
+    model: userValue(windowConfig, settingKeys.model, defaultModel),
     size: String(config.get(settingKeys.size, '1024x1024')).trim(),
     quality: String(config.get(settingKeys.quality, 'auto')),
     count: Number(config.get(settingKeys.count, 1)),
@@ -63,8 +65,8 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
     background: String(config.get(settingKeys.background, 'auto')),
     assetsFolder: String(config.get(settingKeys.assetsFolder, 'assets')),
     insertAfterGenerate: oneOf(config.get(settingKeys.insertAfterGenerate), insertModes, 'ask'),
-    timeoutMs: 1000 * clampInteger(config.get(settingKeys.timeoutSeconds), 10, 3600, 600),
-    maxRetries: clampInteger(config.get(settingKeys.maxRetries), 0, 10, 2),
+    timeoutMs: 1000 * clampInteger(windowConfig.get(settingKeys.timeoutSeconds), 10, 3600, 600),
+    maxRetries: clampInteger(windowConfig.get(settingKeys.maxRetries), 0, 10, 2),
   };
 }
 
