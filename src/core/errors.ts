@@ -32,7 +32,18 @@ export interface ImageApiErrorDetails {
   readonly cause?: unknown;
 }
 
+/**
+ * dist/extension.js and the lazily loaded dist/engine.js each bundle their own copy of this class, so
+ * `instanceof` checks a brand in the global symbol registry instead of the prototype chain: an error
+ * thrown by the engine is still an ImageApiError to describeError() and the Studio.
+ */
+const brand = Symbol.for('gpt-image-studio.ImageApiError');
+
 export class ImageApiError extends Error {
+  static [Symbol.hasInstance](value: unknown): value is ImageApiError {
+    return typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true;
+  }
+
   override readonly name = 'ImageApiError';
   readonly status?: number;
   readonly requestId?: string;
@@ -47,6 +58,7 @@ export class ImageApiError extends Error {
     details: ImageApiErrorDetails = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    Object.defineProperty(this, brand, { value: true });
     this.status = details.status;
     this.requestId = details.requestId;
     this.code = details.code;
