@@ -9,7 +9,8 @@
 //   4. footprint    dist/extension.js (production), the .vsix, cold require + activate with a stub vscode
 //
 // Options: --quick (fewer rounds), --only=overhead,many,concurrency,footprint, --no-compile (use out/ as
-// is), --no-package (skip `npm run package`), --rounds=N.
+// is), --no-package (skip `npm run package`), --rounds=N, --profile (engine processes write .cpuprofile
+// files to .bench/profiles/; summarise one with `node scripts/bench/cpuprofile-top.mjs <file>`).
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -178,7 +179,12 @@ async function many(large, small) {
     peakRssMB: mb(median(samples.map((s) => s.peakRss))),
     peakRssGrowthMB: mb(growth),
     growthToResponse: round(growth / body, 2),
-    samples: samples.map((s) => ({ ms: round(s.ms, 1), growthMB: mb(s.growth), peakMB: mb(s.peakRss) })),
+    samples: samples.map((s) => ({
+      ms: round(s.ms, 1),
+      growthMB: mb(s.growth),
+      peakMB: mb(s.peakRss),
+      sampledPeak: { rssMB: mb(s.atSampledPeak.rss), heapUsedMB: mb(s.atSampledPeak.heapUsed), arrayBuffersMB: mb(s.atSampledPeak.arrayBuffers) },
+    })),
   };
   results.targets.manyRssGrowth = { target: '≤ 2× response', value: section.growthToResponse, met: section.growthToResponse <= 2 };
   return section;
@@ -246,6 +252,7 @@ function clean(files) {
 
 /** A forked engine-child.mjs with call(message) → answer and close(). */
 async function engineChild(execArgv = []) {
+  if (flag('profile')) execArgv = [...execArgv, '--cpu-prof', `--cpu-prof-dir=${path.join(repoRoot, '.bench', 'profiles')}`];
   const child = fork(path.join(repoRoot, 'scripts/bench/engine-child.mjs'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map();
   let nextId = 0;

@@ -55,9 +55,26 @@ async function rss(message) {
   globalThis.gc?.();
   const before = process.memoryUsage().rss;
   const beforeMax = process.resourceUsage().maxRSS * 1024;
+  // Sampling shows where the peak lives (JS heap vs Buffers); maxRSS is the number that counts.
+  const samples = [];
+  const sample = () => {
+    const usage = process.memoryUsage();
+    samples.push({ t: performance.now(), rss: usage.rss, heapUsed: usage.heapUsed, arrayBuffers: usage.arrayBuffers });
+  };
+  const timer = setInterval(sample, 5);
   const result = await engine(message);
+  clearInterval(timer);
+  sample();
   const peak = process.resourceUsage().maxRSS * 1024;
-  return { ...result, rssBefore: before, peakRss: peak, peakBeforeRun: beforeMax, growth: peak - before };
+  const top = samples.reduce((a, b) => (b.rss > a.rss ? b : a), samples[0]);
+  return {
+    ...result,
+    rssBefore: before,
+    peakRss: peak,
+    peakBeforeRun: beforeMax,
+    growth: peak - before,
+    atSampledPeak: { rss: top.rss, heapUsed: top.heapUsed, arrayBuffers: top.arrayBuffers, samples: samples.length },
+  };
 }
 
 const operations = { engine, minimal, rss };
