@@ -29,6 +29,13 @@ export async function footprint({ log, pack = true, runs = 15 }) {
   const code = fs.readFileSync(bundle);
   section.bundleBytes = code.length;
   section.bundleGzipBytes = gzipSync(code).length;
+  // Other bundles next to it (dist/engine.js: undici and the client, loaded on the first generation).
+  section.otherBundles = Object.fromEntries(
+    fs
+      .readdirSync(path.dirname(bundle))
+      .filter((name) => name.endsWith('.js') && name !== path.basename(bundle))
+      .map((name) => [name, fs.statSync(path.join(path.dirname(bundle), name)).size]),
+  );
 
   log(`footprint: ${runs} cold require + activate runs…`);
   const samples = [];
@@ -41,6 +48,7 @@ export async function footprint({ log, pack = true, runs = 15 }) {
     requireMs: round(median(samples.map((s) => s.requireMs)), 1),
     activateMs: round(median(samples.map((s) => s.activateMs)), 2),
     totalMs: round(median(samples.map((s) => s.totalMs)), 1),
+    engineRequireMs: samples[0].engineRequireMs === undefined ? undefined : round(median(samples.map((s) => s.engineRequireMs)), 1),
     samplesMs: samples.map((s) => round(s.totalMs, 1)),
   };
   return section;
