@@ -83,6 +83,11 @@ function install({ dir, node24, node24Dir, csDir, csMarker, nodeMarker, result, 
     if (!fs.existsSync(result.codeServerEntry)) {
       throw new HarnessError(`code-server installed but ${result.codeServerEntry} is missing`);
     }
+    // npm can skip install scripts silently; load the native modules the server needs to be sure.
+    const vscodeModules = path.join(csDir, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules');
+    const natives = ['@vscode/spdlog', 'node-pty', '@parcel/watcher', '@vscode/sqlite3', 'kerberos'];
+    const probe = `for (const m of ${JSON.stringify(natives)}) require(require('path').join(${JSON.stringify(vscodeModules)}, m));`;
+    run(node24, ['-e', probe]);
     const output = run(node24, [result.codeServerEntry, '--version'], { env: isolatedEnv(dir) }).stdout;
     const version = output.split('\n').find((line) => line.startsWith(codeServerVersion)) ?? output.trim();
     log(`code-server --version: ${version}`);
@@ -175,6 +180,7 @@ function installCodeServer({ csDir, node24, log }) {
   const logFile = path.join(path.dirname(csDir), 'code-server-install.log');
   log(`npm output goes to ${logFile}`);
   npm(['install', '--no-save', '--foreground-scripts', `code-server@${codeServerVersion}`], {
+    node: node24,
     cwd: csDir,
     logFile,
     env: {
@@ -192,14 +198,11 @@ function writePrivatePackage(folder) {
   fs.writeFileSync(path.join(folder, 'package.json'), '{ "private": true }\n');
 }
 
-/** Runs npm with the machine's npm (the one running us when started by `npm run`). */
-function npm(args, options) {
+/** Runs the machine's npm (the one running us, under `npm run`) with `node` (default: this Node). */
+function npm(args, { node = process.execPath, ...options }) {
   const npmCli = process.env.npm_execpath;
-  if (npmCli && /npm-cli\.js$/.test(npmCli)) {
-    // Under Node 24 on PATH the npm script's `#!/usr/bin/env node` picks Node 24; do the same here.
-    const nodeOnPath = options.env?.PATH ? 'node' : process.execPath;
-    return run(nodeOnPath, [npmCli, ...args], { stdio: 'inherit', ...options });
-  }
+  if (npmCli && /npm-cli\.js$/.test(npmCli)) return run(node, [npmCli, ...args], { stdio: 'inherit', ...options });
+  // The npm script's `#!/usr/bin/env node` picks the first node on the PATH given in options.env.
   return run('npm', args, { stdio: 'inherit', ...options });
 }
 
