@@ -1,0 +1,143 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Locator } from 'playwright-core';
+import { e2e } from './context';
+
+/**
+ * The command palette flow as a new user meets it: Set API Key → open a Markdown file → Generate Image…
+ * → the image in assets/ and the link at the cursor → a rejected key offers Set API Key.
+ */
+suite('Command palette: key, generate, insert', function () {
+  this.timeout(180_000);
+
+  const prompt = 'A beautiful sunset over a calm ocean, cinematic lighting';
+  const file = 'palette.md';
+
+  function assetsDir(): string {
+    return path.join(e2e().workspace, 'assets');
+  }
+
+  function images(): string[] {
+    const dir = assetsDir();
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => !name.startsWith('.')).sort() : [];
+  }
+
+  /**
+   * A notification with `text`, as a toast or, where the workbench files it straight into the
+   * notification center (code-server does when the page was never interacted with), opened there.
+   */
+  async function notification(text: string | RegExp, timeout: number): Promise<Locator> {
+    const { page, runCommand, waitFor } = e2e();
+    const item = page
+      .locator('.notifications-toasts .notification-toast, .notifications-center .monaco-list-row')
+      .filter({ hasText: text })
+      .first();
+    await waitFor(
+      async () => {
+        if (await item.isVisible()) return true;
+        const filed = await page.getByRole('alert').filter({ hasText: text }).count();
+        if (filed > 0) await runCommand('Notifications: Show Notifications');
+        return item.isVisible();
+      },
+      { timeout, what: `a notification saying ${text}`, interval: 500 },
+    );
+    return item;
+  }
+
+  async function clearNotifications(): Promise<void> {
+    await e2e().runCommand('Notifications: Clear All Notifications');
+  }
+
+  suiteSetup(() => {
+    fs.writeFileSync(path.join(e2e().workspace, file), '# Palette\n\n');
+  });
+
+  test('Set API Key stores the key from a password box', async () => {
+    const { page, runCommand, screenshot } = e2e();
+    await runCommand('GPT Image: Set API Key');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    // Masked either as <input type=password> or with -webkit-text-security, depending on the VS Code version.
+    const masked = await input.evaluate(
+      `(element) => element.type === 'password' || getComputedStyle(element).getPropertyValue('-webkit-text-security') === 'disc'`,
+    );
+    assert.ok(masked, 'the key is typed into a masked password box');
+    await input.fill('sk-e2e-palette-0123456789');
+    await screenshot('palette-set-api-key');
+    await page.keyboard.press('Enter');
+    await notification('API key saved in secret storage', 15_000);
+    await screenshot('palette-api-key-saved');
+    await clearNotifications();
+  });
+
+  test('Generate Image… in a Markdown file saves into assets/ and inserts the link at the cursor', async () => {
+    const { page, runCommand, screenshot, waitFor, workspace } = e2e();
+    const before = images();
+    await runCommand('Go to File...');
+    await page.keyboard.type(file);
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: file }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    await row.click();
+    await page.locator(`.tab.active[aria-label^="${file}"]`).waitFor({ timeout: 15_000 });
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.locator('.statusbar', { hasText: 'Ln 3, Col 1' }).waitFor({ timeout: 5_000 });
+
+    await runCommand('GPT Image: Generate Image…');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match((await input.getAttribute('placeholder')) ?? '', /Subject \+ style \+ composition \+ details/);
+    await input.fill(prompt);
+    await screenshot('palette-generate-prompt');
+    await page.keyboard.press('Enter');
+
+    const saved = await notification(/Saved 1 image to assets\//, 30_000);
+    const added = images().filter((name) => !before.includes(name));
+    assert.equal(added.length, 1, `one new image in assets/: ${added.join(', ')}`);
+    assert.match(added[0], /^a-beautiful-sunset-over-a-calm-ocean-cinematic-\d{8}-\d{6}\.png$/);
+    const bytes = fs.readFileSync(path.join(assetsDir(), added[0]));
+    assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG');
+    for (const label of ['Insert', 'Open', 'Reveal in Explorer']) {
+      await saved.getByRole('button', { name: label, exact: true }).waitFor({ timeout: 5_000 });
+    }
+    await screenshot('palette-saved-notification');
+    await saved.getByRole('button', { name: 'Insert', exact: true }).click();
+
+    const expected = `![${prompt}](assets/${added[0]})`;
+    await waitFor(
+      async () => {
+        const text = (await page.locator('.editor-instance .monaco-editor .view-lines').first().textContent()) ?? '';
+        return text.replace(/\u00a0/g, ' ').includes(expected);
+      },
+      { timeout: 15_000, what: `"${expected}" in the editor` },
+    );
+    await screenshot('palette-link-inserted');
+    await page.keyboard.press('Control+S');
+    const onDisk = await waitFor(
+      () => {
+        const text = fs.readFileSync(path.join(workspace, file), 'utf8');
+        return text.includes('![') ? text : undefined;
+      },
+      { timeout: 10_000, what: `${file} saved with the link` },
+    );
+    assert.equal(onDisk, `# Palette\n\n${expected}`);
+  });
+
+  test('a rejected key (401) shows the error with Set API Key and saves nothing', async () => {
+    const { page, runCommand, screenshot } = e2e();
+    const before = images();
+    await clearNotifications();
+    await runCommand('GPT Image: Generate Image…');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill('A cat in a box [401]');
+    await page.keyboard.press('Enter');
+    const error = await notification(/API key was rejected/, 30_000);
+    await error.getByRole('button', { name: 'Set API Key', exact: true }).waitFor({ timeout: 5_000 });
+    await error.getByRole('button', { name: 'Show Log', exact: true }).waitFor({ timeout: 5_000 });
+    await screenshot('palette-error-401');
+    assert.deepEqual(images(), before, 'nothing written');
+    await clearNotifications();
+  });
+});
