@@ -3,11 +3,11 @@ import * as vscode from 'vscode';
 import { commandIds } from './commandIds';
 import { readConfig } from './config';
 import type { SaveTarget } from './core/pipeline';
-import { validatePrompt } from './core/validate';
 import { showError } from './errors';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationOverrides, type GenerationService } from './generation';
 import { insertImageLinks, type InsertTarget } from './insert';
 import type { Log } from './log';
+import { askForPrompt, type PromptDefaults } from './promptInput';
 import { apiKeyEnvVar, type ApiKeyStore } from './secrets';
 
 export interface CommandDeps {
@@ -15,9 +15,6 @@ export interface CommandDeps {
   readonly keys: ApiKeyStore;
   readonly log: Log;
 }
-
-/** The seed's advice, shown wherever a prompt is typed. */
-export const promptAdvice = 'Subject + style + composition + details, e.g. "A sunset over a calm ocean, cinematic, warm tones"';
 
 const imageGlob = '**/*.{png,jpg,jpeg,webp,gif,svg}';
 
@@ -46,10 +43,14 @@ async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Prom
     ? { document: editor.document, selection: editor.selection, viewColumn: editor.viewColumn }
     : undefined;
   try {
+    const resource = editor?.document.uri;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).trim() : '';
-    const prompt = args.prompt ?? (await askForPrompt(selected));
-    if (prompt === undefined) return undefined;
-    const request = deps.generation.buildRequest(prompt, args, editor?.document.uri);
+    const answer =
+      args.prompt !== undefined
+        ? { prompt: args.prompt, overrides: args }
+        : await askForPrompt(selected, promptDefaults(resource));
+    if (!answer) return undefined;
+    const request = deps.generation.buildRequest(answer.prompt, answer.overrides, resource);
     const target = await chooseSaveTarget(editor?.document);
     if (!target) return undefined;
 
@@ -82,16 +83,16 @@ async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Prom
   }
 }
 
-async function askForPrompt(initial: string): Promise<string | undefined> {
-  const prompt = await vscode.window.showInputBox({
-    title: 'GPT Image: Generate Image',
-    prompt: 'Describe the image to generate',
-    placeHolder: promptAdvice,
-    value: initial,
-    ignoreFocusOut: true,
-    validateInput: (value) => validatePrompt(value),
-  });
-  return prompt?.trim();
+function promptDefaults(resource: vscode.Uri | undefined): PromptDefaults {
+  const config = readConfig(resource);
+  return {
+    model: config.model,
+    size: config.size,
+    quality: config.quality,
+    n: config.count,
+    outputFormat: config.outputFormat,
+    background: config.background,
+  };
 }
 
 /** Per `gptImage.insertAfterGenerate`: insert at once, only save, or ask with Insert · Open · Reveal. */

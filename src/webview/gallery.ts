@@ -1,5 +1,5 @@
 import type { GalleryEntry, GalleryImage, ImageCommand, StudioOptions } from '../shared/protocol';
-import { backgroundLabel, formatLabel, qualityLabel, sizeLabel } from './labels';
+import { backgroundLabel, formatLabel, qualityLabel, sizeLabel } from '../shared/labels';
 
 /** Buttons on every card; the labels are the accessible names tests and users rely on. */
 const cardButtons: readonly { readonly command: ImageCommand | 'reuse'; readonly label: string; readonly title: string }[] = [

@@ -3,7 +3,7 @@ import { backgrounds, maxPromptLength, outputFormats, qualities, standardSizes }
 import { validatePrompt, validateSize } from '../core/validate';
 import { maxCount, type GalleryEntry, type StudioDefaults, type StudioOptions, type ToWebview } from '../shared/protocol';
 import { cardActionOf, element, renderGallery } from './gallery';
-import { customSizeValue, isStandardSize, optionText, sizeLabel } from './labels';
+import { customSizeValue, isStandardSize, optionText, sizeLabel } from '../shared/labels';
 import { vscode, type Draft, type OptionField, type SavedState } from './vscodeApi';
 
 const pageSize = 24;
