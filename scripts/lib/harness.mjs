@@ -184,7 +184,7 @@ function installCodeServer({ csDir, node24, log }) {
     cwd: csDir,
     logFile,
     env: {
-      ...process.env,
+      ...withoutNpmVariables(process.env),
       PATH: `${node24Bin}${path.delimiter}${process.env.PATH}`,
       npm_config_userconfig: npmrc,
       npm_config_nodedir: path.dirname(node24Bin),
@@ -199,11 +199,19 @@ function writePrivatePackage(folder) {
 }
 
 /** Runs the machine's npm (the one running us, under `npm run`) with `node` (default: this Node). */
-function npm(args, { node = process.execPath, ...options }) {
+function npm(args, { node = process.execPath, env = withoutNpmVariables(process.env), ...options }) {
   const npmCli = process.env.npm_execpath;
-  if (npmCli && /npm-cli\.js$/.test(npmCli)) return run(node, [npmCli, ...args], { stdio: 'inherit', ...options });
+  if (npmCli && /npm-cli\.js$/.test(npmCli)) return run(node, [npmCli, ...args], { stdio: 'inherit', env, ...options });
   // The npm script's `#!/usr/bin/env node` picks the first node on the PATH given in options.env.
-  return run('npm', args, { stdio: 'inherit', ...options });
+  return run('npm', args, { stdio: 'inherit', env, ...options });
+}
+
+/**
+ * Under `npm run`, npm exports its config as npm_config_* variables, and a nested npm reads them back:
+ * an inherited npm_config_user_agent says "node/v20", so code-server's postinstall refuses to run.
+ */
+function withoutNpmVariables(env) {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^npm_/i.test(name)));
 }
 
 /** Runs a command; with `logFile`, its output goes there and only the tail is shown on failure. */
