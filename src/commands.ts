@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { commandIds } from './commandIds';
 import { readConfig } from './config';
 import type { SaveTarget } from './core/pipeline';
-import { showError } from './errors';
+import { showError } from './showError';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationOverrides, type GenerationService } from './generation';
 import { insertImageLinks, type InsertTarget } from './insert';
 import type { Log } from './log';

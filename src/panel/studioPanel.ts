@@ -5,7 +5,7 @@ import { commandIds, configSection, panelViewType } from '../commandIds';
 import { readConfig } from '../config';
 import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
 import { acceptsCustomSize } from '../core/validate';
-import { logError, runErrorAction } from '../errors';
+import { logError, runErrorAction } from '../showError';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationService } from '../generation';
 import { insertImageLinks, linkText } from '../insert';
 import type { Log } from '../log';
