@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import { ImageApiError, type ImageApiErrorDetails, type ImageErrorKind } from './errors';
+import { errorCode, ImageApiError, type ImageApiErrorDetails, type ImageErrorKind } from './errors';
 import {
   defaultBaseUrl,
   outputFormats,
@@ -803,12 +803,6 @@ const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']
 
 function isUndiciTimeout(error: unknown): boolean {
   return timeoutCodes.has(errorCode(error) ?? '');
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (!isObject(error)) return undefined;
-  if (typeof error.code === 'string') return error.code;
-  return isObject(error.cause) && typeof error.cause.code === 'string' ? error.cause.code : undefined;
 }
 
 function networkReason(error: unknown): string {

@@ -71,3 +71,17 @@ export class ImageApiError extends Error {
 export function isImageApiError(value: unknown): value is ImageApiError {
   return value instanceof ImageApiError;
 }
+
+/**
+ * The string `code` of a Node or undici error (`ENOENT`, `UND_ERR_SOCKET`…), or of its `cause` when the
+ * error wraps another one, as undici's fetch-style errors do. Undefined when there is none.
+ */
+export function errorCode(error: unknown): string | undefined {
+  if (!isObject(error)) return undefined;
+  if (typeof error.code === 'string') return error.code;
+  return isObject(error.cause) && typeof error.cause.code === 'string' ? error.cause.code : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

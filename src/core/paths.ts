@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ImageApiError } from './errors';
+import { errorCode, ImageApiError } from './errors';
 
 const settingName = 'gptImage.assetsFolder';
 
@@ -65,10 +65,6 @@ export function resolveAssetsDir(workspaceRoot: string, assetsFolder: string): s
   const dir = path.resolve(root, ...segments);
   if (!isInside(root, dir)) throw refuse(assetsFolder, 'points outside the workspace folder');
   return dir;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
 }
 
 /**

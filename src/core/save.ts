@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ImageApiError } from './errors';
+import { errorCode, ImageApiError } from './errors';
 import { maxNameAttempts, nextCandidate } from './naming';
 
 export interface SaveImagesOptions {
@@ -32,10 +32,6 @@ const ioReasons: Readonly<Record<string, string>> = {
 
 // link() is missing on some file systems (FAT, exFAT, some network and FUSE mounts).
 const linkUnsupported = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS']);
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
-}
 
 function ioError(dir: string, error: unknown): ImageApiError {
   if (error instanceof ImageApiError) return error;
