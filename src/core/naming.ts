@@ -87,9 +87,16 @@ export function imageFileNames(prompt: string, count: number, ext: string, now: 
   if (!/^[a-z0-9]+$/.test(extension)) {
     throw new ImageApiError('validation', `"${ext}" is not a valid image file extension.`, { param: 'outputFormat' });
   }
-  const base = `${slugify(prompt)}-${timestamp(now)}`;
-  if (count === 1) return [`${base}.${extension}`];
-  return Array.from({ length: count }, (_, i) => `${base}-${i + 1}.${extension}`);
+  return numberedNames(`${slugify(prompt)}-${timestamp(now)}`, count, extension);
+}
+
+/**
+ * `<base>.<ext>` for one image; `<base>-1.<ext>`, `<base>-2.<ext>`… for several. `ext` has no dot and
+ * `count` is at least 1: callers check them.
+ */
+export function numberedNames(base: string, count: number, ext: string): string[] {
+  if (count === 1) return [`${base}.${ext}`];
+  return Array.from({ length: count }, (_, i) => `${base}-${i + 1}.${ext}`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { generateImages, type ClientOptions } from './client';
-import { imageFileNames, extensionFor } from './naming';
+import { extensionFor, imageFileNames, numberedNames } from './naming';
 import { resolveAssetsDirReal } from './paths';
 import { saveImages } from './save';
 import type { GenerationRequest, GenerationResult } from './types';
@@ -49,6 +49,5 @@ export async function generateAndSave(
 /** `hero.png` for one image; `hero-1.png`, `hero-2.png`… for several. The extension follows the bytes. */
 function namesFromFile(filePath: string, count: number, ext: string): string[] {
   const base = path.basename(filePath, path.extname(filePath)) || 'image';
-  if (count === 1) return [`${base}.${ext}`];
-  return Array.from({ length: count }, (_, i) => `${base}-${i + 1}.${ext}`);
+  return numberedNames(base, count, ext);
 }

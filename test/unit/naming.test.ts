@@ -5,6 +5,7 @@ import {
   imageFileNames,
   maxSlugLength,
   nextCandidate,
+  numberedNames,
   slugify,
   timestamp,
   uniqueName,
@@ -127,6 +128,13 @@ suite('imageFileNames', () => {
         (e: unknown) => e instanceof ImageApiError && e.kind === 'validation',
       );
     }
+  });
+});
+
+suite('numberedNames', () => {
+  test('one name keeps the base; several get -1, -2…', () => {
+    assert.deepEqual(numberedNames('hero', 1, 'png'), ['hero.png']);
+    assert.deepEqual(numberedNames('hero', 3, 'webp'), ['hero-1.webp', 'hero-2.webp', 'hero-3.webp']);
   });
 });
 
