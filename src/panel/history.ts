@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
+import { isInside, toPosixRelative } from '../core/paths';
 import { isCount, isEntryId, isStudioOptions, type StudioOptions } from '../shared/protocol';
 
 /** One generation as kept in workspace state. Paths, not URIs: relative ones survive moving the workspace. */
@@ -29,6 +30,9 @@ export const historyCap = 100;
  * the `Memento` is needed, which keeps this class testable without VS Code.
  */
 export class HistoryStore {
+  /** The last queued mutation; see {@link mutate}. */
+  private queue: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly memento: Pick<vscode.Memento, 'get' | 'update'>,
     private readonly cap = historyCap,
@@ -45,26 +49,45 @@ export class HistoryStore {
   }
 
   async add(entry: HistoryEntry): Promise<void> {
-    const rest = this.list().filter((existing) => existing.id !== entry.id);
-    await this.memento.update(stateKey, [entry, ...rest].slice(0, this.cap));
+    await this.mutate((entries) => [entry, ...entries.filter((existing) => existing.id !== entry.id)]);
   }
 
   /**
    * Drops files that no longer exist and entries left without files. Resolves to true when something
-   * changed, so the caller knows to refresh the gallery.
+   * changed, so the caller knows to refresh the gallery. The checks run outside the mutation queue (an
+   * `add` need not wait for many stats); only the removal of what was found missing is queued.
    */
   async prune(exists: (entry: HistoryEntry, file: string) => Promise<boolean>): Promise<boolean> {
-    const entries = this.list();
-    const kept: HistoryEntry[] = [];
-    let changed = false;
-    for (const entry of entries) {
+    /** Entry id → its files that are gone. */
+    const missing = new Map<string, Set<string>>();
+    for (const entry of this.list()) {
       const checks = await Promise.all(entry.files.map((file) => exists(entry, file).catch(() => false)));
-      const files = entry.files.filter((_, i) => checks[i]);
-      if (files.length !== entry.files.length) changed = true;
-      if (files.length > 0) kept.push(files.length === entry.files.length ? entry : { ...entry, files });
+      const gone = entry.files.filter((_, i) => !checks[i]);
+      if (gone.length > 0) missing.set(entry.id, new Set(gone));
     }
-    if (changed) await this.memento.update(stateKey, kept);
+    if (missing.size === 0) return false;
+    let changed = false;
+    await this.mutate((entries) =>
+      entries.flatMap((entry) => {
+        const gone = missing.get(entry.id);
+        const files = gone ? entry.files.filter((file) => !gone.has(file)) : entry.files;
+        if (files.length === entry.files.length) return [entry];
+        changed = true;
+        return files.length > 0 ? [{ ...entry, files }] : [];
+      }),
+    );
     return changed;
+  }
+
+  /**
+   * Every read-modify-write of the stored list goes through one promise chain: each mutation reads the
+   * list only after the previous one was written, so concurrent calls cannot overwrite each other.
+   */
+  private mutate(change: (entries: readonly HistoryEntry[]) => readonly HistoryEntry[]): Promise<void> {
+    const next = this.queue.then(() => this.memento.update(stateKey, change(this.list()).slice(0, this.cap)));
+    // A failed write must not block the ones queued after it; its caller still sees the error.
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 }
 
@@ -76,12 +99,12 @@ export function toStoredPaths(
   files: readonly string[],
   folders: readonly FolderLike[],
 ): { readonly folder?: string; readonly files: readonly string[] } {
-  const folder = files.length > 0 ? folders.find((candidate) => isInside(candidate.fsPath, files[0])) : undefined;
+  const folder = files.length > 0 ? folders.find((candidate) => isBelow(candidate.fsPath, files[0])) : undefined;
   if (!folder) return { files: [...files] };
   return {
     folder: folder.name,
     files: files.map((file) =>
-      isInside(folder.fsPath, file) ? path.relative(folder.fsPath, file).split(path.sep).join('/') : file,
+      isBelow(folder.fsPath, file) ? path.relative(folder.fsPath, file).split(path.sep).join('/') : file,
     ),
   };
 }
@@ -98,12 +121,12 @@ export function resolveStoredPath(
   if (!folder) return undefined;
   const resolved = path.resolve(folder.fsPath, ...file.split('/'));
   // A hand-edited state must not point outside the folder with `..`.
-  return isInside(folder.fsPath, resolved) ? resolved : undefined;
+  return isBelow(folder.fsPath, resolved) ? resolved : undefined;
 }
 
-function isInside(dir: string, file: string): boolean {
-  const relative = path.relative(dir, file);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+/** Inside `dir` but not `dir` itself: a stored image is a file, never the folder. */
+function isBelow(dir: string, file: string): boolean {
+  return isInside(dir, file) && toPosixRelative(dir, file) !== '';
 }
 
 function isHistoryEntry(value: unknown): value is HistoryEntry {

@@ -12,6 +12,21 @@ class MemoryMemento {
   }
 }
 
+/** Like workspaceState on a slow disk: the new value is visible only once the write resolves. */
+class SlowMemento extends MemoryMemento {
+  override async update(key: string, value: unknown): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.values.set(key, value);
+  }
+}
+
+/** A promise settled from outside, to hold an operation at a chosen point. */
+function deferred(): { readonly promise: Promise<void>; readonly resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
 const root = path.resolve('/work/site with spaces');
 const folders = [{ name: 'site with spaces', fsPath: root }];
 
@@ -83,6 +98,70 @@ suite('HistoryStore', () => {
     await store.prune(() => Promise.reject(new Error('EACCES')));
     assert.deepEqual(store.list(), []);
   });
+
+  test('an add while a slow prune checks files is kept', async () => {
+    const store = new HistoryStore(new SlowMemento());
+    await store.add(entry('gone'));
+    await store.add(entry('kept'));
+    const checking = deferred();
+    const release = deferred();
+    const pruning = store.prune(async (_, file) => {
+      checking.resolve();
+      await release.promise;
+      return file !== 'assets/gone.png';
+    });
+    await checking.promise;
+    const adding = store.add(entry('new'));
+    release.resolve();
+    assert.equal(await pruning, true);
+    await adding;
+    assert.deepEqual(
+      store.list().map((e) => e.id),
+      ['new', 'kept'],
+    );
+  });
+
+  test('an add queued behind a prune write is kept, and so is the prune', async () => {
+    const store = new HistoryStore(new SlowMemento());
+    await store.add(entry('gone'));
+    const pruning = store.prune(async () => false);
+    // Let the checks finish so the prune's write is queued first.
+    await new Promise((resolve) => setImmediate(resolve));
+    const adding = store.add(entry('new'));
+    await Promise.all([pruning, adding]);
+    assert.deepEqual(
+      store.list().map((e) => e.id),
+      ['new'],
+    );
+  });
+
+  test('concurrent adds on a slow memento are all kept', async () => {
+    const store = new HistoryStore(new SlowMemento());
+    await Promise.all(['a', 'b', 'c'].map((id) => store.add(entry(id))));
+    assert.deepEqual(
+      store.list().map((e) => e.id),
+      ['c', 'b', 'a'],
+    );
+  });
+
+  test('a failed write rejects its caller but not the mutations after it', async () => {
+    let failures = 1;
+    const memento = new (class extends MemoryMemento {
+      override async update(key: string, value: unknown): Promise<void> {
+        if (failures-- > 0) throw new Error('disk full');
+        await super.update(key, value);
+      }
+    })();
+    const store = new HistoryStore(memento);
+    const failing = store.add(entry('a'));
+    const next = store.add(entry('b'));
+    await assert.rejects(failing, /disk full/);
+    await next;
+    assert.deepEqual(
+      store.list().map((e) => e.id),
+      ['b'],
+    );
+  });
 });
 
 suite('stored paths', () => {
@@ -103,6 +182,8 @@ suite('stored paths', () => {
   test('a relative path needs its folder open and cannot climb out of it', () => {
     assert.equal(resolveStoredPath({ folder: 'site with spaces' }, 'assets/a.png', []), undefined);
     assert.equal(resolveStoredPath({ folder: 'site with spaces' }, '../../etc/passwd', folders), undefined);
+    assert.equal(resolveStoredPath({ folder: 'site with spaces' }, '.', folders), undefined, 'not the folder itself');
+    assert.equal(resolveStoredPath({ folder: 'site with spaces' }, '../site with spaces-old/a.png', folders), undefined);
     // A single open folder is used even if it was renamed since.
     assert.equal(
       resolveStoredPath({ folder: 'old name' }, 'assets/a.png', folders),
