@@ -68,10 +68,6 @@ export class ImageApiError extends Error {
   }
 }
 
-export function isImageApiError(value: unknown): value is ImageApiError {
-  return value instanceof ImageApiError;
-}
-
 /**
  * The string `code` of a Node or undici error (`ENOENT`, `UND_ERR_SOCKET`…), or of its `cause` when the
  * error wraps another one, as undici's fetch-style errors do. Undefined when there is none.

@@ -21,18 +21,6 @@ export const linkSyntaxByLanguage: Readonly<Record<string, LinkSyntax>> = Object
   latex: 'latex',
 });
 
-/** A one-line picture of each syntax, for the UI to show what will be inserted. */
-export const linkSyntaxExamples: Readonly<Record<LinkSyntax, string>> = Object.freeze({
-  markdown: '![alt](path)',
-  html: '<img src="path" alt="alt">',
-  jsx: '<img src="path" alt="alt" />',
-  css: 'url("path")',
-  asciidoc: 'image::path[alt]',
-  restructuredtext: '.. image:: path\n   :alt: alt',
-  latex: '\\includegraphics{path}',
-  path: 'path',
-});
-
 /** The syntax used for a document of `languageId`. */
 export function linkSyntaxFor(languageId: string): LinkSyntax {
   return Object.hasOwn(linkSyntaxByLanguage, languageId) ? linkSyntaxByLanguage[languageId] : 'path';

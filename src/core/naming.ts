@@ -109,24 +109,3 @@ export function nextCandidate(name: string, i: number): string {
   if (dot <= 0) return `${name}-${i}`;
   return `${name.slice(0, dot)}-${i}${name.slice(dot)}`;
 }
-
-/**
- * The first of `name`, `name-1`, `name-2`… that `taken` reports free and that is not in `chosen`, the
- * names already picked by the same operation (like VS Code Markdown's `nameIncrementally`). The result
- * is added to `chosen`. `taken` is where the file system is checked, so this function stays pure.
- * A check-then-write is racy: save.ts does not rely on it and claims each name atomically instead.
- */
-export async function uniqueName(
-  name: string,
-  taken: (candidate: string) => boolean | Promise<boolean>,
-  chosen: Set<string> = new Set(),
-): Promise<string> {
-  for (let i = 0; i < maxNameAttempts; i++) {
-    const candidate = nextCandidate(name, i);
-    if (chosen.has(candidate)) continue;
-    if (await taken(candidate)) continue;
-    chosen.add(candidate);
-    return candidate;
-  }
-  throw new ImageApiError('io', `Could not find a free file name for ${name} after ${maxNameAttempts} attempts.`);
-}

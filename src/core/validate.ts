@@ -16,7 +16,7 @@ import {
 } from './types';
 
 /** One thing wrong with a GenerationInput; `field` is the GenerationInput key (e.g. `outputFormat`). */
-export interface ValidationProblem {
+interface ValidationProblem {
   readonly field: string;
   readonly message: string;
 }
@@ -89,16 +89,9 @@ export function validateSize(size: string, model: string = defaultModel): string
 }
 
 /**
- * Every problem with an input, in field order (prompt, model, n, size, quality, outputFormat,
- * background, outputCompression, moderation, user). Empty when the input is valid.
- */
-export function validationProblems(input: GenerationInput): ValidationProblem[] {
-  return check(input).problems;
-}
-
-/**
  * Turns raw input into a request the client can send, applying defaults (model gpt-image-2, n 1,
- * size 1024x1024). Throws ImageApiError('validation') naming the first bad field in `param`.
+ * size 1024x1024). Throws ImageApiError('validation') naming the first bad field in `param`, in field
+ * order: prompt, model, n, size, quality, outputFormat, background, outputCompression, moderation, user.
  */
 export function validateRequest(input: GenerationInput): GenerationRequest {
   const { problems, request } = check(input);

@@ -8,7 +8,6 @@ import {
   numberedNames,
   slugify,
   timestamp,
-  uniqueName,
 } from '../../src/core/naming';
 
 suite('slugify', () => {
@@ -147,41 +146,5 @@ suite('nextCandidate', () => {
     assert.equal(nextCandidate('noext', 3), 'noext-3');
     assert.equal(nextCandidate('.hidden', 1), '.hidden-1');
     assert.equal(nextCandidate('my pic é.png', 1), 'my pic é-1.png');
-  });
-});
-
-suite('uniqueName', () => {
-  test('returns the name when it is free', async () => {
-    assert.equal(await uniqueName('image.png', () => false), 'image.png');
-  });
-
-  test('counts up past taken names, sync or async', async () => {
-    const taken = new Set(['image.png', 'image-1.png']);
-    assert.equal(await uniqueName('image.png', (c) => taken.has(c)), 'image-2.png');
-    assert.equal(await uniqueName('image.png', async (c) => taken.has(c)), 'image-2.png');
-  });
-
-  test('remembers names chosen in the same operation', async () => {
-    const chosen = new Set<string>();
-    const taken = (c: string): boolean => c === 'image.png';
-    const names = [
-      await uniqueName('image.png', taken, chosen),
-      await uniqueName('image.png', taken, chosen),
-      await uniqueName('image.png', taken, chosen),
-    ];
-    assert.deepEqual(names, ['image-1.png', 'image-2.png', 'image-3.png']);
-    assert.deepEqual([...chosen], names);
-  });
-
-  test('gives up with an io error when everything is taken', async () => {
-    let calls = 0;
-    await assert.rejects(
-      uniqueName('image.png', () => {
-        calls++;
-        return true;
-      }),
-      (e: unknown) => e instanceof ImageApiError && e.kind === 'io' && /image\.png/.test(e.message),
-    );
-    assert.equal(calls, 1000);
   });
 });

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { ImageApiError } from '../../src/core/errors';
 import type { GenerationInput } from '../../src/core/types';
-import { acceptsCustomSize, validatePrompt, validateRequest, validateSize, validationProblems } from '../../src/core/validate';
+import { acceptsCustomSize, validatePrompt, validateRequest, validateSize } from '../../src/core/validate';
 
 function rejects(input: GenerationInput, field: string, pattern: RegExp): void {
   assert.throws(
@@ -210,8 +210,8 @@ suite('validate: enums and their combinations', () => {
 });
 
 suite('validate: all problems at once', () => {
-  test('validationProblems lists every field in order; validateRequest throws the first', () => {
-    const input: GenerationInput = {
+  test('validateRequest names the bad fields in order, one at a time as each is fixed', () => {
+    let input: GenerationInput = {
       prompt: '',
       model: 'gpt-image-2',
       n: 0,
@@ -223,13 +223,25 @@ suite('validate: all problems at once', () => {
       moderation: 'none',
       user: {},
     };
-    const problems = validationProblems(input);
-    assert.deepEqual(
-      problems.map((problem) => problem.field),
-      ['prompt', 'n', 'size', 'quality', 'background', 'outputCompression', 'moderation', 'user'],
-    );
-    for (const problem of problems) assert.match(problem.message, /\.$/, 'each message is a sentence');
     rejects(input, 'prompt', /Describe the image/);
-    assert.deepEqual(validationProblems(base), []);
+    const fields: string[] = [];
+    for (;;) {
+      let problem: ImageApiError | undefined;
+      try {
+        validateRequest(input);
+      } catch (error) {
+        assert.ok(error instanceof ImageApiError && error.kind === 'validation' && error.param !== undefined);
+        problem = error;
+      }
+      if (!problem?.param) break;
+      assert.match(problem.message, /\.$/, 'each message is a sentence');
+      fields.push(problem.param);
+      assert.ok(fields.length <= 10, `${problem.param} is reported again after being fixed`);
+      // Fix that field: the prompt takes the valid one, every other field is left unset.
+      const fixed: Record<string, unknown> = { ...input, prompt: base.prompt };
+      if (problem.param !== 'prompt') delete fixed[problem.param];
+      input = fixed;
+    }
+    assert.deepEqual(fields, ['prompt', 'n', 'size', 'quality', 'background', 'outputCompression', 'moderation', 'user']);
   });
 });
