@@ -1,0 +1,156 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ClientOptions } from '../../src/core/client';
+import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
+import { generateAndSave, type SaveTarget } from '../../src/core/pipeline';
+import type { GenerationRequest } from '../../src/core/types';
+import { sniffImage, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+
+const now = (): Date => new Date(2024, 4, 6, 7, 8, 9);
+const fox: GenerationRequest = { model: 'gpt-image-2', prompt: 'A red fox', n: 1, size: '1024x1024' };
+
+/** Every entry of `dir`, dotfiles (our temp files) included; [] when it does not exist. */
+async function listing(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function rejectsWith(promise: Promise<unknown>, kind: ImageErrorKind): Promise<ImageApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ImageApiError, `expected ImageApiError, got ${String(error)}`);
+    assert.equal(error.kind, kind, `kind of "${error.message}"`);
+    return error;
+  }
+  assert.fail(`expected an ImageApiError of kind ${kind}`);
+}
+
+suite('generateAndSave: request → files, against the fixture server', () => {
+  let server: FakeImageServer;
+  let client: ClientOptions;
+  let tmp: string;
+  let ws: string;
+  let docs: string;
+
+  suiteSetup(async () => {
+    server = await startFakeImageServer();
+    // No retries and no backoff waits: one request per generation keeps the counts exact and the run fast.
+    client = { baseUrl: server.baseUrl, apiKey: 'sk-test-pipeline', maxRetries: 0, sleep: async () => undefined };
+  });
+
+  suiteTeardown(async () => {
+    await server.close();
+  });
+
+  setup(async () => {
+    server.reset();
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gpt-image-pipeline-'));
+    ws = path.join(tmp, 'my site');
+    docs = path.join(ws, 'docs');
+    await fs.mkdir(docs, { recursive: true });
+  });
+
+  teardown(async () => {
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  const assets = (assetsFolder = 'assets'): SaveTarget => ({ kind: 'assets', workspaceRoot: ws, assetsFolder });
+  const file = (name: string): SaveTarget => ({ kind: 'file', filePath: path.join(docs, name) });
+
+  test('assets folder: <slug>-<yyyymmdd-hhmmss>.png from the injected clock, -1, -2… for several', async () => {
+    const one = await generateAndSave(fox, client, assets(), { now });
+    assert.deepEqual(one.files, [path.join(ws, 'assets', 'a-red-fox-20240506-070809.png')]);
+    assert.equal(sniffImage(await fs.readFile(one.files[0])), 'png');
+
+    const two = await generateAndSave({ ...fox, n: 2 }, client, assets(), { now });
+    assert.deepEqual(
+      two.files.map((f) => path.basename(f)),
+      ['a-red-fox-20240506-070809-1.png', 'a-red-fox-20240506-070809-2.png'],
+    );
+    assert.deepEqual(await listing(path.join(ws, 'assets')), [
+      'a-red-fox-20240506-070809-1.png',
+      'a-red-fox-20240506-070809-2.png',
+      'a-red-fox-20240506-070809.png',
+    ]);
+    assert.equal(server.requests.length, 2);
+  });
+
+  test('a bad assetsFolder is refused before any request is made', async () => {
+    const outside = path.join(tmp, 'elsewhere');
+    for (const assetsFolder of ['../x', '..', outside, '/etc', 'C:\\x', '~/pictures']) {
+      const error = await rejectsWith(generateAndSave(fox, client, assets(assetsFolder), { now }), 'validation');
+      assert.equal(error.param, 'assetsFolder', assetsFolder);
+    }
+    assert.equal(server.requests.length, 0, 'the server was never asked');
+    assert.deepEqual(await listing(tmp), ['my site']);
+    assert.deepEqual(await listing(ws), ['docs']);
+  });
+
+  test('a file target names one image after the file', async () => {
+    const { files } = await generateAndSave(fox, client, file('hero.png'), { now });
+    assert.deepEqual(files, [path.join(docs, 'hero.png')]);
+    assert.deepEqual(await listing(docs), ['hero.png']);
+  });
+
+  test('a file target numbers several images: hero-1.png, hero-2.png', async () => {
+    const { files } = await generateAndSave({ ...fox, n: 2 }, client, file('hero.png'), { now });
+    assert.deepEqual(files, [path.join(docs, 'hero-1.png'), path.join(docs, 'hero-2.png')]);
+    assert.deepEqual(await listing(docs), ['hero-1.png', 'hero-2.png']);
+  });
+
+  test('the extension follows the bytes: webp output saved as .webp though the target said .png', async () => {
+    const { files, result } = await generateAndSave({ ...fox, outputFormat: 'webp' }, client, file('hero.png'), { now });
+    assert.equal(result.outputFormat, 'webp');
+    assert.deepEqual(files, [path.join(docs, 'hero.webp')]);
+    assert.equal(sniffImage(await fs.readFile(files[0])), 'webp');
+    assert.deepEqual(await listing(docs), ['hero.webp']);
+  });
+
+  test('an existing hero.png is never overwritten: the image becomes hero-1.png', async () => {
+    await fs.writeFile(path.join(docs, 'hero.png'), 'mine');
+    const { files } = await generateAndSave(fox, client, file('hero.png'), { now });
+    assert.deepEqual(files, [path.join(docs, 'hero-1.png')]);
+    assert.equal(await fs.readFile(path.join(docs, 'hero.png'), 'utf8'), 'mine');
+    assert.equal(sniffImage(await fs.readFile(files[0])), 'png');
+    assert.deepEqual(await listing(docs), ['hero-1.png', 'hero.png']);
+  });
+
+  test('a server error leaves the target folders as they were, temp files included', async () => {
+    await fs.mkdir(path.join(ws, 'assets'));
+    await fs.writeFile(path.join(ws, 'assets', 'old.png'), 'old');
+    server.script({ status: 500, error: { message: 'The server had an error', type: 'server_error' } });
+    await rejectsWith(generateAndSave({ ...fox, n: 2 }, client, assets(), { now }), 'server');
+    assert.deepEqual(await listing(path.join(ws, 'assets')), ['old.png']);
+
+    server.script({ status: 500, error: { message: 'The server had an error', type: 'server_error' } });
+    await rejectsWith(generateAndSave(fox, client, file('hero.png'), { now }), 'server');
+    assert.deepEqual(await listing(docs), []);
+    assert.equal(server.requests.length, 2);
+  });
+
+  test('a bad response (truncated JSON) saves nothing either', async () => {
+    server.script({ truncatedJson: true });
+    await rejectsWith(generateAndSave(fox, client, assets(), { now }), 'badResponse');
+    assert.deepEqual(await listing(ws), ['docs'], 'not even the assets folder was created');
+  });
+
+  test('an abort while the request is in flight rejects as cancelled and leaves nothing', async () => {
+    const controller = new AbortController();
+    server.script({ delayMs: 5000 });
+    const started = Date.now();
+    const pending = generateAndSave({ ...fox, n: 2 }, client, file('hero.png'), { now, signal: controller.signal });
+    while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    await rejectsWith(pending, 'cancelled');
+    assert.ok(Date.now() - started < 2000, 'did not wait for the slow answer');
+    assert.deepEqual(await listing(docs), []);
+    assert.equal(server.requests.length, 1);
+  });
+});
