@@ -1,0 +1,83 @@
+import * as assert from 'node:assert/strict';
+import { describeError } from '../../src/core/errorMessages';
+import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
+
+type ErrorsModule = typeof import('../../src/core/errors');
+
+// Exhaustive at compile time: a new kind fails to type-check here until it is listed.
+const kinds = Object.keys({
+  validation: true,
+  auth: true,
+  permission: true,
+  quota: true,
+  rateLimited: true,
+  moderation: true,
+  invalidRequest: true,
+  notFound: true,
+  server: true,
+  network: true,
+  timeout: true,
+  cancelled: true,
+  badResponse: true,
+  io: true,
+} satisfies Record<ImageErrorKind, true>) as ImageErrorKind[];
+
+/**
+ * A second, independent copy of core/errors.js, as dist/extension.js and dist/engine.js each bundle
+ * one: the compiled module is evicted from require's cache, loaded again, and the cache restored so
+ * every other test keeps the copy it imported.
+ */
+function loadSecondCopy(): ErrorsModule {
+  const file = require.resolve('../../src/core/errors');
+  const original = require.cache[file];
+  assert.ok(original, 'errors.js is already loaded through the imports above');
+  delete require.cache[file];
+  try {
+    return require(file) as ErrorsModule;
+  } finally {
+    require.cache[file] = original;
+  }
+}
+
+suite('ImageApiError across two copies of the module', () => {
+  const copy = loadSecondCopy();
+
+  test('the second copy is really another class', () => {
+    assert.notEqual(copy.ImageApiError, ImageApiError);
+    assert.notEqual(copy.ImageApiError.prototype, ImageApiError.prototype);
+  });
+
+  test('instanceof recognises an error from the other copy, both ways', () => {
+    const foreign = new copy.ImageApiError('quota', 'Insufficient quota.', { status: 429, requestId: 'req_1' });
+    assert.ok(foreign instanceof ImageApiError);
+    assert.ok(foreign instanceof Error);
+    assert.ok(new ImageApiError('io', 'Disk full.') instanceof copy.ImageApiError);
+    assert.equal(foreign.kind, 'quota');
+    assert.equal(foreign.requestId, 'req_1');
+  });
+
+  test('describeError maps the kind of an error from the other copy', () => {
+    for (const kind of kinds) {
+      const foreign = new copy.ImageApiError(kind, 'Something went wrong.', { status: 500, requestId: 'req_2' });
+      assert.equal(describeError(foreign).kind, kind, kind);
+    }
+  });
+
+  test('look-alikes without the brand are not ImageApiErrors', () => {
+    const lookAlikes: unknown[] = [
+      Object.assign(new Error('Bad key.'), { kind: 'auth', name: 'ImageApiError' }),
+      { kind: 'auth', message: 'Bad key.', name: 'ImageApiError' },
+      Object.create(ImageApiError.prototype) as unknown,
+      { ...new copy.ImageApiError('auth', 'Bad key.') },
+      { [Symbol('gpt-image-studio.ImageApiError')]: true, kind: 'auth', message: 'Bad key.' },
+      null,
+      undefined,
+      'auth',
+    ];
+    for (const value of lookAlikes) {
+      assert.equal(value instanceof ImageApiError, false, String(value));
+      assert.equal(value instanceof copy.ImageApiError, false, String(value));
+      assert.equal(describeError(value).kind, 'unexpected');
+    }
+  });
+});
