@@ -73,11 +73,13 @@ export class ImageApiError extends Error {
  * error wraps another one, as undici's fetch-style errors do. Undefined when there is none.
  */
 export function errorCode(error: unknown): string | undefined {
-  if (!isObject(error)) return undefined;
-  if (typeof error.code === 'string') return error.code;
-  return isObject(error.cause) && typeof error.cause.code === 'string' ? error.cause.code : undefined;
+  return ownCode(error) ?? (isRecord(error) ? ownCode(error.cause) : undefined);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+function ownCode(value: unknown): string | undefined {
+  return isRecord(value) && typeof value.code === 'string' ? value.code : undefined;
+}
+
+function isRecord(value: unknown): value is { readonly code?: unknown; readonly cause?: unknown } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
