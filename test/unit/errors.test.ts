@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describeError } from '../../src/core/errorMessages';
-import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
+import { errorCode, ImageApiError, type ImageErrorKind } from '../../src/core/errors';
 
 type ErrorsModule = typeof import('../../src/core/errors');
 
@@ -78,6 +78,21 @@ suite('ImageApiError across two copies of the module', () => {
       assert.equal(value instanceof ImageApiError, false, String(value));
       assert.equal(value instanceof copy.ImageApiError, false, String(value));
       assert.equal(describeError(value).kind, 'unexpected');
+    }
+  });
+});
+
+suite('errorCode', () => {
+  test('the string code of an error, else of its cause', () => {
+    assert.equal(errorCode(Object.assign(new Error('x'), { code: 'ENOENT' })), 'ENOENT');
+    assert.equal(errorCode(new Error('fetch failed', { cause: Object.assign(new Error('y'), { code: 'ECONNRESET' }) })), 'ECONNRESET');
+    assert.equal(errorCode(Object.assign(new Error('x', { cause: { code: 'EPIPE' } }), { code: 'UND_ERR_SOCKET' })), 'UND_ERR_SOCKET');
+    assert.equal(errorCode(Object.assign(new Error('x', { cause: { code: 'EPIPE' } }), { code: 7 })), 'EPIPE');
+  });
+
+  test('nothing for errors without a string code, primitives and lists', () => {
+    for (const value of [new Error('x'), { code: 42 }, { cause: 'ENOENT' }, 'ENOENT', null, undefined, Object.assign([], { code: 'E' })]) {
+      assert.equal(errorCode(value), undefined, String(value));
     }
   });
 });
