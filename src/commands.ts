@@ -2,12 +2,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandIds } from './commandIds';
 import { readConfig } from './config';
+import { resolveAssetsDir } from './core/paths';
 import type { SaveTarget } from './core/pipeline';
 import { showError } from './showError';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationOverrides, type GenerationService } from './generation';
-import { insertImageLinks, type InsertTarget } from './insert';
+import { InsertAnchor, insertImageLinks, type InsertTarget } from './insert';
 import type { Log } from './log';
 import { askForPrompt, type PromptDefaults } from './promptInput';
+import { imageExtensions, plural } from './shared/labels';
 import { apiKeyEnvVar, type ApiKeyStore } from './secrets';
 
 export interface CommandDeps {
@@ -16,7 +18,7 @@ export interface CommandDeps {
   readonly log: Log;
 }
 
-const imageGlob = '**/*.{png,jpg,jpeg,webp,gif,svg}';
+const imageGlob = `**/*.{${imageExtensions.join(',')}}`;
 
 /** Optional arguments of `gptImage.generate`, for keybindings and tasks: with a prompt, no input box. */
 export interface GenerateArgs extends GenerationOverrides {
@@ -39,9 +41,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
 /** Generate Image…: prompt → validated request → save target → progress with Cancel → insert or offer. */
 async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Promise<GenerationOutcome | undefined> {
   const editor = vscode.window.activeTextEditor;
-  const insertTarget: InsertTarget | undefined = editor
-    ? { document: editor.document, selection: editor.selection, viewColumn: editor.viewColumn }
+  // Remembered now, kept in place while the user edits during the generation; released once the links
+  // are in or the user has answered the notification.
+  const anchor = editor
+    ? new InsertAnchor(editor.document, editor.selection, editor.selection.isEmpty ? 'cursor' : 'afterLine')
     : undefined;
+  const insertTarget: InsertTarget | undefined = editor
+    ? { document: editor.document, viewColumn: editor.viewColumn, anchor }
+    : undefined;
+  let keepAnchor = false;
   try {
     const resource = editor?.document.uri;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).trim() : '';
@@ -51,7 +59,7 @@ async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Prom
         : await askForPrompt(selected, promptDefaults(resource));
     if (!answer) return undefined;
     const request = deps.generation.buildRequest(answer.prompt, answer.overrides, resource);
-    const target = await chooseSaveTarget(editor?.document);
+    const target = await chooseSaveTarget(editor?.document, request.outputFormat);
     if (!target) return undefined;
 
     const outcome = await vscode.window.withProgress(
@@ -60,26 +68,26 @@ async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Prom
         const controller = new AbortController();
         const subscription = token.onCancellationRequested(() => controller.abort());
         const started = Date.now();
-        const what = `Generating ${request.n} image${request.n === 1 ? '' : 's'} (${request.size}, ${request.quality ?? 'auto'})`;
+        const what = `Generating ${plural(request.n, 'image')} (${request.size}, ${request.quality ?? 'auto'} quality)`;
         progress.report({ message: `${what}…` });
         const timer = setInterval(
           () => progress.report({ message: `${what}… ${Math.round((Date.now() - started) / 1000)} s` }),
           1000,
         );
-        return deps.generation
-          .generate(request, target, controller.signal, editor?.document.uri)
-          .finally(() => {
-            clearInterval(timer);
-            subscription.dispose();
-          });
+        return deps.generation.generate(request, target, controller.signal, resource).finally(() => {
+          clearInterval(timer);
+          subscription.dispose();
+        });
       },
     );
-    await afterGenerate(outcome, target, insertTarget, editor?.document.uri);
+    keepAnchor = await afterGenerate(deps.log, outcome, target, insertTarget, resource);
     return outcome;
   } catch (error) {
     // Not awaited: the notification stays until dismissed, and the command has finished either way.
     void showError(error, deps.log);
     return undefined;
+  } finally {
+    if (!keepAnchor) anchor?.dispose();
   }
 }
 
@@ -95,32 +103,41 @@ function promptDefaults(resource: vscode.Uri | undefined): PromptDefaults {
   };
 }
 
-/** Per `gptImage.insertAfterGenerate`: insert at once, only save, or ask with Insert · Open · Reveal. */
+/**
+ * Per `gptImage.insertAfterGenerate`: insert at once, only save, or ask with Insert · Open · Reveal.
+ * When the links cannot go in (read-only document) the user still gets the notification. Returns true
+ * when the notification now owns the insert target's anchor (it disposes it once answered).
+ */
 async function afterGenerate(
+  log: Log,
   outcome: GenerationOutcome,
   target: SaveTarget,
   insertTarget: InsertTarget | undefined,
   resource: vscode.Uri | undefined,
-): Promise<void> {
+): Promise<boolean> {
   const mode = readConfig(resource).insertAfterGenerate;
   const alt = outcome.request.prompt;
-  if (mode === 'always' && insertTarget) {
-    await insertImageLinks(insertTarget, outcome.files, alt);
-    return;
-  }
+  if (mode === 'always' && insertTarget && (await insertImageLinks(insertTarget, outcome.files, alt))) return false;
   const where = describeFolder(outcome.files[0], target);
-  const count = outcome.files.length;
-  const actions = [...(insertTarget && mode === 'ask' ? ['Insert'] : []), 'Open', 'Reveal in Explorer'];
+  const canInsert = insertTarget !== undefined && mode !== 'never';
+  const actions = [...(canInsert ? ['Insert'] : []), 'Open', 'Reveal in Explorer'];
   // The command is done once the files are saved; the buttons act whenever the user gets to them.
   void vscode.window
-    .showInformationMessage(`Saved ${count} image${count === 1 ? '' : 's'} to ${where}`, ...actions)
+    .showInformationMessage(`Saved ${plural(outcome.files.length, 'image')} to ${where}`, ...actions)
     .then(async (picked) => {
-      if (picked === 'Insert' && insertTarget) await insertImageLinks(insertTarget, outcome.files, alt);
+      if (picked === 'Insert' && insertTarget) {
+        if (!(await insertImageLinks(insertTarget, outcome.files, alt))) {
+          void vscode.window.showWarningMessage('GPT Image: the document is read-only; the links were not inserted.');
+        }
+      }
       if (picked === 'Open') {
         for (const file of outcome.files) await vscode.commands.executeCommand('vscode.open', file, { preview: false });
       }
       if (picked === 'Reveal in Explorer') await vscode.commands.executeCommand('revealInExplorer', outcome.files[0]);
-    });
+    })
+    .then(undefined, (error: unknown) => showError(error, log))
+    .then(() => insertTarget?.anchor?.dispose());
+  return true;
 }
 
 function describeFolder(file: vscode.Uri, target: SaveTarget): string {
@@ -190,9 +207,9 @@ async function pickImage(document: vscode.TextDocument): Promise<vscode.Uri | un
   const browse = { label: '$(folder-opened) Browse…', description: 'Choose an image file anywhere' };
   let items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [];
   if (folder) {
-    const assets = readConfig(folder.uri).assetsFolder.replace(/\\/g, '/').replace(/^\.?\/*|\/*$/g, '');
-    const pattern = new vscode.RelativePattern(folder, assets ? `${assets}/${imageGlob}` : imageGlob);
-    const uris = await vscode.workspace.findFiles(pattern, '**/node_modules/**', 500);
+    const assets = resolveAssetsDir(folder.uri.fsPath, readConfig(folder.uri).assetsFolder);
+    // No exclude argument: the user's files.exclude applies.
+    const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(vscode.Uri.file(assets), imageGlob), undefined, 500);
     const dated = await Promise.all(
       uris.map(async (uri) => ({ uri, mtime: (await vscode.workspace.fs.stat(uri)).mtime })),
     );
@@ -216,7 +233,7 @@ async function pickImage(document: vscode.TextDocument): Promise<vscode.Uri | un
   const browsed = await vscode.window.showOpenDialog({
     canSelectMany: false,
     defaultUri: folder?.uri,
-    filters: { Images: ['png', 'jpg', 'jpeg', 'webp', 'gif', 'svg'] },
+    filters: { Images: [...imageExtensions] },
     openLabel: 'Insert',
   });
   return browsed?.[0];

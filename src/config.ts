@@ -21,6 +21,11 @@ export interface GptImageConfig {
   readonly insertAfterGenerate: InsertMode;
   readonly timeoutMs: number;
   readonly maxRetries: number;
+  /**
+   * Settings whose values were unusable and replaced by their defaults, one sentence each naming the
+   * setting. (The request fields are checked by the core validator instead, with the setting named.)
+   */
+  readonly problems: readonly string[];
 }
 
 /** Setting keys, relative to the `gptImage` section. */
@@ -45,16 +50,24 @@ export const settingForField: Readonly<Record<string, string>> = {
   size: 'gptImage.size',
   quality: 'gptImage.quality',
   outputFormat: 'gptImage.outputFormat',
-  output_format: 'gptImage.outputFormat',
   background: 'gptImage.background',
-  assetsFolder: 'gptImage.assetsFolder',
-  baseUrl: 'gptImage.baseUrl',
 };
 
 export function readConfig(resource?: vscode.Uri): GptImageConfig {
   // Resource-scoped settings may differ per workspace folder; the others are read without a resource.
   const config = vscode.workspace.getConfiguration(configSection, resource ?? null);
   const windowConfig = vscode.workspace.getConfiguration(configSection);
+  const problems: string[] = [];
+  const insertMode = config.get<unknown>(settingKeys.insertAfterGenerate, 'ask');
+  if (!insertModes.includes(insertMode as InsertMode)) {
+    problems.push(`gptImage.insertAfterGenerate is ${JSON.stringify(insertMode)}; using "ask" (allowed: ask, always, never).`);
+  }
+  const integer = (key: string, min: number, max: number, fallback: number): number => {
+    const value = windowConfig.get<unknown>(key, fallback);
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+    problems.push(`gptImage.${key} is ${JSON.stringify(value)}; using ${fallback} (allowed: whole numbers ${min}–${max}).`);
+    return fallback;
+  };
   return {
     baseUrl: userValue(windowConfig, settingKeys.baseUrl, defaultBaseUrl),
     model: userValue(windowConfig, settingKeys.model, defaultModel),
@@ -64,9 +77,10 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
     outputFormat: String(config.get(settingKeys.outputFormat, 'png')),
     background: String(config.get(settingKeys.background, 'auto')),
     assetsFolder: String(config.get(settingKeys.assetsFolder, 'assets')),
-    insertAfterGenerate: oneOf(config.get(settingKeys.insertAfterGenerate), insertModes, 'ask'),
-    timeoutMs: 1000 * clampInteger(windowConfig.get(settingKeys.timeoutSeconds), 10, 3600, 600),
-    maxRetries: clampInteger(windowConfig.get(settingKeys.maxRetries), 0, 10, 2),
+    insertAfterGenerate: insertModes.includes(insertMode as InsertMode) ? (insertMode as InsertMode) : 'ask',
+    timeoutMs: 1000 * integer(settingKeys.timeoutSeconds, 10, 3600, 600),
+    maxRetries: integer(settingKeys.maxRetries, 0, 10, 2),
+    problems,
   };
 }
 
@@ -78,15 +92,6 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
 function userValue(config: vscode.WorkspaceConfiguration, key: string, fallback: string): string {
   const value = config.inspect<string>(key)?.globalValue;
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : fallback;
-}
-
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
-  return allowed.includes(value as T) ? (value as T) : fallback;
-}
-
-function clampInteger(value: unknown, min: number, max: number, fallback: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
-  return Math.min(max, Math.max(min, Math.round(value)));
 }
 
 export async function openSettings(): Promise<void> {

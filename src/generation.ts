@@ -1,13 +1,15 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readConfig, settingForField, type GptImageConfig } from './config';
+import { openSettings, readConfig, settingForField, type GptImageConfig } from './config';
 import { ImageApiError } from './core/errors';
 import type { SaveTarget } from './core/pipeline';
-import type { GenerationInput, GenerationRequest, ImageUsage } from './core/types';
+import { extensionFor } from './core/naming';
+import type { GenerationInput, GenerationRequest, ImageUsage, OutputFormat } from './core/types';
 import { validateRequest } from './core/validate';
 import type { Log } from './log';
 import type { ApiKeyStore } from './secrets';
+import { imageExtensions } from './shared/labels';
 
 /** Options a surface may override; anything left out comes from settings. */
 export interface GenerationOverrides {
@@ -21,10 +23,6 @@ export interface GenerationOverrides {
 export interface GenerationOutcome {
   readonly files: readonly vscode.Uri[];
   readonly request: GenerationRequest;
-  /** The workspace folder the images were saved into, when they went into an assets folder. */
-  readonly folder?: vscode.WorkspaceFolder;
-  readonly usage?: ImageUsage;
-  readonly requestId?: string;
 }
 
 /**
@@ -32,6 +30,8 @@ export interface GenerationOutcome {
  * engine → files on disk. Surfaces only decide where to save and what to do with the result.
  */
 export class GenerationService {
+  private readonly reported = new Set<string>();
+
   constructor(
     private readonly keys: ApiKeyStore,
     private readonly log: Log,
@@ -64,6 +64,7 @@ export class GenerationService {
     resource?: vscode.Uri,
   ): Promise<GenerationOutcome> {
     const config = readConfig(resource);
+    this.reportSettingProblems(config.problems);
     const apiKey = await this.requireKey();
     if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
     this.log.info(
@@ -73,13 +74,20 @@ export class GenerationService {
       signal,
     });
     for (const file of files) this.log.info(`Saved ${file}`);
-    return {
-      files: files.map((file) => vscode.Uri.file(file)),
-      request,
-      folder: target.kind === 'assets' ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.workspaceRoot)) : undefined,
-      usage: result.usage,
-      requestId: result.requestId,
-    };
+    this.log.info(`Usage: ${describeUsage(result.usage)}${result.requestId ? ` (request id ${result.requestId})` : ''}`);
+    return { files: files.map((file) => vscode.Uri.file(file)), request };
+  }
+
+  /** Unusable values in settings are replaced by defaults; say so once per value, with the way to fix it. */
+  private reportSettingProblems(problems: readonly string[]): void {
+    for (const problem of problems) {
+      this.log.warn(problem);
+      if (this.reported.has(problem)) continue;
+      this.reported.add(problem);
+      void vscode.window.showWarningMessage(`GPT Image: ${problem}`, 'Open Settings').then((picked) => {
+        if (picked) void openSettings();
+      });
+    }
   }
 
   private clientOptions(config: GptImageConfig, apiKey: string) {
@@ -101,7 +109,8 @@ export class GenerationService {
       return existing.key;
     }
     const entered = await this.keys.prompt('No API key is set yet.');
-    if (!entered) throw new ImageApiError('auth', 'No API key is set');
+    // Escape on the key box is the user's choice, not a failure: nothing was sent.
+    if (!entered) throw new ImageApiError('cancelled', 'No API key was entered; nothing was sent.');
     this.log.addSecret(entered);
     return entered;
   }
@@ -123,9 +132,8 @@ function loadEngine(): Engine {
 /** Validation messages name request fields; when the value came from settings, name the setting too. */
 function withSettingHint(error: unknown, overrides: GenerationOverrides): unknown {
   if (!(error instanceof ImageApiError) || !error.param) return error;
-  const fromOverride = error.param in overrides || (error.param === 'outputFormat' && overrides.outputFormat);
   const setting = settingForField[error.param];
-  if (fromOverride || !setting) return error;
+  if (error.param in overrides || !setting) return error;
   return new ImageApiError('validation', `${error.message.replace(/\.$/, '')} (setting ${setting})`, {
     param: error.param,
   });
@@ -135,7 +143,10 @@ function withSettingHint(error: unknown, overrides: GenerationOverrides): unknow
  * Where to save for a document: the assets folder of its workspace folder; with several folders and no
  * document, the user picks one; with no folder at all, a save dialog. Undefined when the user cancels.
  */
-export async function chooseSaveTarget(document: vscode.TextDocument | undefined): Promise<SaveTarget | undefined> {
+export async function chooseSaveTarget(
+  document: vscode.TextDocument | undefined,
+  outputFormat: OutputFormat = 'png',
+): Promise<SaveTarget | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   let folder = document ? vscode.workspace.getWorkspaceFolder(document.uri) : undefined;
   if (!folder && folders.length === 1) folder = folders[0];
@@ -153,8 +164,14 @@ export async function chooseSaveTarget(document: vscode.TextDocument | undefined
     document && document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : os.homedir();
   const uri = await vscode.window.showSaveDialog({
     title: 'Save generated image as',
-    defaultUri: vscode.Uri.file(path.join(defaultDir, 'image.png')),
-    filters: { Images: ['png', 'jpg', 'jpeg', 'webp'] },
+    defaultUri: vscode.Uri.file(path.join(defaultDir, `image.${extensionFor(outputFormat)}`)),
+    filters: { Images: [...imageExtensions] },
   });
   return uri ? { kind: 'file', filePath: uri.fsPath } : undefined;
+}
+
+/** `4260 tokens (60 in, 4200 out)`, or `not reported` when the server sent no usage. */
+function describeUsage(usage: ImageUsage | undefined): string {
+  if (!usage?.total_tokens) return 'not reported';
+  return `${usage.total_tokens} tokens (${usage.input_tokens ?? '?'} in, ${usage.output_tokens ?? '?'} out)`;
 }

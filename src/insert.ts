@@ -1,17 +1,69 @@
 import * as vscode from 'vscode';
-import { formatImageLink } from './core/linkFormat';
+import { formatImageLinks } from './core/linkFormat';
 
-/** Where links go: a document and, optionally, the selection that was current when the user started. */
+/**
+ * Where links go. Without `anchor`, at the editor's selections when inserting (replacing selected text,
+ * as a paste would). With an anchor, at the place the user was when a long generation started.
+ */
 export interface InsertTarget {
   readonly document: vscode.TextDocument;
-  /** Insert after this range on a new line (it held the prompt), or at its start when empty. */
-  readonly selection?: vscode.Selection;
   readonly viewColumn?: vscode.ViewColumn;
+  readonly anchor?: InsertAnchor;
+}
+
+/**
+ * A selection remembered across edits: a generation takes minutes, and the user may type above the
+ * cursor meanwhile, so the range is shifted with every change to its document until disposed.
+ * `afterLine` means the selection was the prompt: keep it and put the images on the line after it.
+ */
+export class InsertAnchor implements vscode.Disposable {
+  private start: number;
+  private end: number;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    readonly document: vscode.TextDocument,
+    selection: vscode.Selection,
+    readonly placement: 'cursor' | 'afterLine',
+  ) {
+    this.start = document.offsetAt(selection.start);
+    this.end = document.offsetAt(selection.end);
+    this.subscription = vscode.workspace.onDidChangeTextDocument((event) => {
+      if (event.document === document) this.shift(event.contentChanges);
+    });
+  }
+
+  /** The remembered range, in the document as it is now. */
+  get range(): vscode.Range {
+    return new vscode.Range(this.document.positionAt(this.start), this.document.positionAt(this.end));
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+
+  private shift(changes: readonly vscode.TextDocumentContentChangeEvent[]): void {
+    // Offsets of one event refer to the document before it; from the last change backwards each one
+    // only moves what lies after it.
+    for (const change of [...changes].sort((a, b) => b.rangeOffset - a.rangeOffset)) {
+      const changeEnd = change.rangeOffset + change.rangeLength;
+      const delta = change.text.length - change.rangeLength;
+      if (changeEnd <= this.start) {
+        this.start += delta;
+        this.end += delta;
+      } else if (change.rangeOffset < this.end) {
+        // The remembered text itself was edited: the range grows to cover what replaced it.
+        this.start = Math.min(this.start, change.rangeOffset);
+        this.end = Math.max(this.start, change.rangeOffset + change.text.length, this.end + delta);
+      }
+    }
+  }
 }
 
 /**
  * Inserts one link per image as a snippet whose alt text is a tab stop (all images share it, so one edit
  * renames every alt). The document is shown again first: the user may have moved on while generating.
+ * Resolves false when the editor refused the edit (read-only document).
  */
 export async function insertImageLinks(target: InsertTarget, files: readonly vscode.Uri[], alt: string): Promise<boolean> {
   if (files.length === 0) return false;
@@ -20,45 +72,41 @@ export async function insertImageLinks(target: InsertTarget, files: readonly vsc
     preserveFocus: false,
     preview: false,
   });
-  const snippet = new vscode.SnippetString(linkSnippet(target.document, files, alt));
-  const selection = target.selection ?? editor.selection;
-  if (selection.isEmpty) return editor.insertSnippet(snippet, selection.active);
-  // The selection was the prompt: keep it and put the images on the line after it.
-  const lineEnd = target.document.lineAt(selection.end.line).range.end;
-  return editor.insertSnippet(new vscode.SnippetString('\n' + snippet.value), lineEnd);
+  const snippet = linkSnippet(target.document, files, alt);
+  const anchor = target.anchor;
+  if (!anchor) return editor.insertSnippet(new vscode.SnippetString(snippet));
+  const range = anchor.range;
+  if (anchor.placement === 'cursor' || range.isEmpty) return editor.insertSnippet(new vscode.SnippetString(snippet), range.start);
+  // A whole-line selection ends at column 0 of the next line: the prompt's last line is the one before.
+  const lastLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
+  const lineEnd = target.document.lineAt(lastLine).range.end;
+  return editor.insertSnippet(new vscode.SnippetString('\n' + snippet), lineEnd);
 }
 
 /** The snippet text for the document's language; several images one per line. */
 export function linkSnippet(document: vscode.TextDocument, files: readonly vscode.Uri[], alt: string): string {
-  const workspaceRoot = workspaceRootFor(document);
-  return files
-    .map(
-      (file) =>
-        formatImageLink({
-          languageId: document.languageId,
-          documentPath: document.isUntitled || document.uri.scheme !== 'file' ? undefined : document.uri.fsPath,
-          workspaceRoot,
-          imagePath: file.fsPath,
-          alt,
-        }).snippet,
-    )
-    .join('\n');
+  return formatImageLinks(files.map((file) => ({ ...linkOptions(document, file), alt }))).snippet;
 }
 
 /** The plain text (no snippet syntax) of a link to `file` from `document`, e.g. for Copy Link. */
 export function linkText(document: vscode.TextDocument | undefined, file: vscode.Uri, alt: string): string {
-  return formatImageLink({
-    languageId: document?.languageId ?? 'markdown',
-    documentPath: document && !document.isUntitled && document.uri.scheme === 'file' ? document.uri.fsPath : undefined,
-    workspaceRoot: document ? workspaceRootFor(document) : vscode.workspace.getWorkspaceFolder(file)?.uri.fsPath,
-    imagePath: file.fsPath,
-    alt,
-  }).text;
+  return formatImageLinks([{ ...linkOptions(document, file), alt }]).text;
 }
 
-function workspaceRootFor(document: vscode.TextDocument): string | undefined {
+/**
+ * Saved documents get document-relative paths; untitled ones (and no document) get paths relative to
+ * the workspace folder that holds the image, so a multi-root workspace links into the right folder.
+ */
+function linkOptions(document: vscode.TextDocument | undefined, file: vscode.Uri) {
+  const onDisk = document !== undefined && !document.isUntitled && document.uri.scheme === 'file';
   const folder =
-    vscode.workspace.getWorkspaceFolder(document.uri) ??
-    (vscode.workspace.workspaceFolders?.length ? vscode.workspace.workspaceFolders[0] : undefined);
-  return folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined;
+    (onDisk ? vscode.workspace.getWorkspaceFolder(document.uri) : undefined) ??
+    vscode.workspace.getWorkspaceFolder(file) ??
+    vscode.workspace.workspaceFolders?.[0];
+  return {
+    languageId: document?.languageId ?? 'markdown',
+    documentPath: onDisk ? document.uri.fsPath : undefined,
+    workspaceRoot: folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined,
+    imagePath: file.fsPath,
+  };
 }

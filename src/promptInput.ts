@@ -1,11 +1,9 @@
 import * as vscode from 'vscode';
 import { qualities, outputFormats, backgrounds, standardSizes } from './core/types';
-import { validatePrompt, validateSize } from './core/validate';
-import { backgroundLabel, formatLabel, qualityLabel, sizeLabel } from './shared/labels';
+import { acceptsCustomSize, validatePrompt, validateSize } from './core/validate';
+import { backgroundLabel, formatLabel, plural, promptAdvice, qualityLabel, sizeLabel } from './shared/labels';
 import type { GenerationOverrides } from './generation';
 
-/** The seed's advice, shown wherever a prompt is typed. */
-export const promptAdvice = 'Subject + style + composition + details, e.g. "A sunset over a calm ocean, cinematic, warm tones"';
 
 /** What the options step starts from: the settings, already read. */
 export interface PromptDefaults {
@@ -51,7 +49,7 @@ export async function askForPrompt(initial: string, defaults: PromptDefaults): P
 }
 
 function summary(options: PromptDefaults): string {
-  const count = `${options.n} image${options.n === 1 ? '' : 's'}`;
+  const count = plural(options.n, 'image');
   return [
     sizeLabel(options.size),
     `${qualityLabel(options.quality)} quality`,
@@ -157,7 +155,10 @@ async function pickSize(current: PromptDefaults): Promise<GenerationOverrides | 
       description: size === current.size ? 'current' : undefined,
       value: size as string,
     })),
-    { label: 'Custom…', description: 'any WIDTHxHEIGHT gpt-image-2 accepts', value: custom },
+    // Only gpt-image-2 takes custom sizes; other models would reject every value typed.
+    ...(acceptsCustomSize(current.model)
+      ? [{ label: 'Custom…', description: 'any WIDTHxHEIGHT gpt-image-2 accepts', value: custom }]
+      : []),
   ];
   const picked = await vscode.window.showQuickPick(items, { title: 'GPT Image: Size' });
   if (!picked) return undefined;

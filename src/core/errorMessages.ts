@@ -29,11 +29,19 @@ export function describeError(error: unknown): ErrorDescription {
   const server = error.message.replace(/\.$/, '');
   switch (error.kind) {
     case 'validation':
-      return { kind: error.kind, message: `${server}.`, actions: ['openSettings'] };
+      // A bad prompt is fixed where it was typed; anything else comes from settings.
+      return {
+        kind: error.kind,
+        message: `${server}.`,
+        actions: error.param === 'prompt' ? ['showLog'] : ['openSettings', 'showLog'],
+      };
     case 'auth':
       return {
         kind: error.kind,
-        message: `The API key was rejected (401). Set a valid WisGate API key${id}.`,
+        message:
+          error.status === 401
+            ? `The API key was rejected (401). Set a valid WisGate API key${id}.`
+            : `${server}. Set your WisGate API key.`,
         actions: ['setApiKey', 'showLog'],
       };
     case 'permission':

@@ -56,12 +56,15 @@ suite('Command palette: key, generate, insert', function () {
   test('Set API Key stores the key from a password box', async () => {
     const { page, runCommand, screenshot } = e2e();
     await runCommand('GPT Image: Set API Key');
+    // The palette's input is reused by the key box: wait until it is ours before checking it.
+    await page.locator('.quick-input-widget', { hasText: 'Paste your WisGate API key' }).waitFor({ timeout: 15_000 });
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
     // Masked either as <input type=password> or with -webkit-text-security, depending on the VS Code version.
-    const masked = await input.evaluate(
-      `(element) => element.type === 'password' || getComputedStyle(element).getPropertyValue('-webkit-text-security') === 'disc'`,
-    );
+    const masked = await input.evaluate((element) => {
+      const page = globalThis as unknown as { getComputedStyle(e: unknown): { getPropertyValue(p: string): string } };
+      const textSecurity = page.getComputedStyle(element).getPropertyValue('-webkit-text-security');
+      return (element as unknown as { type: string }).type === 'password' || textSecurity === 'disc';
+    });
     assert.ok(masked, 'the key is typed into a masked password box');
     await input.fill('sk-e2e-palette-0123456789');
     await screenshot('palette-set-api-key');
@@ -85,11 +88,18 @@ suite('Command palette: key, generate, insert', function () {
     await page.locator('.statusbar', { hasText: 'Ln 3, Col 1' }).waitFor({ timeout: 5_000 });
 
     await runCommand('GPT Image: Generate Image…');
+    await page.locator('.quick-input-widget', { hasText: 'Describe the image to generate' }).waitFor({ timeout: 15_000 });
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
-    assert.match((await input.getAttribute('placeholder')) ?? '', /Subject \+ style \+ composition \+ details/);
+    assert.match((await input.getAttribute('placeholder')) ?? '', /subject \+ style \+ composition \+ key details/i);
     await input.fill(prompt);
     await screenshot('palette-generate-prompt');
+    // Options… (the gear) changes the size for this generation; the typed prompt is kept.
+    await page.locator('.quick-input-widget [aria-label^="Options"]').first().click();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Size' }).first().click();
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Landscape 1536×1024' }).first().click();
+    await page.locator('.quick-input-widget', { hasText: 'Landscape 1536×1024 · Auto quality' }).waitFor({ timeout: 10_000 });
+    assert.equal(await input.inputValue(), prompt);
+    await screenshot('palette-generate-options');
     await page.keyboard.press('Enter');
 
     const saved = await notification(/Saved 1 image to assets\//, 30_000);
@@ -129,8 +139,8 @@ suite('Command palette: key, generate, insert', function () {
     const before = images();
     await clearNotifications();
     await runCommand('GPT Image: Generate Image…');
+    await page.locator('.quick-input-widget', { hasText: 'Describe the image to generate' }).waitFor({ timeout: 15_000 });
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
     await input.fill('A cat in a box [401]');
     await page.keyboard.press('Enter');
     const error = await notification(/API key was rejected/, 30_000);

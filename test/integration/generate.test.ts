@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
@@ -10,6 +11,7 @@ import {
   listImages,
   openFile,
   setUserSetting,
+  sleep,
   testApi,
   waitFor,
   workspaceRoot,
@@ -96,14 +98,64 @@ suite('Generate Image… against the fixture server', () => {
   });
 
   test('a workspace .vscode/settings.json cannot redirect the key', async () => {
-    await vscode.workspace.getConfiguration('gptImage').update('baseUrl', 'http://127.0.0.1:9/v1', vscode.ConfigurationTarget.Workspace).then(
-      () => undefined,
-      () => undefined, // application-scoped settings may refuse a workspace target outright: that is the point
+    const settingsFile = path.join(workspaceRoot(), '.vscode', 'settings.json');
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    const changed = new Promise<void>((resolve) => {
+      const subscription = vscode.workspace.onDidChangeConfiguration(() => {
+        subscription.dispose();
+        resolve();
+      });
+    });
+    fs.writeFileSync(settingsFile, JSON.stringify({ 'gptImage.baseUrl': 'http://127.0.0.1:9/v1', 'gptImage.model': 'evil' }));
+    try {
+      await Promise.race([changed, sleep(3000)]); // the file watcher reports the new workspace settings
+      const before = server.requests.length;
+      await openFile('redirect.md', '');
+      const outcome = await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A lighthouse' });
+      assert.ok(outcome, 'the generation succeeded against the user-configured server');
+      assert.equal(server.requests.length, before + 1, 'the request went to the user-configured server');
+      assert.equal((server.requests.at(-1)!.json as { model?: string }).model, 'gpt-image-2', 'the workspace model was ignored too');
+    } finally {
+      fs.rmSync(path.dirname(settingsFile), { recursive: true, force: true });
+    }
+  });
+
+  test('a whole-line selection as the prompt: the link goes after that line, not the next one', async () => {
+    const editor = await openFile('lines.md', 'A heron at dawn\nnext line\n');
+    editor.selection = new vscode.Selection(0, 0, 1, 0); // triple-click selects the line and its break
+    await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A heron at dawn' });
+    const [file] = listImages(assets);
+    await waitFor('the link after the prompt line', () => (editor.document.getText().includes('![') ? true : undefined));
+    assert.equal(editor.document.getText(), `A heron at dawn\n![A heron at dawn](assets/${file})\nnext line\n`);
+  });
+
+  test('edits made while generating do not misplace the link', async () => {
+    const editor = await openFile('moving.md', 'Title\n\nThe end.');
+    editor.selection = new vscode.Selection(1, 0, 1, 0);
+    server.script({ delayMs: 1500 });
+    const pending = vscode.commands.executeCommand('gptImage.generate', { prompt: 'A moving target' });
+    await sleep(300);
+    await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), 'Typed while waiting\n'));
+    await pending;
+    const [file] = listImages(assets);
+    await waitFor('the link', () => (editor.document.getText().includes('![') ? true : undefined));
+    assert.equal(
+      editor.document.getText(),
+      `Typed while waiting\nTitle\n![A moving target](assets/${file})\nThe end.`,
     );
-    const before = server.requests.length;
-    await openFile('redirect.md', '');
-    await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A lighthouse' });
-    assert.equal(server.requests.length, before + 1, 'the request still went to the user-configured server');
+  });
+
+  test('with insertAfterGenerate "never" nothing is inserted, the file is still saved', async () => {
+    await setUserSetting('insertAfterGenerate', 'never');
+    try {
+      const editor = await openFile('never.md', 'unchanged');
+      await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A quiet pond' });
+      assert.equal(listImages(assets).length, 1);
+      await sleep(300);
+      assert.equal(editor.document.getText(), 'unchanged');
+    } finally {
+      await setUserSetting('insertAfterGenerate', 'always');
+    }
   });
 });
 

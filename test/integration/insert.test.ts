@@ -31,6 +31,14 @@ suite('Insert Image…', () => {
     assert.equal(editor.document.getText(), 'Intro\n![red fox (1)](<../assets/red fox (1)-20261125-101500.png>)');
   });
 
+  test('a selection is replaced, as a paste would', async () => {
+    const editor = await openFile('replace.md', 'before PLACEHOLDER after');
+    editor.selection = new vscode.Selection(0, 7, 0, 18);
+    await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);
+    await waitFor('the link', () => (editor.document.getText().includes('!') ? true : undefined));
+    assert.equal(editor.document.getText(), 'before ![red fox (1)](<assets/red fox (1)-20261125-101500.png>) after');
+  });
+
   test('into HTML', async () => {
     const editor = await openFile('index.html', '');
     await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);

@@ -15,7 +15,7 @@ suite('describeError', () => {
     ['network', undefined, ['openSettings', 'showLog'], /Could not reach/],
     ['timeout', undefined, ['openSettings', 'showLog'], /did not answer in time/],
     ['badResponse', 200, ['openSettings', 'showLog'], /unexpected answer \(HTTP 200\)/],
-    ['validation', undefined, ['openSettings'], /Size is wrong/],
+    ['validation', undefined, ['openSettings', 'showLog'], /Size is wrong/],
     ['io', undefined, ['openSettings', 'showLog'], /Size is wrong/],
   ];
 
@@ -34,6 +34,18 @@ suite('describeError', () => {
   test('invalid request names the field the server blamed', () => {
     const error = new ImageApiError('invalidRequest', "Unknown parameter: 'response_format'.", { param: 'response_format' });
     assert.match(describeError(error).message, /field "response_format"\): Unknown parameter: 'response_format'\.$/);
+  });
+
+  test('an auth error without a 401 (a malformed key) does not claim the server rejected it', () => {
+    const description = describeError(new ImageApiError('auth', 'The API key contains a line break'));
+    assert.doesNotMatch(description.message, /401|rejected/);
+    assert.match(description.message, /^The API key contains a line break\. Set your WisGate API key\.$/);
+    assert.deepEqual(description.actions, ['setApiKey', 'showLog']);
+  });
+
+  test('a bad prompt is fixed where it was typed: no Open Settings', () => {
+    const description = describeError(new ImageApiError('validation', 'The prompt is empty.', { param: 'prompt' }));
+    assert.deepEqual(description.actions, ['showLog']);
   });
 
   test('cancellation has no actions (it is not an error toast)', () => {

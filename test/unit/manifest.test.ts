@@ -67,6 +67,10 @@ suite('package.json (the public contract)', () => {
     const props = manifest.contributes.configuration.properties;
     assert.equal(props['gptImage.baseUrl'].scope, 'application');
     assert.equal(props['gptImage.model'].scope, 'application');
-    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['gptImage.baseUrl', 'gptImage.model']);
+    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, [
+      'gptImage.assetsFolder',
+      'gptImage.baseUrl',
+      'gptImage.model',
+    ]);
   });
 });
