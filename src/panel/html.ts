@@ -1,13 +1,10 @@
 import * as crypto from 'node:crypto';
+import { promptAdvice } from '../shared/labels';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
-
-/** The seed's advice: subject + style + composition + key details. */
-const promptPlaceholder =
-  'Subject + style + composition + key details, e.g. A beautiful sunset over a calm ocean, cinematic lighting, soft clouds, warm orange and purple tones';
 
 export function createNonce(): string {
   return crypto.randomBytes(18).toString('base64url');
@@ -52,7 +49,7 @@ export function renderStudioHtml(page: {
       <div class="field prompt-field">
         <label for="prompt">Prompt</label>
         <textarea id="prompt" rows="5" spellcheck="true" aria-describedby="prompt-hint prompt-error"
-          placeholder="${escapeHtml(promptPlaceholder)}"></textarea>
+          placeholder="${escapeHtml(promptAdvice)}"></textarea>
         <div class="field-hint" id="prompt-hint"><span id="prompt-count"></span><span id="shortcut-hint"></span></div>
         <div class="field-error" id="prompt-error"></div>
       </div>

@@ -50,3 +50,15 @@ export function optionText(field: 'quality' | 'outputFormat' | 'background', val
       return backgroundLabels[value] ?? value;
   }
 }
+
+/** `1 image`, `3 images`: for regular English nouns only. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Extensions (lower case, no dot) of the image files we save, link and insert. */
+export const imageExtensions: readonly string[] = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'svg'];
+
+/** The seed's advice, shown wherever a prompt is typed (the Studio's placeholder, the palette's prompt box). */
+export const promptAdvice =
+  'Subject + style + composition + key details, e.g. "A beautiful sunset over a calm ocean, cinematic lighting, soft clouds, warm orange and purple tones"';

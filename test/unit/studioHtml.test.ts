@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { escapeHtml, renderStudioHtml } from '../../src/panel/html';
+import { imageExtensions, plural, promptAdvice } from '../../src/shared/labels';
 
 suite('Studio page (renderStudioHtml)', () => {
   const page = {
@@ -38,8 +39,10 @@ suite('Studio page (renderStudioHtml)', () => {
     assert.match(html, /role="alert"/);
   });
 
-  test('the placeholder carries the seed advice', () => {
+  test('the placeholder carries the seed advice, the one wording shared with the palette', () => {
     assert.match(html, /placeholder="Subject \+ style \+ composition \+ key details/);
+    assert.ok(html.includes(`placeholder="${escapeHtml(promptAdvice)}"`));
+    assert.match(promptAdvice, /^Subject \+ style \+ composition \+ key details, e\.g\. "A beautiful sunset/);
   });
 
   test('interpolated values are escaped', () => {
@@ -55,5 +58,18 @@ suite('Studio page (renderStudioHtml)', () => {
     const second = nonceOf(renderStudioHtml(withoutNonce));
     assert.ok(first && first.length >= 16);
     assert.notEqual(first, second);
+  });
+});
+
+suite('shared labels', () => {
+  test('plural', () => {
+    assert.equal(plural(1, 'image'), '1 image');
+    assert.equal(plural(0, 'image'), '0 images');
+    assert.equal(plural(3, 'attempt'), '3 attempts');
+  });
+
+  test('image extensions: lower case, no dot, every format we save', () => {
+    for (const extension of imageExtensions) assert.match(extension, /^[a-z]+$/);
+    for (const saved of ['png', 'jpg', 'jpeg', 'webp']) assert.ok(imageExtensions.includes(saved), saved);
   });
 });
