@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandIds, configSection, panelViewType } from '../commandIds';
 import { readConfig } from '../config';
+import { isInside, resolveAssetsDir } from '../core/paths';
 import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
 import { acceptsCustomSize } from '../core/validate';
 import { logError, runErrorAction } from '../showError';
@@ -465,8 +466,10 @@ class StudioPanel implements vscode.Disposable {
 
 /**
  * Security: the webview may load only our media/ and dist/ and the folders generated images live in:
- * each workspace folder's assets folder, plus folders of earlier generations inside the workspace
- * (the assetsFolder setting may have changed since). Never the whole workspace.
+ * each workspace folder's assets folder (the folder itself when assetsFolder is `.`), plus folders of
+ * earlier generations inside an open workspace folder (the setting may have changed since). Nothing
+ * outside the workspace folders: assetsFolder is resource-scoped, so a repository's
+ * .vscode/settings.json sets it, and `Uri.joinPath` would follow its `..` up to `/`.
  */
 function resourceRoots(extensionUri: vscode.Uri, history: HistoryStore): vscode.Uri[] {
   const roots = new Map<string, vscode.Uri>();
@@ -475,13 +478,20 @@ function resourceRoots(extensionUri: vscode.Uri, history: HistoryStore): vscode.
   add(vscode.Uri.joinPath(extensionUri, 'dist'));
   const open = folders();
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    add(vscode.Uri.joinPath(folder.uri, readConfig(folder.uri).assetsFolder));
+    if (folder.uri.scheme !== 'file') continue;
+    try {
+      add(vscode.Uri.file(resolveAssetsDir(folder.uri.fsPath, readConfig(folder.uri).assetsFolder)));
+    } catch {
+      // An assetsFolder outside the folder adds no root; generating reports the setting as invalid.
+    }
   }
   for (const entry of history.list()) {
     if (entry.folder === undefined) continue;
     for (const file of entry.files) {
       const absolute = resolveStoredPath(entry, file, open);
-      if (absolute) add(vscode.Uri.file(path.dirname(absolute)));
+      if (absolute && open.some((folder) => isInside(folder.fsPath, absolute))) {
+        add(vscode.Uri.file(path.dirname(absolute)));
+      }
     }
   }
   return [...roots.values()];
