@@ -59,7 +59,6 @@ export interface ImageRef {
 }
 
 export type ImageCommand = 'insert' | 'open' | 'reveal' | 'copyLink';
-export const imageCommands: readonly ImageCommand[] = ['insert', 'open', 'reveal', 'copyLink'];
 
 export type FromWebview =
   | { readonly type: 'ready' }
