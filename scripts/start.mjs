@@ -4,6 +4,7 @@
 //   --fixture  use the loopback fake images API instead of WisGate (no key, no cost)
 // Without --fixture the default WisGate URL is used and WISGATE_API_KEY passes through from your shell.
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CodeServer, freePort, repoRoot, tail } from './lib/codeServer.mjs';
@@ -37,9 +38,13 @@ if (!fs.existsSync(workspace)) {
 }
 
 const fixture = useFixture ? await startFixtureServer() : undefined;
+// A fresh password per start: the server holds your API key and a terminal, and 127.0.0.1 is reachable by
+// every local user and process.
+const password = crypto.randomBytes(12).toString('base64url');
 const server = new CodeServer({
   harness,
   profileDir,
+  password,
   // undefined removes a fixture URL a previous `npm start --fixture` left in the profile.
   settings: { 'gptImage.baseUrl': fixture?.url },
   env: { WISGATE_API_KEY: useFixture ? undefined : process.env.WISGATE_API_KEY },
@@ -51,7 +56,7 @@ await server.start({ port: await freePort(8080) });
 log(`profile: ${profileDir}`);
 log(useFixture ? `images API: fake server at ${fixture.url}` : 'images API: WisGate (gptImage.baseUrl default)');
 if (!useFixture && !process.env.WISGATE_API_KEY) log('WISGATE_API_KEY is not set: use "GPT Image: Set API Key" in VS Code');
-console.log(`\nOpen ${server.workbenchUrl(workspace)}\n(Ctrl+C to stop)`);
+console.log(`\nOpen ${server.workbenchUrl(workspace)}\nPassword: ${password}\n(Ctrl+C to stop)`);
 
 // Ctrl+C: the launcher's exit handler kills code-server's process group and the fixture server.
 process.once('exit', () => fs.rmSync(server.runDir, { recursive: true, force: true }));

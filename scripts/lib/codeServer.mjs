@@ -100,10 +100,13 @@ export function makeWorkspace(parent, files = {}) {
 export class CodeServer {
   /**
    * @param {{ harness: { node24: string, codeServerEntry: string }, settings?: Record<string, unknown>,
-   *   env?: Record<string, string | undefined>, profileDir?: string, log?: (line: string) => void }} options
+   *   env?: Record<string, string | undefined>, profileDir?: string, password?: string,
+   *   log?: (line: string) => void }} options — with `password`, the workbench asks for it (npm start:
+   *   the server holds the user's API key and a terminal, so other local users must not walk in).
    */
-  constructor({ harness, settings = {}, env = {}, profileDir, log = (line) => console.log(`[code-server] ${line}`) }) {
+  constructor({ harness, settings = {}, env = {}, profileDir, password, log = (line) => console.log(`[code-server] ${line}`) }) {
     this.harness = harness;
+    this.password = password;
     this.log = log;
     this.runDir = makeRunDir();
     const profile = profileDir ?? this.runDir;
@@ -116,7 +119,7 @@ export class CodeServer {
     for (const dir of [this.userDataDir, this.extensionsDir, ...Object.values(this.xdgDirs())]) {
       fs.mkdirSync(dir, { recursive: true });
     }
-    this.env = this.buildEnv(env);
+    this.env = this.buildEnv(password ? { ...env, PASSWORD: password } : env);
     this.writeUserSettings(settings);
   }
 
@@ -196,7 +199,11 @@ export class CodeServer {
   }
 
   writeConfig(port) {
-    fs.writeFileSync(this.configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+    fs.writeFileSync(this.configFile, `bind-addr: 127.0.0.1:${port}\nauth: ${this.auth()}\ncert: false\n`);
+  }
+
+  auth() {
+    return this.password ? 'password' : 'none';
   }
 
   /** Starts the server on `port` (0: an ephemeral free port) and waits for /healthz. */
@@ -207,7 +214,7 @@ export class CodeServer {
     const args = [
       this.harness.codeServerEntry,
       ...this.commonArgs(),
-      '--auth', 'none',
+      '--auth', this.auth(),
       '--bind-addr', `127.0.0.1:${this.port}`,
       '--disable-workspace-trust',
       '--disable-getting-started-override',
