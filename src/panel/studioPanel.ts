@@ -11,9 +11,11 @@ import { chooseSaveTarget, type GenerationOutcome, type GenerationService } from
 import { insertImageLinks, linkText } from '../insert';
 import type { Log } from '../log';
 import type { ApiKeyStore } from '../secrets';
+import { imageExtensions, plural } from '../shared/labels';
 import {
   isCount,
   isFromWebview,
+  isOneOf,
   isSizeShape,
   maxCount,
   type FromWebview,
@@ -412,17 +414,15 @@ class StudioPanel implements vscode.Disposable {
   private defaults(): StudioDefaults {
     const editor = this.editors.get();
     const config = readConfig(editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri);
-    const oneOf = <T extends string>(value: string, allowed: readonly T[], fallback: T): T =>
-      (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
     return {
       model: config.model,
       customSizes: acceptsCustomSize(config.model),
       options: {
         size: isSizeShape(config.size) ? config.size : '1024x1024',
-        quality: oneOf(config.quality, qualities, 'auto'),
+        quality: isOneOf(config.quality, qualities) ? config.quality : 'auto',
         n: isCount(config.count) ? config.count : Math.min(maxCount, Math.max(1, Math.round(config.count) || 1)),
-        outputFormat: oneOf(config.outputFormat, outputFormats, 'png'),
-        background: oneOf(config.background, backgrounds, 'auto'),
+        outputFormat: isOneOf(config.outputFormat, outputFormats) ? config.outputFormat : 'png',
+        background: isOneOf(config.background, backgrounds) ? config.background : 'auto',
       },
     };
   }
@@ -438,15 +438,12 @@ class StudioPanel implements vscode.Disposable {
   }
 
   private isUnderRoots(uri: vscode.Uri): boolean {
-    return this.roots.some((root) => {
-      const relative = path.relative(root.fsPath, uri.fsPath);
-      return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-    });
+    return this.roots.some((root) => isInside(root.fsPath, uri.fsPath));
   }
 
   /** Entries whose files are deleted disappear from an open gallery at once, not only on the next load. */
   private deletionWatcher(): vscode.Disposable {
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{png,jpg,jpeg,webp}', true, true, false);
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/*.{${imageExtensions.join(',')}}`, true, true, false);
     let pending: NodeJS.Timeout | undefined;
     const subscription = watcher.onDidDelete(() => {
       clearTimeout(pending);
@@ -514,8 +511,4 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
 
 function elapsedSince(startedAt: number): number {
   return Math.max(0, Math.floor((Date.now() - startedAt) / 1000));
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -99,7 +99,7 @@ function hasExactKeys(value: Fields, keys: readonly string[]): boolean {
   return actual.length === keys.length && keys.every((key) => Object.prototype.hasOwnProperty.call(value, key));
 }
 
-function isOneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {
+export function isOneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {
   return typeof value === 'string' && (allowed as readonly string[]).includes(value);
 }
 

@@ -3,7 +3,7 @@ import { backgrounds, maxPromptLength, outputFormats, qualities, standardSizes }
 import { validatePrompt, validateSize } from '../core/validate';
 import { maxCount, type GalleryEntry, type StudioDefaults, type StudioOptions, type ToWebview } from '../shared/protocol';
 import { cardActionOf, element, renderGallery } from './gallery';
-import { customSizeValue, isStandardSize, optionText, sizeLabel } from '../shared/labels';
+import { customSizeValue, isStandardSize, optionText, plural, sizeLabel } from '../shared/labels';
 import { vscode, type Draft, type OptionField, type SavedState } from './vscodeApi';
 
 const pageSize = 24;
@@ -309,7 +309,7 @@ function receive(message: ToWebview): void {
     case 'started':
       setRunning(true);
       clearAlert();
-      setStatus(`Generating ${ui.count.value === '1' ? 'an image' : `${ui.count.value} images`}… press Escape to cancel.`);
+      setStatus(`Generating ${ui.count.value === '1' ? 'an image' : plural(Number(ui.count.value), 'image')}… press Escape to cancel.`);
       return;
     case 'progress':
       if (running) showElapsed(message.elapsedSeconds);

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { maxPromptLength } from '../../src/core/types';
-import { isFromWebview, type FromWebview } from '../../src/shared/protocol';
+import { isFromWebview, isOneOf, type FromWebview } from '../../src/shared/protocol';
 
 const options = { size: '1024x1024', quality: 'high', n: 2, outputFormat: 'png', background: 'transparent' } as const;
 const id = '3f1c2a9e-7d4b-4c1e-9a51-0c2f7a8b6d10';
@@ -105,4 +105,13 @@ suite('isFromWebview: rejects malformed, oversized and unknown messages', () => 
   for (const [name, message] of invalid) {
     test(name, () => assert.equal(isFromWebview(message), false));
   }
+});
+
+suite('isOneOf', () => {
+  test('only the listed strings', () => {
+    assert.equal(isOneOf('png', ['png', 'jpeg']), true);
+    assert.equal(isOneOf('gif', ['png', 'jpeg']), false);
+    assert.equal(isOneOf(undefined, ['png']), false);
+    assert.equal(isOneOf(['png'], ['png']), false);
+  });
 });
