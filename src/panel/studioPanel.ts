@@ -3,10 +3,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandIds, configSection, panelViewType } from '../commandIds';
 import { readConfig } from '../config';
+import { describeError } from '../core/errorMessages';
 import { isInside, resolveAssetsDir } from '../core/paths';
 import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
 import { acceptsCustomSize } from '../core/validate';
-import { logError, runErrorAction } from '../showError';
+import { logError, runErrorAction, showError } from '../showError';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationService } from '../generation';
 import { insertImageLinks, linkText } from '../insert';
 import type { Log } from '../log';
@@ -16,11 +17,13 @@ import {
   isCount,
   isFromWebview,
   isOneOf,
+  isOutcome,
   isSizeShape,
   maxCount,
   type FromWebview,
   type GalleryEntry,
   type ImageRef,
+  type OutcomeMessage,
   type StudioDefaults,
   type StudioOptions,
   type ToWebview,
@@ -131,6 +134,8 @@ class StudioPanel implements vscode.Disposable {
   private run: Run | undefined;
   private roots: readonly vscode.Uri[];
   private isDisposed = false;
+  /** The last outcome posted while the panel was hidden (and so dropped), replayed in the next `init`. */
+  private missed: OutcomeMessage | undefined;
 
   static webviewOptions(extensionUri: vscode.Uri, history: HistoryStore): vscode.WebviewOptions {
     return { enableScripts: true, localResourceRoots: resourceRoots(extensionUri, history) };
@@ -224,13 +229,17 @@ class StudioPanel implements vscode.Disposable {
 
   private async sendInit(): Promise<void> {
     await this.pruneHistory();
+    const hasKey = await this.hasKey();
     const run = this.run;
+    const missed = this.missed;
+    this.missed = undefined;
     this.post({
       type: 'init',
       defaults: this.defaults(),
-      hasKey: await this.hasKey(),
+      hasKey,
       entries: this.galleryEntries(),
       running: run ? { prompt: run.prompt, elapsedSeconds: elapsedSince(run.startedAt) } : undefined,
+      missed,
     });
   }
 
@@ -356,7 +365,11 @@ class StudioPanel implements vscode.Disposable {
   }
 
   private postError(error: unknown): void {
-    const description = logError(error, this.deps.log);
+    // The user may not look at a hidden panel for a while: say it where they are, too. showError logs
+    // the detail itself, so only one of the two logs it.
+    const hidden = !this.isDisposed && !this.panel.visible;
+    if (hidden) void showError(error, this.deps.log);
+    const description = hidden ? describeError(error) : logError(error, this.deps.log);
     if (description.kind === 'cancelled') {
       this.post({ type: 'stopped', message: description.message });
     } else {
@@ -457,7 +470,12 @@ class StudioPanel implements vscode.Disposable {
   }
 
   private post(message: ToWebview): void {
-    if (!this.isDisposed) void this.panel.webview.postMessage(message);
+    if (this.isDisposed) return;
+    // Without retainContextWhenHidden a hidden webview is gone and drops what is posted; it asks again
+    // with `ready` when shown. A new run makes an older outcome moot.
+    if (isOutcome(message)) this.missed = this.panel.visible ? undefined : message;
+    else if (message.type === 'started') this.missed = undefined;
+    void this.panel.webview.postMessage(message);
   }
 }
 

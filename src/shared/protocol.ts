@@ -67,6 +67,19 @@ export type FromWebview =
   | ({ readonly type: ImageCommand } & ImageRef)
   | { readonly type: 'errorAction'; readonly action: ErrorAction };
 
+/**
+ * How a run or an action ended. A hidden webview drops messages, so the host keeps the last of these
+ * sent while the panel was hidden and replays it in `init` (see `missed`).
+ */
+export type OutcomeMessage =
+  | { readonly type: 'result'; readonly entry: GalleryEntry; readonly message: string }
+  /** The run ended without images and without an error (cancelled, save dialog dismissed). */
+  | { readonly type: 'stopped'; readonly message: string }
+  | { readonly type: 'error'; readonly message: string; readonly actions: readonly ErrorAction[] }
+  | { readonly type: 'status'; readonly message: string };
+
+const outcomeTypes: readonly OutcomeMessage['type'][] = ['result', 'stopped', 'error', 'status'];
+
 export type ToWebview =
   | {
       readonly type: 'init';
@@ -75,17 +88,19 @@ export type ToWebview =
       readonly entries: readonly GalleryEntry[];
       /** Set when a generation is in flight (the webview was hidden and reloaded meanwhile). */
       readonly running?: { readonly prompt: string; readonly elapsedSeconds: number };
+      /** The outcome posted while the panel was hidden, which that webview never received. */
+      readonly missed?: OutcomeMessage;
     }
   | { readonly type: 'defaults'; readonly defaults: StudioDefaults }
   | { readonly type: 'hasKey'; readonly hasKey: boolean }
   | { readonly type: 'started'; readonly prompt: string }
   | { readonly type: 'progress'; readonly elapsedSeconds: number }
-  | { readonly type: 'result'; readonly entry: GalleryEntry; readonly message: string }
-  /** The run ended without images and without an error (cancelled, save dialog dismissed). */
-  | { readonly type: 'stopped'; readonly message: string }
-  | { readonly type: 'error'; readonly message: string; readonly actions: readonly ErrorAction[] }
-  | { readonly type: 'status'; readonly message: string }
+  | OutcomeMessage
   | { readonly type: 'entries'; readonly entries: readonly GalleryEntry[] };
+
+export function isOutcome(message: ToWebview): message is OutcomeMessage {
+  return isOneOf(message.type, outcomeTypes);
+}
 
 type Fields = Readonly<Record<string, unknown>>;
 

@@ -298,6 +298,9 @@ function receive(message: ToWebview): void {
       showGallery();
       setRunning(message.running !== undefined, message.running?.elapsedSeconds);
       if (message.running) setStatus('Generating…');
+      // The entries above already hold a missed result's images; only its message is new.
+      if (message.missed?.type === 'result') setStatus(message.missed.message);
+      else if (message.missed) receive(message.missed);
       document.body.classList.add('ready');
       return;
     case 'defaults':

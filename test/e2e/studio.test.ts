@@ -37,7 +37,7 @@ suite('Image Studio (webview panel)', function () {
     const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
     await row.waitFor({ state: 'visible', timeout: 15_000 });
     await row.click();
-    await page.locator(`.tab.active[aria-label^="${name}"]`).waitFor({ timeout: 15_000 });
+    await page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor({ timeout: 15_000 });
   }
 
   /** A fresh profile may have no key: the Studio's hint sets one the way a user would. */
@@ -182,5 +182,34 @@ suite('Image Studio (webview panel)', function () {
     assert.match((await alert.textContent()) ?? '', /API key was rejected/);
     await alert.getByRole('button', { name: 'Show Log', exact: true }).waitFor();
     await screenshot('studio-error-401');
+  });
+
+  test('a result that arrives while the Studio is hidden is shown when it comes back', async () => {
+    const { page, screenshot, waitFor } = e2e();
+    const frame = studio();
+    const before = assets();
+    await frame.getByLabel('Prompt', { exact: true }).fill('A slow one [slow], ink drawing of a fox in snow');
+    await frame.getByLabel('Count', { exact: true }).selectOption('1');
+    await generateButton(frame).click();
+    await frame.getByRole('button', { name: 'Cancel', exact: true }).waitFor({ timeout: 10_000 });
+    // Opening a file in the Studio's editor group hides it; without retainContextWhenHidden its page is
+    // discarded, and what the host posts meanwhile is dropped. Not openWorkspaceFile: its runCommand
+    // presses Escape first, which the focused Studio takes as Cancel.
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 5_000 });
+    await input.fill('notes.md');
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'notes.md' }).first();
+    await row.waitFor({ state: 'visible', timeout: 5_000 });
+    await row.click();
+    await page.locator('.tab.active[aria-label^="Image Studio"]').waitFor({ state: 'detached', timeout: 5_000 });
+    assert.deepEqual(assets(), before, 'the Studio was hidden before the slow answer arrived');
+    await waitFor(() => assets().length > before.length, { timeout: 30_000, what: 'the image saved while hidden' });
+    await page.locator('.tab[aria-label^="Image Studio"]').first().click();
+    const shown = studio();
+    await shown.getByRole('status').getByText(/Generated 1 image /).waitFor({ timeout: 20_000 });
+    await generateButton(shown).waitFor({ timeout: 5_000 });
+    assert.equal(await shown.getByRole('img', { name: /ink drawing of a fox/ }).count(), 1);
+    await screenshot('studio-result-while-hidden');
   });
 });

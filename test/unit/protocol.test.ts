@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { maxPromptLength } from '../../src/core/types';
-import { isFromWebview, isOneOf, type FromWebview } from '../../src/shared/protocol';
+import { isFromWebview, isOneOf, isOutcome, type FromWebview, type ToWebview } from '../../src/shared/protocol';
 
 const options = { size: '1024x1024', quality: 'high', n: 2, outputFormat: 'png', background: 'transparent' } as const;
 const id = '3f1c2a9e-7d4b-4c1e-9a51-0c2f7a8b6d10';
@@ -105,6 +105,29 @@ suite('isFromWebview: rejects malformed, oversized and unknown messages', () => 
   for (const [name, message] of invalid) {
     test(name, () => assert.equal(isFromWebview(message), false));
   }
+});
+
+suite('isOutcome: the messages a hidden panel would miss', () => {
+  const entry = { id, prompt: 'p', options, model: 'gpt-image-2', createdAt: 1, images: [] };
+  test('results, stops, errors and statuses are outcomes', () => {
+    const outcomes: ToWebview[] = [
+      { type: 'result', entry, message: 'Generated 1 image' },
+      { type: 'stopped', message: 'Cancelled.' },
+      { type: 'error', message: 'The API key was rejected.', actions: ['setApiKey'] },
+      { type: 'status', message: 'Copied the link.' },
+    ];
+    for (const message of outcomes) assert.equal(isOutcome(message), true, message.type);
+  });
+
+  test('state, progress and the gallery are not: init and later messages bring them anew', () => {
+    const others: ToWebview[] = [
+      { type: 'started', prompt: 'p' },
+      { type: 'progress', elapsedSeconds: 3 },
+      { type: 'hasKey', hasKey: true },
+      { type: 'entries', entries: [entry] },
+    ];
+    for (const message of others) assert.equal(isOutcome(message), false, message.type);
+  });
 });
 
 suite('isOneOf', () => {
