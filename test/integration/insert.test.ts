@@ -55,6 +55,11 @@ suite('Insert Image…', () => {
   });
 
   test('Insert Image… picks from the assets folder, newest first', async () => {
+    const older = path.join(workspaceRoot(), 'assets', 'older-20200101-000000.png');
+    fs.writeFileSync(older, png);
+    const past = new Date('2020-01-01T00:00:00Z');
+    fs.utimesSync(older, past, past);
+    fs.utimesSync(image.fsPath, new Date(), new Date());
     const editor = await openFile('pick.md', '');
     const pending = vscode.commands.executeCommand('gptImage.insertImage');
     await sleep(1500); // the quick pick lists the folder, then the first (newest) row is focused
