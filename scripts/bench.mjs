@@ -352,8 +352,21 @@ function report(all) {
     if (f.activation.engineRequireMs !== undefined) {
       rows.push(['   first generation: require dist/engine.js', `${f.activation.engineRequireMs} ms`, '', '']);
     }
+    const real = readE2eActivation();
+    if (real) {
+      rows.push(['   activation in the real extension host (last e2e run)', `${real.fromHostMs} ms (activate() ${real.activateMs} ms)`, '', '']);
+    }
   }
   console.log(`\n${table(rows, ['measure', 'median', 'target', ''])}`);
   const m = all.machine;
   console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}, Node ${m.node}; ${all.rounds} rounds; commit ${all.commit}\n`);
+}
+
+/** What the last `npm run test:e2e` measured in code-server's extension host (scripts/run-e2e.mjs). */
+function readE2eActivation() {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(repoRoot, '.test-artifacts', 'activation.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }

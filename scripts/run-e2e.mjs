@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
+  artifactsRoot,
   CodeServer,
   lastScreenshot,
   launchBrowser,
@@ -87,6 +88,12 @@ try {
   await browser?.context.close().catch(() => undefined);
   await server.stop();
   fixture.stop();
+}
+
+const activation = server.activationTime();
+if (activation) {
+  log(`activation in the real extension host: ${activation.fromHostMs} ms from the host's start to our "activated" line (activate() itself ${activation.activateMs} ms)`);
+  fs.writeFileSync(path.join(artifactsRoot, 'activation.json'), JSON.stringify({ ...activation, measuredAt: new Date().toISOString() }));
 }
 
 summary ??= { passed: 0, failed: 1, pending: 0, failures: [{ title: 'e2e setup', message: 'did not complete' }] };

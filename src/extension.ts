@@ -12,6 +12,7 @@ export interface TestApi {
 }
 
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
+  const started = performance.now();
   const log = new Log();
   const keys = new ApiKeyStore(context.secrets);
   const version = String(context.extension.packageJSON.version ?? '0.0.0');
@@ -22,6 +23,8 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     registerCommands({ generation, keys, log }),
     registerStudio(context, { generation, keys, log }),
   );
+  // The e2e runner reads this line to report the real activation time (npm run bench shows it too).
+  log.info(`GPT Image Studio ${version} activated in ${(performance.now() - started).toFixed(1)} ms`);
   return context.extensionMode === vscode.ExtensionMode.Test ? { keys, generation } : undefined;
 }
 

@@ -285,6 +285,24 @@ export class CodeServer {
       .reverse();
   }
 
+  /**
+   * The first activation of our extension, read from the logs: `fromHostMs` runs from the extension
+   * host's "_doActivateExtension" line to our own "activated in N ms" line (loading the bundle plus
+   * activate()), `activateMs` is what activate() measured itself. Undefined when either line is missing.
+   */
+  activationTime() {
+    const stamp = (line) => new Date(line.slice(0, 23).replace(' ', 'T')).getTime();
+    const files = this.extensionHostLogs().reverse();
+    const read = (pattern) => files.filter((file) => pattern.test(file)).flatMap((file) => fs.readFileSync(file, 'utf8').split('\n'));
+    const hostLine = read(/(remote)?exthost\.log$/).find((line) => line.includes(`_doActivateExtension ${extensionId}`));
+    const ownLine = read(/gpt-image-studio/).find((line) => /activated in [\d.]+ ms/.test(line));
+    if (!hostLine || !ownLine) return undefined;
+    return {
+      fromHostMs: stamp(ownLine) - stamp(hostLine),
+      activateMs: Number(/activated in ([\d.]+) ms/.exec(ownLine)[1]),
+    };
+  }
+
   /** The extension host log(s) and the server output, for a failure report. */
   describeLogs(lines = 80) {
     const parts = [];
