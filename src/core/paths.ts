@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { errorCode, ImageApiError } from './errors';
 
@@ -114,4 +114,23 @@ export async function resolveAssetsDirReal(workspaceRoot: string, assetsFolder: 
     throw refuse(assetsFolder, `names a file, not a folder (${path.relative(root, existing)})`);
   }
   return dir;
+}
+
+/**
+ * Synchronous check for callers that cannot wait (the Studio's localResourceRoots): does `dir`, with
+ * every symlink of its deepest existing part resolved, stay inside `root`? False when it can't be told.
+ */
+export function staysInsideRealSync(root: string, dir: string): boolean {
+  try {
+    const realRoot = realpathSync(root);
+    let existing = path.resolve(dir);
+    while (!existsSync(existing)) {
+      const parent = path.dirname(existing);
+      if (parent === existing) return false;
+      existing = parent;
+    }
+    return isInside(realRoot, realpathSync(existing));
+  } catch {
+    return false;
+  }
 }

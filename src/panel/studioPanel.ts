@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { commandIds, configSection, panelViewType } from '../commandIds';
 import { readConfig } from '../config';
 import { describeError } from '../core/errorMessages';
-import { isInside, resolveAssetsDir } from '../core/paths';
+import { isInside, resolveAssetsDir, staysInsideRealSync } from '../core/paths';
 import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
 import { acceptsCustomSize } from '../core/validate';
 import { logError, runErrorAction, showError } from '../showError';
@@ -495,7 +495,9 @@ function resourceRoots(extensionUri: vscode.Uri, history: HistoryStore): vscode.
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     if (folder.uri.scheme !== 'file') continue;
     try {
-      add(vscode.Uri.file(resolveAssetsDir(folder.uri.fsPath, readConfig(folder.uri).assetsFolder)));
+      const dir = resolveAssetsDir(folder.uri.fsPath, readConfig(folder.uri).assetsFolder);
+      // A committed `assets -> /` symlink must not widen the roots either.
+      if (staysInsideRealSync(folder.uri.fsPath, dir)) add(vscode.Uri.file(dir));
     } catch {
       // An assetsFolder outside the folder adds no root; generating reports the setting as invalid.
     }
@@ -504,8 +506,9 @@ function resourceRoots(extensionUri: vscode.Uri, history: HistoryStore): vscode.
     if (entry.folder === undefined) continue;
     for (const file of entry.files) {
       const absolute = resolveStoredPath(entry, file, open);
-      if (absolute && open.some((folder) => isInside(folder.fsPath, absolute))) {
-        add(vscode.Uri.file(path.dirname(absolute)));
+      const dir = absolute === undefined ? undefined : path.dirname(absolute);
+      if (dir && open.some((folder) => isInside(folder.fsPath, dir) && staysInsideRealSync(folder.fsPath, dir))) {
+        add(vscode.Uri.file(dir));
       }
     }
   }

@@ -3,7 +3,14 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImageApiError } from '../../src/core/errors';
-import { dirnameOf, isInside, resolveAssetsDir, resolveAssetsDirReal, toPosixRelative } from '../../src/core/paths';
+import {
+  dirnameOf,
+  isInside,
+  resolveAssetsDir,
+  resolveAssetsDirReal,
+  staysInsideRealSync,
+  toPosixRelative,
+} from '../../src/core/paths';
 
 function isRefusal(e: unknown): boolean {
   return (
@@ -169,5 +176,37 @@ suite('resolveAssetsDirReal', () => {
       resolveAssetsDirReal(path.join(tmp, 'missing'), 'assets'),
       (e: unknown) => e instanceof ImageApiError && e.kind === 'io',
     );
+  });
+});
+
+suite('paths: staysInsideRealSync', () => {
+  let root: string;
+  let outside: string;
+
+  setup(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'gis-real-'));
+    outside = await fs.mkdtemp(path.join(os.tmpdir(), 'gis-outside-'));
+  });
+
+  teardown(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+    await fs.rm(outside, { recursive: true, force: true });
+  });
+
+  test('a plain folder, existing or not yet created, stays inside', async () => {
+    await fs.mkdir(path.join(root, 'assets'));
+    assert.equal(staysInsideRealSync(root, path.join(root, 'assets')), true);
+    assert.equal(staysInsideRealSync(root, path.join(root, 'not', 'yet')), true);
+    assert.equal(staysInsideRealSync(root, root), true);
+  });
+
+  test('a symlink out of the folder does not, nor does anything below it', async () => {
+    await fs.symlink(outside, path.join(root, 'assets'));
+    assert.equal(staysInsideRealSync(root, path.join(root, 'assets')), false);
+    assert.equal(staysInsideRealSync(root, path.join(root, 'assets', 'sub', 'dir')), false);
+  });
+
+  test('a missing root cannot be vouched for', () => {
+    assert.equal(staysInsideRealSync(path.join(root, 'gone'), path.join(root, 'gone', 'assets')), false);
   });
 });
