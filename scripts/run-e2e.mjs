@@ -15,6 +15,7 @@ import {
   launchBrowser,
   makeWorkspace,
   openWorkbench,
+  reloadWorkbench,
   repoRoot,
   resetArtifacts,
   runCommand,
@@ -76,7 +77,7 @@ try {
     runCommand: (title, options) => runCommand(page, title, options),
     webviewFrame: () => webviewFrame(page),
     screenshot: (name) => screenshot(page, name),
-    reload: () => openWorkbench(page, url),
+    reload: () => reloadWorkbench(page),
     waitFor,
     extensionHostLog: () => server.extensionHostLogs().map((file) => tail(file, 60)).join('\n'),
   };

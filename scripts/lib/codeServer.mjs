@@ -399,6 +399,19 @@ export async function openWorkbench(page, url, { timeout = 90_000 } = {}) {
   );
 }
 
+/**
+ * Reloads the window the way a user does (Developer: Reload Window): an orderly shutdown flushes the
+ * workbench's state — open editors, a webview's serialized state, hot-exit backups — which a bare
+ * page.goto can cut short on a busy machine, so a panel would then not come back.
+ */
+export async function reloadWorkbench(page, { timeout = 90_000 } = {}) {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout });
+  await runCommand(page, 'Developer: Reload Window');
+  await navigated;
+  await page.waitForFunction(() => typeof window.driver?.whenWorkbenchRestored === 'function', null, { timeout });
+  await withTimeout(page.evaluate(() => window.driver.whenWorkbenchRestored()), timeout, 'the workbench after Reload Window');
+}
+
 /** Runs a command by its palette title, e.g. `GPT Image: Set API Key`, by clicking its row. */
 export async function runCommand(page, title, { timeout = 30_000 } = {}) {
   const widget = page.locator('.quick-input-widget');

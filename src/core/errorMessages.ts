@@ -47,7 +47,7 @@ export function describeError(error: unknown): ErrorDescription {
     case 'permission':
       return {
         kind: error.kind,
-        message: `Access denied (403): your key or region may not be allowed to use this model${id}. ${server}.`,
+        message: `${server}. Your key or region may not be allowed to use this model${id}.`,
         actions: ['setApiKey', 'showLog'],
       };
     case 'quota':
@@ -89,13 +89,13 @@ export function describeError(error: unknown): ErrorDescription {
     case 'network':
       return {
         kind: error.kind,
-        message: `Could not reach the image service: ${server}. Check your connection and the base URL.`,
+        message: `${server}. Check your connection and the base URL.`,
         actions: ['openSettings', 'showLog'],
       };
     case 'timeout':
       return {
         kind: error.kind,
-        message: `The image service did not answer in time. Try a lower quality or raise gptImage.timeoutSeconds${id}.`,
+        message: `${server}. Try a lower quality or raise gptImage.timeoutSeconds${id}.`,
         actions: ['openSettings', 'showLog'],
       };
     case 'cancelled':
@@ -103,7 +103,7 @@ export function describeError(error: unknown): ErrorDescription {
     case 'badResponse':
       return {
         kind: error.kind,
-        message: `The image service sent an unexpected answer${error.status ? ` (HTTP ${error.status})` : ''}: ${server}${id}.`,
+        message: `${server}${id}.`,
         actions: ['openSettings', 'showLog'],
       };
     case 'io':

