@@ -40,7 +40,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
 
 /** Generate Image…: prompt → validated request → save target → progress with Cancel → insert or offer. */
 async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Promise<GenerationOutcome | undefined> {
-  const editor = vscode.window.activeTextEditor;
+  // The Output panel (e.g. the GPT Image log) is a text editor too, but never a place for links.
+  const active = vscode.window.activeTextEditor;
+  const editor = active?.document.uri.scheme === 'output' ? undefined : active;
   // Remembered now, kept in place while the user edits during the generation; released once the links
   // are in or the user has answered the notification.
   const anchor = editor
@@ -53,12 +55,14 @@ async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Prom
   try {
     const resource = editor?.document.uri;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).trim() : '';
+    // Keybinding arguments override settings whether or not they carry a prompt.
+    const { prompt, ...argOverrides } = args;
     const answer =
-      args.prompt !== undefined
-        ? { prompt: args.prompt, overrides: args }
-        : await askForPrompt(selected, promptDefaults(resource));
+      prompt !== undefined
+        ? { prompt, overrides: {} }
+        : await askForPrompt(selected, { ...promptDefaults(resource), ...argOverrides });
     if (!answer) return undefined;
-    const request = deps.generation.buildRequest(answer.prompt, answer.overrides, resource);
+    const request = deps.generation.buildRequest(answer.prompt, { ...argOverrides, ...answer.overrides }, resource);
     const target = await chooseSaveTarget(editor?.document, request.outputFormat);
     if (!target) return undefined;
 
@@ -119,7 +123,8 @@ async function afterGenerate(
   const alt = outcome.request.prompt;
   if (mode === 'always' && insertTarget && (await insertImageLinks(insertTarget, outcome.files, alt))) return false;
   const where = describeFolder(outcome.files[0], target);
-  const canInsert = insertTarget !== undefined && mode !== 'never';
+  // A document closed meanwhile (an untitled one saved under a name) is no target any more.
+  const canInsert = insertTarget !== undefined && !insertTarget.document.isClosed && mode !== 'never';
   const actions = [...(canInsert ? ['Insert'] : []), 'Open', 'Reveal in Explorer'];
   // The command is done once the files are saved; the buttons act whenever the user gets to them.
   void vscode.window
@@ -133,11 +138,17 @@ async function afterGenerate(
       if (picked === 'Open') {
         for (const file of outcome.files) await vscode.commands.executeCommand('vscode.open', file, { preview: false });
       }
-      if (picked === 'Reveal in Explorer') await vscode.commands.executeCommand('revealInExplorer', outcome.files[0]);
+      if (picked === 'Reveal in Explorer') await reveal(outcome.files[0]);
     })
     .then(undefined, (error: unknown) => showError(error, log))
     .then(() => insertTarget?.anchor?.dispose());
   return true;
+}
+
+/** The Explorer shows only workspace files; anything else (a save-dialog location) opens in the OS. */
+async function reveal(file: vscode.Uri): Promise<void> {
+  const inWorkspace = vscode.workspace.getWorkspaceFolder(file) !== undefined;
+  await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', file);
 }
 
 function describeFolder(file: vscode.Uri, target: SaveTarget): string {

@@ -63,6 +63,7 @@ export class GenerationService {
     signal: AbortSignal,
     resource?: vscode.Uri,
   ): Promise<GenerationOutcome> {
+    if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
     const config = readConfig(resource);
     this.reportSettingProblems(config.problems);
     const apiKey = await this.requireKey();
@@ -79,7 +80,7 @@ export class GenerationService {
   }
 
   /** Unusable values in settings are replaced by defaults; say so once per value, with the way to fix it. */
-  private reportSettingProblems(problems: readonly string[]): void {
+  reportSettingProblems(problems: readonly string[]): void {
     for (const problem of problems) {
       this.log.warn(problem);
       if (this.reported.has(problem)) continue;

@@ -28,9 +28,15 @@ export class InsertAnchor implements vscode.Disposable {
   ) {
     this.start = document.offsetAt(selection.start);
     this.end = document.offsetAt(selection.end);
-    this.subscription = vscode.workspace.onDidChangeTextDocument((event) => {
-      if (event.document === document) this.shift(event.contentChanges);
-    });
+    this.subscription = vscode.Disposable.from(
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        if (event.document === document) this.shift(event.contentChanges);
+      }),
+      // A closed document gets no links (see insertImageLinks), so nothing is left to follow.
+      vscode.workspace.onDidCloseTextDocument((closed) => {
+        if (closed === document) this.dispose();
+      }),
+    );
   }
 
   /** The remembered range, in the document as it is now. */
@@ -63,10 +69,11 @@ export class InsertAnchor implements vscode.Disposable {
 /**
  * Inserts one link per image as a snippet whose alt text is a tab stop (all images share it, so one edit
  * renames every alt). The document is shown again first: the user may have moved on while generating.
- * Resolves false when the editor refused the edit (read-only document).
+ * Resolves false when the editor refused the edit (read-only document) or the document was closed.
  */
 export async function insertImageLinks(target: InsertTarget, files: readonly vscode.Uri[], alt: string): Promise<boolean> {
-  if (files.length === 0) return false;
+  // Showing a closed untitled document would open a new, empty one and put the links there.
+  if (files.length === 0 || target.document.isClosed) return false;
   const editor = await vscode.window.showTextDocument(target.document, {
     viewColumn: target.viewColumn,
     preserveFocus: false,

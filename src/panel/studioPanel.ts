@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { commandIds, configSection, panelViewType } from '../commandIds';
 import { readConfig } from '../config';
 import { describeError } from '../core/errorMessages';
+import { ImageApiError } from '../core/errors';
 import { isInside, resolveAssetsDir, staysInsideRealSync } from '../core/paths';
 import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
 import { acceptsCustomSize } from '../core/validate';
@@ -244,14 +245,17 @@ class StudioPanel implements vscode.Disposable {
   }
 
   private async generate(prompt: string, options: StudioOptions): Promise<void> {
-    if (this.run) return;
+    if (this.run) {
+      this.post({ type: 'status', message: 'A generation is already running: cancel it first or wait for it.' });
+      return;
+    }
     const editor = this.editors.get();
     const resource = editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     let request: GenerationRequest;
     try {
       request = this.deps.generation.buildRequest(prompt, options, resource);
     } catch (error) {
-      this.postError(error);
+      this.postError(error, true);
       return;
     }
     const controller = new AbortController();
@@ -265,11 +269,13 @@ class StudioPanel implements vscode.Disposable {
     this.post({ type: 'started', prompt });
     try {
       // Decided before the request so the files land next to the document the user was working on.
-      const target = await chooseSaveTarget(editor?.document);
+      const target = await chooseSaveTarget(editor?.document, request.outputFormat);
       if (!target) {
         this.post({ type: 'stopped', message: 'No save location chosen. Nothing was generated.' });
         return;
       }
+      // Cancel may have been pressed while a folder picker or save dialog was open.
+      if (controller.signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
       const outcome = await this.deps.generation.generate(request, target, controller.signal, resource);
       const entry = this.historyEntry(outcome, options);
       await this.history.add(entry);
@@ -282,7 +288,7 @@ class StudioPanel implements vscode.Disposable {
         message: `Generated ${plural(outcome.files.length, 'image')} in ${seconds} s, saved in ${where.join(', ')}.`,
       });
     } catch (error) {
-      this.postError(error);
+      this.postError(error, true);
     } finally {
       this.stopTimer();
       this.run = undefined;
@@ -317,7 +323,12 @@ class StudioPanel implements vscode.Disposable {
     if (!image) return;
     const editor = this.editors.get();
     if (!editor) {
-      this.post({ type: 'error', message: 'Open a text editor first: Insert puts the link at its cursor.', actions: [] });
+      this.post({
+        type: 'error',
+        message: 'Open a text editor first: Insert puts the link at its cursor.',
+        actions: [],
+        endsRun: false,
+      });
       return;
     }
     const inserted = await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, [image.uri], image.entry.prompt);
@@ -364,7 +375,8 @@ class StudioPanel implements vscode.Disposable {
     return undefined;
   }
 
-  private postError(error: unknown): void {
+  /** `endsRun`: the error ended the generation (the webview leaves its running state only then). */
+  private postError(error: unknown, endsRun = false): void {
     // The user may not look at a hidden panel for a while: say it where they are, too. showError logs
     // the detail itself, so only one of the two logs it.
     const hidden = !this.isDisposed && !this.panel.visible;
@@ -373,7 +385,7 @@ class StudioPanel implements vscode.Disposable {
     if (description.kind === 'cancelled') {
       this.post({ type: 'stopped', message: description.message });
     } else {
-      this.post({ type: 'error', message: description.message, actions: description.actions });
+      this.post({ type: 'error', message: description.message, actions: description.actions, endsRun });
     }
   }
 
@@ -424,20 +436,29 @@ class StudioPanel implements vscode.Disposable {
     };
   }
 
+  /**
+   * The form's starting values from settings. A value the form cannot show is replaced by its default
+   * and reported once (naming the setting), as the palette does for the values it cannot use.
+   */
   private defaults(): StudioDefaults {
     const editor = this.editors.get();
     const config = readConfig(editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri);
-    return {
-      model: config.model,
-      customSizes: acceptsCustomSize(config.model),
-      options: {
-        size: isSizeShape(config.size) ? config.size : '1024x1024',
-        quality: isOneOf(config.quality, qualities) ? config.quality : 'auto',
-        n: isCount(config.count) ? config.count : Math.min(maxCount, Math.max(1, Math.round(config.count) || 1)),
-        outputFormat: isOneOf(config.outputFormat, outputFormats) ? config.outputFormat : 'png',
-        background: isOneOf(config.background, backgrounds) ? config.background : 'auto',
-      },
+    const problems: string[] = [];
+    const replaced = <T>(key: string, value: unknown, fallback: T, allowed: string): T => {
+      problems.push(`gptImage.${key} is ${JSON.stringify(value)}; the Studio uses ${JSON.stringify(fallback)} (allowed: ${allowed}).`);
+      return fallback;
     };
+    const oneOf = <T extends string>(key: string, value: string, allowed: readonly T[], fallback: T): T =>
+      isOneOf(value, allowed) ? value : replaced(key, value, fallback, allowed.join(', '));
+    const options: StudioOptions = {
+      size: isSizeShape(config.size) ? config.size : replaced('size', config.size, '1024x1024', 'auto or WIDTHxHEIGHT'),
+      quality: oneOf('quality', config.quality, qualities, 'auto'),
+      n: isCount(config.count) ? config.count : replaced('count', config.count, 1, `whole numbers 1–${maxCount}`),
+      outputFormat: oneOf('outputFormat', config.outputFormat, outputFormats, 'png'),
+      background: oneOf('background', config.background, backgrounds, 'auto'),
+    };
+    this.deps.generation.reportSettingProblems(problems);
+    return { model: config.model, customSizes: acceptsCustomSize(config.model), options };
   }
 
   /** Roots change with assetsFolder and workspace folders; setting options reloads the webview, so only on change. */

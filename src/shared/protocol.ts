@@ -75,7 +75,8 @@ export type OutcomeMessage =
   | { readonly type: 'result'; readonly entry: GalleryEntry; readonly message: string }
   /** The run ended without images and without an error (cancelled, save dialog dismissed). */
   | { readonly type: 'stopped'; readonly message: string }
-  | { readonly type: 'error'; readonly message: string; readonly actions: readonly ErrorAction[] }
+  /** `endsRun`: the error ended the generation; other errors (e.g. Insert with no editor) leave it running. */
+  | { readonly type: 'error'; readonly message: string; readonly actions: readonly ErrorAction[]; readonly endsRun: boolean }
   | { readonly type: 'status'; readonly message: string };
 
 const outcomeTypes: readonly OutcomeMessage['type'][] = ['result', 'stopped', 'error', 'status'];

@@ -328,8 +328,10 @@ function receive(message: ToWebview): void {
       setStatus(message.message);
       return;
     case 'error':
-      setRunning(false);
-      setStatus('');
+      if (message.endsRun) {
+        setRunning(false);
+        setStatus('');
+      }
       showAlert(message.message, message.actions);
       return;
     case 'status':

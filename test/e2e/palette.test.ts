@@ -33,14 +33,18 @@ suite('Command palette: key, generate, insert', function () {
       .locator('.notifications-toasts .notification-toast, .notifications-center .monaco-list-row')
       .filter({ hasText: text })
       .first();
+    const center = page.locator('.notifications-center');
+    const started = Date.now();
     await waitFor(
       async () => {
         if (await item.isVisible()) return true;
-        const filed = await page.getByRole('alert').filter({ hasText: text }).count();
-        if (filed > 0) await runCommand('Notifications: Show Notifications');
+        // Not shown as a toast within a moment: look in the notification center.
+        if (Date.now() - started > 1500 && !(await center.isVisible())) {
+          await runCommand('Notifications: Show Notifications');
+        }
         return item.isVisible();
       },
-      { timeout, what: `a notification saying ${text}`, interval: 500 },
+      { timeout, what: `a notification saying ${text}`, interval: 300 },
     );
     return item;
   }
@@ -132,6 +136,29 @@ suite('Command palette: key, generate, insert', function () {
       { timeout: 10_000, what: `${file} saved with the link` },
     );
     assert.equal(onDisk, `# Palette\n\n${expected}`);
+  });
+
+  test('Cancel in the progress notification aborts the request and saves nothing', async () => {
+    const { page, runCommand, screenshot, waitFor } = e2e();
+    const before = images();
+    await clearNotifications();
+    await runCommand('GPT Image: Generate Image…');
+    await page.locator('.quick-input-widget', { hasText: 'Describe the image to generate' }).waitFor({ timeout: 15_000 });
+    await page.locator('.quick-input-widget input').fill('A very slow sketch [slow:20000]');
+    await page.keyboard.press('Enter');
+    const progress = await notification(/Generating 1 image/, 15_000);
+    await screenshot('palette-generating');
+    await progress.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await waitFor(async () => !(await progress.isVisible()), { timeout: 10_000, what: 'the progress notification to close' });
+    // The request itself was aborted (the fake server would answer only after 20 s).
+    await waitFor(() => e2e().extensionHostLog().includes('Generation cancelled by the user'), {
+      timeout: 10_000,
+      what: 'the GPT Image log to record the cancellation',
+    });
+    assert.deepEqual(images(), before, 'nothing written');
+    const all = page.locator('.notifications-toasts .notification-toast, .notifications-center .monaco-list-row');
+    assert.equal(await all.filter({ hasText: /failed|error|rejected/i }).count(), 0, 'cancelling is not an error');
+    assert.equal(fs.readdirSync(assetsDir()).filter((name) => name.startsWith('.')).length, 0, 'no temp files');
   });
 
   test('a rejected key (401) shows the error with Set API Key and saves nothing', async () => {

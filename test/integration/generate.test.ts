@@ -106,15 +106,24 @@ suite('Generate Image… against the fixture server', () => {
         resolve();
       });
     });
-    fs.writeFileSync(settingsFile, JSON.stringify({ 'gptImage.baseUrl': 'http://127.0.0.1:9/v1', 'gptImage.model': 'evil' }));
+    fs.writeFileSync(
+      settingsFile,
+      JSON.stringify({ 'gptImage.baseUrl': 'http://127.0.0.1:9/v1', 'gptImage.model': 'evil', 'gptImage.quality': 'low' }),
+    );
     try {
-      await Promise.race([changed, sleep(3000)]); // the file watcher reports the new workspace settings
+      await Promise.race([changed, sleep(3000)]);
+      // The file was read: its resource-scoped value shows up, so its baseUrl and model were seen too.
+      await waitFor('the workspace settings file to be loaded', () =>
+        vscode.workspace.getConfiguration('gptImage').inspect('quality')?.workspaceValue === 'low' ? true : undefined,
+      );
       const before = server.requests.length;
       await openFile('redirect.md', '');
       const outcome = await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A lighthouse' });
       assert.ok(outcome, 'the generation succeeded against the user-configured server');
       assert.equal(server.requests.length, before + 1, 'the request went to the user-configured server');
-      assert.equal((server.requests.at(-1)!.json as { model?: string }).model, 'gpt-image-2', 'the workspace model was ignored too');
+      const sent = server.requests.at(-1)!.json as { model?: string; quality?: string };
+      assert.equal(sent.model, 'gpt-image-2', 'the workspace model was ignored too');
+      assert.equal(sent.quality, 'low', 'a workspace may still choose the quality');
     } finally {
       fs.rmSync(path.dirname(settingsFile), { recursive: true, force: true });
     }

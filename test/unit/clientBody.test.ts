@@ -42,6 +42,12 @@ suite('client: images decoded from the response body', () => {
     assert.ok(result.images[0].bytes.equals(png));
     assert.ok(result.images[1].bytes.equals(smallPng()));
     assert.ok(result.images[2].bytes.equals(tinyJpeg));
+    // Decoded in place: every image is a view into the one body buffer, not a copy of its own.
+    const body = result.images[0].bytes.buffer;
+    for (const image of result.images) {
+      assert.equal(image.bytes.buffer, body, 'shares the body buffer');
+      assert.ok(image.bytes.buffer.byteLength > image.bytes.length, 'a view into something larger');
+    }
   });
 
   test('whitespace around the key, unpadded base64 and pretty-printed JSON', async () => {

@@ -113,7 +113,7 @@ suite('isOutcome: the messages a hidden panel would miss', () => {
     const outcomes: ToWebview[] = [
       { type: 'result', entry, message: 'Generated 1 image' },
       { type: 'stopped', message: 'Cancelled.' },
-      { type: 'error', message: 'The API key was rejected.', actions: ['setApiKey'] },
+      { type: 'error', message: 'The API key was rejected.', actions: ['setApiKey'], endsRun: true },
       { type: 'status', message: 'Copied the link.' },
     ];
     for (const message of outcomes) assert.equal(isOutcome(message), true, message.type);
