@@ -132,7 +132,7 @@ async function afterGenerate(
     .then(async (picked) => {
       if (picked === 'Insert' && insertTarget) {
         if (!(await insertImageLinks(insertTarget, outcome.files, alt))) {
-          void vscode.window.showWarningMessage('GPT Image: the document is read-only; the links were not inserted.');
+          void vscode.window.showWarningMessage('GPT Image: the document was closed or is read-only; the links were not inserted.');
         }
       }
       if (picked === 'Open') {
