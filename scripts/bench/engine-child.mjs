@@ -59,7 +59,13 @@ async function rss(message) {
   const samples = [];
   const sample = () => {
     const usage = process.memoryUsage();
-    samples.push({ t: performance.now(), rss: usage.rss, heapUsed: usage.heapUsed, arrayBuffers: usage.arrayBuffers });
+    samples.push({
+      t: performance.now(),
+      rss: usage.rss,
+      heapUsed: usage.heapUsed,
+      heapTotal: usage.heapTotal,
+      arrayBuffers: usage.arrayBuffers,
+    });
   };
   const timer = setInterval(sample, 5);
   const result = await engine(message);
@@ -73,7 +79,7 @@ async function rss(message) {
     peakRss: peak,
     peakBeforeRun: beforeMax,
     growth: peak - before,
-    atSampledPeak: { rss: top.rss, heapUsed: top.heapUsed, arrayBuffers: top.arrayBuffers, samples: samples.length },
+    atSampledPeak: { rss: top.rss, heapUsed: top.heapUsed, heapTotal: top.heapTotal, arrayBuffers: top.arrayBuffers, samples: samples.length },
   };
 }
 

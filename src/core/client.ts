@@ -354,12 +354,13 @@ async function attemptGeneration(context: Context, body: string, attempt: number
       throw tooLarge(context, status, requestId);
     }
     const limit = ok ? context.maxResponseBytes : Math.min(context.maxResponseBytes, maxErrorBodyBytes);
-    const bytes = await readBody(response.body, limit, ok ? () => tooLarge(context, status!, requestId) : undefined, ok ? declared : undefined);
+    const scan = ok ? new Base64Scan() : undefined;
+    const bytes = await readBody(response.body, limit, ok ? () => tooLarge(context, status!, requestId) : undefined, ok ? declared : undefined, scan);
     const idNote = requestId ? `request id ${requestId}, ` : '';
     const line = `POST ${shownUrl} → ${status} in ${elapsed()} (${idNote}attempt ${attempt}/${total})`;
     if (ok) context.logger.info(context.redact(line));
     else context.logger.warn(context.redact(line));
-    const extracted = ok ? extractImages(bytes) : undefined;
+    const extracted = ok ? extractImages(bytes, scan?.checked) : undefined;
     if (extracted) return { ok: true, json: extracted.json, images: extracted.images, requestId };
     const text = bytes.toString('utf8');
     return ok ? successOutcome(context, status, text, requestId) : statusOutcome(context, status, headers, text, requestId);
@@ -411,7 +412,10 @@ const b64Step = 64 * 1024;
  * characters, base64 that is not canonical, broken JSON, a `b64_json` outside `data`): the generic path
  * then decides, with its messages. Everything is checked before the first byte is overwritten.
  */
-function extractImages(body: Buffer): { json: Record<string, unknown>; images: Map<object, Buffer> } | undefined {
+function extractImages(
+  body: Buffer,
+  checked?: ReadonlyMap<number, number>,
+): { json: Record<string, unknown>; images: Map<object, Buffer> } | undefined {
   const pieces: string[] = [];
   const ranges: Array<readonly [number, number]> = [];
   const scratch = Buffer.allocUnsafe((b64Step / 4) * 3);
@@ -424,7 +428,7 @@ function extractImages(body: Buffer): { json: Record<string, unknown>; images: M
     const start = i + 1;
     const end = body.indexOf(0x22, start);
     if (end === -1) return undefined;
-    if (decodeBase64Range(body, start, end, scratch) === undefined) return undefined;
+    if (decodeBase64Range(body, start, end, scratch, checked?.get(start)) === undefined) return undefined;
     // The JSON text gets `"b64_json":"\u0000b64#0"` instead: a value no server sends.
     pieces.push(body.toString('utf8', from, start), `\\u0000b64#${ranges.length}`);
     ranges.push([start, end]);
@@ -467,9 +471,10 @@ function skipJsonSpace(body: Buffer, i: number): number {
  * undefined when it is not base64. With `into` of 48 KB the bytes only pass through it (a check);
  * with `into = body.subarray(start)` they land in place. Node's decoder skips characters outside the
  * alphabet and stops at a misplaced `=`, so any such character leaves a step short of its ⌊3n/4⌋
- * bytes; `-` and `_` (base64url), which it would accept, are refused up front.
+ * bytes; `-` and `_` (base64url), which it would accept, are refused up front. A check skips the
+ * whole steps below `checkedTo` (Base64Scan checked them while the body arrived), never the last.
  */
-function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffer): number | undefined {
+function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffer, checkedTo = start): number | undefined {
   const length = end - start;
   let padding = 0;
   while (padding < 2 && padding < length && body[end - 1 - padding] === 0x3d /* = */) padding++;
@@ -481,6 +486,10 @@ function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffe
   let written = 0;
   for (let step = start; step < end; step += b64Step) {
     const stop = Math.min(step + b64Step, end);
+    if (!inPlace && stop <= checkedTo && stop < end) {
+      written += (b64Step / 4) * 3;
+      continue;
+    }
     const chars = stop - step - (stop === end ? padding : 0);
     // The string is a copy, so writing in place never clobbers what this step reads.
     const n = into.write(body.toString('latin1', step, stop), inPlace ? written : 0, 'base64');
@@ -488,6 +497,64 @@ function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffe
     written += n;
   }
   return written === Math.floor((data * 3) / 4) ? written : undefined;
+}
+
+/**
+ * Checks the base64 of each `b64_json` string, whole 64 KB steps exactly as decodeBase64Range does,
+ * while the body is still arriving, and records how far each string (by its start) checked out;
+ * extractImages then skips those steps. Besides moving work into the wait for the network, the
+ * short-lived strings this allocates make V8 collect young garbage during the read, above all the
+ * socket's 64 KB chunks, already copied: without that they all stay allocated until the body is in,
+ * and the process holds the body twice. Purely an optimisation: anything unexpected just stops it.
+ */
+class Base64Scan {
+  /** String start → end of the whole steps that decoded to their full ⌊3n/4⌋ bytes. */
+  readonly checked = new Map<number, number>();
+  private cursor = 0;
+  private start = -1;
+  private next = -1;
+  private stopped = false;
+  private scratch: Buffer | undefined;
+
+  /** `body[0, size)` has arrived; the bytes before `size` never change again. */
+  advance(body: Buffer, size: number): void {
+    if (this.stopped) return;
+    const view = body.subarray(0, size);
+    for (;;) {
+      if (this.start === -1) {
+        const at = view.indexOf(b64Key, this.cursor);
+        if (at === -1) {
+          this.cursor = Math.max(this.cursor, size - b64Key.length + 1);
+          return;
+        }
+        this.cursor = at;
+        let i = skipJsonSpace(view, at + b64Key.length);
+        if (i >= size) return;
+        if (view[i] !== 0x3a /* : */) return this.stop();
+        i = skipJsonSpace(view, i + 1);
+        if (i >= size) return;
+        if (view[i] !== 0x22 /* " */) return this.stop();
+        this.start = this.next = i + 1;
+      }
+      const quote = view.subarray(this.next, this.next + b64Step).indexOf(0x22);
+      if (quote !== -1) {
+        // The string ends in this step: extractImages checks its last step itself.
+        this.cursor = this.next + quote;
+        this.start = this.next = -1;
+        continue;
+      }
+      if (this.next + b64Step > size) return;
+      this.scratch ??= Buffer.allocUnsafe((b64Step / 4) * 3);
+      const n = this.scratch.write(view.toString('latin1', this.next, this.next + b64Step), 0, 'base64');
+      if (n !== (b64Step / 4) * 3) return this.stop();
+      this.next += b64Step;
+      this.checked.set(this.start, this.next);
+    }
+  }
+
+  private stop(): void {
+    this.stopped = true;
+  }
 }
 
 function successOutcome(context: Context, status: number, text: string, requestId: string | undefined): AttemptOutcome {
@@ -702,47 +769,48 @@ async function download(
   }
 }
 
+/** The first buffer of a body without a usable Content-Length; it doubles as needed. */
+const initialBodyBytes = 64 * 1024;
+
 /**
  * Reads a body chunk by chunk and stops as soon as `limit` is passed: with `onOverflow` the read
  * fails with its error, without it the first `limit` bytes are kept (enough for an error message).
- * With the `declared` Content-Length, chunks are copied into one buffer as they arrive, so the body is
- * held once rather than twice (every chunk, then their concatenation).
+ * Chunks are copied into one buffer as they arrive, sized by the `declared` Content-Length when there
+ * is a plausible one and doubled whenever it is full (a lying Content-Length included), so the body
+ * is never held twice over as chunks and then their concatenation. The result may be a view into a
+ * larger buffer (pages never written cost no memory). `scan` sees the bytes as they arrive.
  */
 async function readBody(
   body: Dispatcher.ResponseData['body'],
   limit: number,
   onOverflow?: () => Error,
   declared?: number,
+  scan?: Base64Scan,
 ): Promise<Buffer> {
-  let whole =
-    declared !== undefined && Number.isSafeInteger(declared) && declared > 0 && declared <= limit
-      ? Buffer.allocUnsafe(declared)
-      : undefined;
-  const chunks: Buffer[] = [];
+  const exact = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 && declared <= limit;
+  let whole = Buffer.allocUnsafe(exact ? declared : Math.min(limit, initialBodyBytes));
   let size = 0;
+  const reserve = (needed: number): void => {
+    if (needed <= whole.length) return;
+    const larger = Buffer.allocUnsafe(Math.min(limit, Math.max(needed, whole.length * 2)));
+    whole.copy(larger, 0, 0, size);
+    whole = larger;
+  };
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (whole && size + chunk.length <= whole.length) {
-      chunk.copy(whole, size);
-      size += chunk.length;
-      continue;
-    }
-    if (whole) {
-      // More than declared: carry on the ordinary way.
-      chunks.push(whole.subarray(0, size));
-      whole = undefined;
-    }
     if (size + chunk.length > limit) {
       discard(body);
       if (onOverflow) throw onOverflow();
-      chunks.push(chunk.subarray(0, limit - size));
+      reserve(limit);
+      chunk.copy(whole, size, 0, limit - size);
       size = limit;
       break;
     }
-    chunks.push(chunk);
+    reserve(size + chunk.length);
+    chunk.copy(whole, size);
     size += chunk.length;
+    scan?.advance(whole, size);
   }
-  if (whole) return size === whole.length ? whole : whole.subarray(0, size);
-  return Buffer.concat(chunks, size);
+  return size === whole.length ? whole : whole.subarray(0, size);
 }
 
 /** Stops reading a body; undici reports the destroy as an 'error' event, which nobody needs to see. */
