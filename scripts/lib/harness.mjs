@@ -155,7 +155,8 @@ function ensureSystemPackages({ needKrb5, log }) {
   log(`apt-get install ${missing.join(' ')} (apt-get update first)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq'], { env, stdio: 'inherit' });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env, stdio: 'inherit' });
+  // With recommends, as in the recipe proven on these machines (fonts for the screenshots come with them).
+  run('apt-get', ['install', '-y', '-qq', ...missing], { env, stdio: 'inherit' });
   chromium = findChromium();
   if (!chromium) throw new HarnessError(`apt-get installed chromium but none of ${chromiumCandidates.join(', ')} exists`);
   return chromium;
