@@ -1,0 +1,118 @@
+import * as assert from 'node:assert/strict';
+import { plainText, quoteValue } from '../../src/shared/plainText';
+import { assertNoLink, hostileTexts, linkPattern, linksIn } from './linkPattern';
+
+/** What a reader sees: zero-width spaces are invisible. */
+function visible(text: string): string {
+  return text.replace(/\u200b/g, '');
+}
+
+suite('plainText', () => {
+  test('every hostile text is a link as it stands (the cases are real)', () => {
+    for (const text of hostileTexts) assert.ok(linksIn(text).length > 0, `a link in ${JSON.stringify(text)}`);
+  });
+
+  test('no hostile text is a link once plain, and it still reads the same', () => {
+    for (const text of hostileTexts) {
+      const plain = plainText(text);
+      assertNoLink(plain, 'plainText');
+      assert.ok(plain.includes(']\u200b('), `the bracket pair is split in ${JSON.stringify(plain)}`);
+    }
+    assert.equal(
+      visible(plainText('Your key must be re-verified. [Verify key](command:workbench.action.terminal.sendSequence?%7B%7D)')),
+      'Your key must be re-verified. [Verify key](command:workbench.action.terminal.sendSequence?%7B%7D)',
+    );
+  });
+
+  test('line breaks, tabs and other control characters become one space', () => {
+    assert.equal(plainText('one\ntwo\r\nthree\tfour\u0000five\u0085six\u2028seven\u2029eight'), 'one two three four five six seven eight');
+    assert.equal(plainText('a\n\n\t b'), 'a  b');
+    assert.equal(plainText('[label]\n(command:x)'), '[label] (command:x)');
+    assertNoLink(plainText('[label]\r(command:x)'), 'a break between the brackets');
+  });
+
+  test('invisible and reordering characters are dropped; joiners stay', () => {
+    assert.equal(plainText('a\u202eb\u2066c\u200fd\ufeffe\u00adf\u2060g'), 'abcdefg');
+    assert.equal(plainText('👩\u200d💻 and \u200cZWNJ'), '👩\u200d💻 and \u200cZWNJ');
+  });
+
+  test('a zero-width space the sender put there is no way around it', () => {
+    const sneaky = plainText('[x]\u200b(command:x)');
+    assert.equal(sneaky, '[x]\u200b(command:x)');
+    assertNoLink(sneaky, 'pre-split');
+    // Stripped invisibles cannot join a bracket pair either.
+    assertNoLink(plainText('[x]\u202e(command:x)'), 'bidi between');
+    assertNoLink(plainText('[x]\u2060(command:x)'), 'word joiner between');
+  });
+
+  test('Markdown autolinks are broken too', () => {
+    assert.equal(plainText('<command:workbench.action.openSettings>'), '<\u200bcommand:workbench.action.openSettings>');
+    assert.equal(plainText('<HTTPS://evil.example>'), '<\u200bHTTPS://evil.example>');
+    assert.equal(plainText('1 < 2 and a <b> tag'), '1 < 2 and a <b> tag');
+  });
+
+  test('ordinary messages are unchanged', () => {
+    for (const text of [
+      'GPT Image: API key saved in secret storage.',
+      'Saved 2 images to assets/',
+      'The API rejected the request (field "size"): Invalid value: \'9x9\'. Supported values are: \'auto\' (request id req_1).',
+      'Rate limited (429) even after 3 attempts. Wait a minute and try again.',
+      'A list [1, 2] and a call f(x) and ] ( apart',
+      'https://api.wisgate.ai/v1',
+    ]) {
+      assert.equal(plainText(text), text);
+    }
+  });
+
+  test('applying it twice changes nothing more', () => {
+    for (const text of [...hostileTexts, '<command:x>', 'a\u200b\u200b](b', ']((']) {
+      assert.equal(plainText(plainText(text)), plainText(text));
+    }
+  });
+
+  test('random mixes of link syntax never come out as a link, also cut at 1000 characters', () => {
+    const pieces = ['[', ']', '(', ')', '](', 'command:', 'COMMAND:', 'https://', 'file:', 'x', ' ', '\n', '\r', '"', '<', '>', '\u200b', '\u202e', '\t'];
+    let seed = 42;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let round = 0; round < 3000; round++) {
+      const length = 1 + Math.floor(random() * 30);
+      let text = '';
+      for (let i = 0; i < length; i++) text += pieces[Math.floor(random() * pieces.length)];
+      assertNoLink(plainText(text), `random mix ${round}`);
+    }
+    // A link straddling VS Code's 1000-character cut.
+    for (let pad = 980; pad < 1000; pad++) {
+      assertNoLink(plainText(`${'a'.repeat(pad)}[x](command:y)`), `cut at ${pad}`);
+    }
+  });
+
+  test('the issue pattern is case-insensitive like VS Code', () => {
+    assert.match('[x](COMMAND:y)', linkPattern);
+  });
+});
+
+suite('quoteValue', () => {
+  test('strings are quoted, shortened to 40 characters and plain', () => {
+    assert.equal(quoteValue('high'), '"high"');
+    assert.equal(quoteValue('x'.repeat(50)), `"${'x'.repeat(40)}…"`);
+    assert.equal(quoteValue('😀'.repeat(41)), `"${'😀'.repeat(40)}…"`, 'counts characters, not UTF-16 units');
+    assertNoLink(quoteValue('[Fix this setting](command:gptImage.generate?%7B%7D)'), 'quoted setting');
+  });
+
+  test('anything else as JSON, never throwing', () => {
+    assert.equal(quoteValue(3), '3');
+    assert.equal(quoteValue(true), 'true');
+    assert.equal(quoteValue(null), 'null');
+    assert.equal(quoteValue(undefined), 'undefined');
+    assert.equal(quoteValue({ a: 1 }), '{"a":1}');
+    assert.equal(quoteValue(10n), 'bigint');
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    assert.equal(quoteValue(circular), 'object');
+    assertNoLink(quoteValue({ label: '[x](command:y)' }), 'an object holding a link');
+    assertNoLink(quoteValue(['[x](command:y)']), 'a list holding a link');
+  });
+});
