@@ -2,14 +2,17 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { commandIds } from './commandIds';
 import { readConfig } from './config';
+import { describeSaveFolder, savedImagesMessage } from './core/noticeMessages';
 import { resolveAssetsDir } from './core/paths';
 import type { SaveTarget } from './core/pipeline';
 import { showError } from './showError';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationOverrides, type GenerationService } from './generation';
 import { InsertAnchor, insertImageLinks, type InsertTarget } from './insert';
 import type { Log } from './log';
+import { notify } from './notify';
 import { askForPrompt, type PromptDefaults } from './promptInput';
 import { imageExtensions, plural } from './shared/labels';
+import { plainText } from './shared/plainText';
 import { apiKeyEnvVar, type ApiKeyStore } from './secrets';
 
 export interface CommandDeps {
@@ -72,7 +75,8 @@ async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}): Prom
         const controller = new AbortController();
         const subscription = token.onCancellationRequested(() => controller.abort());
         const started = Date.now();
-        const what = `Generating ${plural(request.n, 'image')} (${request.size}, ${request.quality ?? 'auto'} quality)`;
+        // A progress notification renders links too; the request is validated, plainText keeps it so.
+        const what = plainText(`Generating ${plural(request.n, 'image')} (${request.size}, ${request.quality ?? 'auto'} quality)`);
         progress.report({ message: `${what}…` });
         const timer = setInterval(
           () => progress.report({ message: `${what}… ${Math.round((Date.now() - started) / 1000)} s` }),
@@ -122,17 +126,16 @@ async function afterGenerate(
   const mode = readConfig(resource).insertAfterGenerate;
   const alt = outcome.request.prompt;
   if (mode === 'always' && insertTarget && (await insertImageLinks(insertTarget, outcome.files, alt))) return false;
-  const where = describeFolder(outcome.files[0], target);
+  const where = describeSaveFolder(outcome.files[0].fsPath, target);
   // A document closed meanwhile (an untitled one saved under a name) is no target any more.
   const canInsert = insertTarget !== undefined && !insertTarget.document.isClosed && mode !== 'never';
   const actions = [...(canInsert ? ['Insert'] : []), 'Open', 'Reveal in Explorer'];
   // The command is done once the files are saved; the buttons act whenever the user gets to them.
-  void vscode.window
-    .showInformationMessage(`Saved ${plural(outcome.files.length, 'image')} to ${where}`, ...actions)
+  void notify('info', savedImagesMessage(outcome.files.length, where), actions)
     .then(async (picked) => {
       if (picked === 'Insert' && insertTarget) {
         if (!(await insertImageLinks(insertTarget, outcome.files, alt))) {
-          void vscode.window.showWarningMessage('GPT Image: the document was closed or is read-only; the links were not inserted.');
+          void notify('warning', 'GPT Image: the document was closed or is read-only; the links were not inserted.');
         }
       }
       if (picked === 'Open') {
@@ -151,32 +154,24 @@ async function reveal(file: vscode.Uri): Promise<void> {
   await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', file);
 }
 
-function describeFolder(file: vscode.Uri, target: SaveTarget): string {
-  const dir = path.dirname(file.fsPath);
-  if (target.kind === 'file') return dir;
-  const relative = path.relative(target.workspaceRoot, dir).split(path.sep).join('/');
-  return relative === '' ? 'the workspace folder' : `${relative}/`;
-}
-
 async function setApiKeyCommand(keys: ApiKeyStore): Promise<void> {
   const key = await keys.prompt();
-  if (key) void vscode.window.showInformationMessage('GPT Image: API key saved in secret storage.');
+  if (key) void notify('info', 'GPT Image: API key saved in secret storage.');
 }
 
 async function clearApiKeyCommand(keys: ApiKeyStore): Promise<void> {
   if (!(await keys.hasStored())) {
-    void vscode.window.showInformationMessage('GPT Image: no API key is stored.');
+    void notify('info', 'GPT Image: no API key is stored.');
     return;
   }
-  const choice = await vscode.window.showWarningMessage(
-    'Remove the stored GPT Image API key from secret storage?',
-    { modal: true },
-    'Clear API Key',
-  );
+  const choice = await notify('warning', 'Remove the stored GPT Image API key from secret storage?', ['Clear API Key'], {
+    modal: true,
+  });
   if (choice !== 'Clear API Key') return;
   await keys.clear();
   const stillFromEnv = Boolean(process.env[apiKeyEnvVar]?.trim());
-  void vscode.window.showInformationMessage(
+  void notify(
+    'info',
     stillFromEnv
       ? `GPT Image: API key removed. The ${apiKeyEnvVar} environment variable will still be used.`
       : 'GPT Image: API key removed.',
@@ -187,7 +182,7 @@ async function clearApiKeyCommand(keys: ApiKeyStore): Promise<void> {
 async function insertImageCommand(log: Log): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
-    void vscode.window.showWarningMessage('GPT Image: open a text editor to insert an image into.');
+    void notify('warning', 'GPT Image: open a text editor to insert an image into.');
     return;
   }
   try {
@@ -202,7 +197,7 @@ async function insertImageCommand(log: Log): Promise<void> {
 async function insertFromExplorerCommand(log: Log, files: readonly vscode.Uri[]): Promise<void> {
   const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
   if (!editor || files.length === 0) {
-    void vscode.window.showWarningMessage('GPT Image: open a text editor to insert the image into.');
+    void notify('warning', 'GPT Image: open a text editor to insert the image into.');
     return;
   }
   try {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { configSection } from './commandIds';
+import { settingProblem } from './core/noticeMessages';
 import { defaultBaseUrl, defaultModel } from './core/types';
 
 export const insertModes = ['ask', 'always', 'never'] as const;
@@ -58,14 +59,17 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
   const config = vscode.workspace.getConfiguration(configSection, resource ?? null);
   const windowConfig = vscode.workspace.getConfiguration(configSection);
   const problems: string[] = [];
-  const insertMode = config.get<unknown>(settingKeys.insertAfterGenerate, 'ask');
-  if (!insertModes.includes(insertMode as InsertMode)) {
-    problems.push(`gptImage.insertAfterGenerate is ${JSON.stringify(insertMode)}; using "ask" (allowed: ask, always, never).`);
+  const rawInsertMode = config.get<unknown>(settingKeys.insertAfterGenerate, 'ask');
+  const insertMode = parseInsertMode(rawInsertMode);
+  if (!insertMode) {
+    problems.push(
+      settingProblem(`${configSection}.${settingKeys.insertAfterGenerate}`, rawInsertMode, 'ask', insertModes.join(', ')),
+    );
   }
   const integer = (key: string, min: number, max: number, fallback: number): number => {
     const value = windowConfig.get<unknown>(key, fallback);
     if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-    problems.push(`gptImage.${key} is ${JSON.stringify(value)}; using ${fallback} (allowed: whole numbers ${min}–${max}).`);
+    problems.push(settingProblem(`${configSection}.${key}`, value, fallback, `whole numbers ${min}–${max}`));
     return fallback;
   };
   return {
@@ -77,11 +81,23 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
     outputFormat: String(config.get(settingKeys.outputFormat, 'png')),
     background: String(config.get(settingKeys.background, 'auto')),
     assetsFolder: String(config.get(settingKeys.assetsFolder, 'assets')),
-    insertAfterGenerate: insertModes.includes(insertMode as InsertMode) ? (insertMode as InsertMode) : 'ask',
+    insertAfterGenerate: insertMode ?? 'ask',
     timeoutMs: 1000 * integer(settingKeys.timeoutSeconds, 10, 3600, 600),
     maxRetries: integer(settingKeys.maxRetries, 0, 10, 2),
     problems,
   };
+}
+
+/** A known insert mode, or undefined for anything else a settings.json may hold. */
+function parseInsertMode(value: unknown): InsertMode | undefined {
+  switch (value) {
+    case 'ask':
+    case 'always':
+    case 'never':
+      return value;
+    default:
+      return undefined;
+  }
 }
 
 /**

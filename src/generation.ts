@@ -8,6 +8,7 @@ import { extensionFor } from './core/naming';
 import type { GenerationInput, GenerationRequest, ImageUsage, OutputFormat } from './core/types';
 import { validateRequest } from './core/validate';
 import type { Log } from './log';
+import { notify } from './notify';
 import type { ApiKeyStore } from './secrets';
 import { imageExtensions } from './shared/labels';
 
@@ -85,7 +86,7 @@ export class GenerationService {
       this.log.warn(problem);
       if (this.reported.has(problem)) continue;
       this.reported.add(problem);
-      void vscode.window.showWarningMessage(`GPT Image: ${problem}`, 'Open Settings').then((picked) => {
+      void notify('warning', `GPT Image: ${problem}`, ['Open Settings']).then((picked) => {
         if (picked) void openSettings();
       });
     }

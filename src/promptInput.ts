@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { qualities, outputFormats, backgrounds, standardSizes } from './core/types';
 import { acceptsCustomSize, validatePrompt, validateSize } from './core/validate';
 import { backgroundLabel, formatLabel, plural, promptAdvice, qualityLabel, sizeLabel } from './shared/labels';
+import { plainText } from './shared/plainText';
 import type { GenerationOverrides } from './generation';
 
 
@@ -65,7 +66,8 @@ function showPromptBox(value: string, options: string): Promise<PromptStep> {
   return new Promise((resolve) => {
     const box = vscode.window.createInputBox();
     box.title = 'GPT Image: Generate Image';
-    box.prompt = `Describe the image to generate. ${options} (change with the gear button).`;
+    // Quick input prompts render links like notifications do, and the summary shows values from settings.
+    box.prompt = plainText(`Describe the image to generate. ${options} (change with the gear button).`);
     box.placeholder = promptAdvice;
     box.value = value;
     box.ignoreFocusOut = true;

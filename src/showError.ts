@@ -4,6 +4,7 @@ import { openSettings } from './config';
 import { ImageApiError } from './core/errors';
 import { describeError, errorActionLabels, type ErrorAction } from './core/errorMessages';
 import type { Log } from './log';
+import { notify } from './notify';
 
 /** Runs what an error button offers. Shared by notifications and the Studio's alert buttons. */
 export async function runErrorAction(action: ErrorAction): Promise<void> {
@@ -52,7 +53,7 @@ export async function showError(error: unknown, log: Log): Promise<void> {
   const description = logError(error, log);
   if (description.kind === 'cancelled') return;
   const labels = description.actions.map((action) => errorActionLabels[action]);
-  const picked = await vscode.window.showErrorMessage(description.message, ...labels);
+  const picked = await notify('error', description.message, labels);
   const action = description.actions.find((candidate) => errorActionLabels[candidate] === picked);
   if (action) await runErrorAction(action);
 }

@@ -1,3 +1,4 @@
+import { plainText } from '../shared/plainText';
 import { ImageApiError, type ImageErrorKind } from './errors';
 
 /** What a user can do about an error. The palette shows them as buttons, the Studio as buttons too. */
@@ -18,9 +19,16 @@ export interface ErrorDescription {
 
 /**
  * One message and its actions per error class. The server's own text is kept where it helps (invalid
- * request, moderation); the request id is appended so a support ticket can quote it.
+ * request, moderation); the request id is appended so a support ticket can quote it. Security: that
+ * text (and the request id, a field name, a Location header, a value from settings) is the server's or
+ * the workspace's, so the message is made plain: it can never form a link in a notification.
  */
 export function describeError(error: unknown): ErrorDescription {
+  const description = describe(error);
+  return { ...description, message: plainText(description.message) };
+}
+
+function describe(error: unknown): ErrorDescription {
   if (!(error instanceof ImageApiError)) {
     const text = error instanceof Error ? error.message : String(error);
     return { kind: 'unexpected', message: `Image generation failed: ${text}`, actions: ['showLog'] };

@@ -1,3 +1,4 @@
+import { plainText, quoteValue } from '../shared/plainText';
 import { ImageApiError } from './errors';
 import {
   backgrounds,
@@ -56,34 +57,36 @@ export function validateSize(size: string, model: string = defaultModel): string
   const standard = standardSizes.join(', ');
   if ((standardSizes as readonly string[]).includes(size)) return undefined;
   const custom = acceptsCustomSize(model);
+  // The size may come from a workspace's settings: quoted short and plain, it cannot become a link.
+  const quoted = quoteValue(size);
   const match = /^(\d{1,5})x(\d{1,5})$/.exec(size);
   if (!match) {
     return custom
-      ? `Size "${size}" is not allowed: use ${standard}, or WIDTHxHEIGHT such as 2048x1152.`
-      : `Size "${size}" is not allowed: use ${standard}.`;
+      ? `Size ${quoted} is not allowed: use ${standard}, or WIDTHxHEIGHT such as 2048x1152.`
+      : `Size ${quoted} is not allowed: use ${standard}.`;
   }
   if (!custom) {
-    return `Size "${size}" is not allowed for model ${model}: use ${standard} (custom sizes need gpt-image-2).`;
+    return `Size ${quoted} is not allowed for model ${plainText(model)}: use ${standard} (custom sizes need gpt-image-2).`;
   }
   const width = Number(match[1]);
   const height = Number(match[2]);
   if (width === 0 || height === 0) {
-    return `Size "${size}" is not allowed: width and height must be greater than 0.`;
+    return `Size ${quoted} is not allowed: width and height must be greater than 0.`;
   }
   if (width % 16 !== 0 || height % 16 !== 0) {
     const down = `${Math.max(16, floor16(width))}x${Math.max(16, floor16(height))}`;
     const up = `${ceil16(width)}x${ceil16(height)}`;
-    return `Size "${size}" is not allowed: width and height must be multiples of 16 (try ${down} or ${up}).`;
+    return `Size ${quoted} is not allowed: width and height must be multiples of 16 (try ${down} or ${up}).`;
   }
   const long = Math.max(width, height);
   const short = Math.min(width, height);
   if (long > maxAspect * short) {
     const ratio = (long / short).toFixed(2).replace(/\.?0+$/, '');
     const shape = width >= height ? `${ratio}:1` : `1:${ratio}`;
-    return `Size "${size}" is not allowed: its aspect ratio ${shape} is outside 1:3 to 3:1.`;
+    return `Size ${quoted} is not allowed: its aspect ratio ${shape} is outside 1:3 to 3:1.`;
   }
   if (long > maxCustomLongSide || short > maxCustomShortSide || width * height > maxCustomPixels) {
-    return `Size "${size}" is not allowed: it must fit within 3840x2160 or 2160x3840.`;
+    return `Size ${quoted} is not allowed: it must fit within 3840x2160 or 2160x3840.`;
   }
   return undefined;
 }
@@ -212,8 +215,9 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
 
+/** A bad value for a message: strings quoted, shortened and plain (they may come from a workspace). */
 function describe(value: unknown): string {
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (typeof value === 'string') return quoteValue(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return 'a list';
   return typeof value === 'object' ? 'an object' : typeof value;

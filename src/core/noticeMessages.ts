@@ -1,0 +1,33 @@
+import * as path from 'node:path';
+import { plural } from '../shared/labels';
+import { plainText, quoteValue } from '../shared/plainText';
+import type { SaveTarget } from './pipeline';
+
+/**
+ * `gptImage.count is "ten"; using 1 (allowed: whole numbers 1–10).`: one sentence naming the setting,
+ * the unusable value (quoted short and plain: a workspace's settings.json chose it, so it must not
+ * become a link in the warning) and the value used instead.
+ */
+export function settingProblem(setting: string, value: unknown, fallback: string | number, allowed: string): string {
+  const used = typeof fallback === 'string' ? `"${fallback}"` : String(fallback);
+  return plainText(`${setting} is ${quoteValue(value)}; using ${used} (allowed: ${allowed}).`);
+}
+
+/**
+ * Where the files went, for the "Saved" notification: `assets/` relative to the workspace folder, the
+ * workspace folder itself, or the absolute folder a save dialog chose.
+ */
+export function describeSaveFolder(filePath: string, target: SaveTarget): string {
+  const dir = path.dirname(filePath);
+  if (target.kind === 'file') return dir;
+  const relative = path.relative(target.workspaceRoot, dir).split(path.sep).join('/');
+  return relative === '' ? 'the workspace folder' : `${relative}/`;
+}
+
+/**
+ * `Saved 2 images to assets/`. The folder is the workspace's `gptImage.assetsFolder` or a picked
+ * path, either of which may hold link syntax, so the sentence is made plain.
+ */
+export function savedImagesMessage(count: number, folder: string): string {
+  return plainText(`Saved ${plural(count, 'image')} to ${folder}`);
+}
