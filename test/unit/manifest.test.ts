@@ -67,10 +67,19 @@ suite('package.json (the public contract)', () => {
     const props = manifest.contributes.configuration.properties;
     assert.equal(props['gptImage.baseUrl'].scope, 'application');
     assert.equal(props['gptImage.model'].scope, 'application');
-    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, [
-      'gptImage.assetsFolder',
-      'gptImage.baseUrl',
-      'gptImage.model',
-    ]);
+    const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    for (const key of ['gptImage.assetsFolder', 'gptImage.baseUrl', 'gptImage.model']) {
+      assert.ok(restricted.includes(key), `${key} is a restricted configuration`);
+    }
+  });
+
+  test('an untrusted workspace cannot raise the cost: count, quality, size, retries and timeout are restricted', () => {
+    const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    const props = manifest.contributes.configuration.properties;
+    for (const key of ['gptImage.count', 'gptImage.quality', 'gptImage.size', 'gptImage.maxRetries', 'gptImage.timeoutSeconds']) {
+      assert.ok(restricted.includes(key), `${key} is a restricted configuration`);
+    }
+    for (const key of restricted) assert.ok(props[key], `${key} is a contributed setting`);
+    assert.equal(new Set(restricted).size, restricted.length, 'no duplicates');
   });
 });
