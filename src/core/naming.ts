@@ -1,8 +1,15 @@
 import { ImageApiError } from './errors';
 import type { OutputFormat } from './types';
 
-/** Longest slug we produce; with the time stamp and extension a name stays under ~70 characters. */
+/** Longest slug we produce, in code points; with the time stamp and extension a name stays short. */
 export const maxSlugLength = 48;
+
+/**
+ * Longest slug in UTF-8 bytes: 33 CJK characters, 48 ASCII ones. With the stamp, `-10`, a `-999` for a
+ * taken name and `.webp` a name stays under 130 bytes: well within the 255 of ext4, NTFS and APFS, and
+ * the ~143 of eCryptfs (encrypted home folders on Linux).
+ */
+export const maxSlugBytes = 100;
 
 /** How many `-1`, `-2`… candidates are tried before giving up on a name. */
 export const maxNameAttempts = 1000;
@@ -24,28 +31,72 @@ const letterFolds: Readonly<Record<string, string>> = {
 // Windows refuses these as file names with any extension, so `con.png` can't be created there.
 const reservedWindowsNames = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
 
+const latinOrDigit = /^[\p{Script=Latin}\p{Nd}]$/u;
+const letterOrNumber = /^[\p{L}\p{N}]$/u;
+const mark = /^\p{M}$/u;
+// Marks that only decorate (keycaps, emoji and variant selectors): never kept, even after a letter.
+const decoration = /^[\p{Me}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]$/u;
+// Joiners are invisible: in Persian a ZWNJ sits inside a word, so it is dropped rather than made a dash.
+const joiners = /[\u200c\u200d]/g;
+
 /**
- * A file-name-safe slug of a prompt: lower-case ASCII letters, digits and single `-`, at most
- * {@link maxSlugLength} characters, cut at a word boundary where possible. Accents are folded
- * (`Café crème` → `cafe-creme`); a prompt without any usable character gives `image`, and a reserved
- * Windows device name is suffixed (`con` → `con-image`). The result never contains `.` or a separator.
+ * A file-name-safe slug of a prompt: lower-case letters, digits and single `-`, at most
+ * {@link maxSlugLength} code points and {@link maxSlugBytes} UTF-8 bytes, cut at a word boundary where
+ * possible. Latin letters are folded to ASCII (`Café crème` → `cafe-creme`) as before; letters of other
+ * scripts are kept with their marks and in NFC, so `日本の猫` stays `日本の猫` and `Кот` becomes `кот`,
+ * readable in the Explorer and safe on every OS (only letters, digits and `-`: no punctuation, symbols,
+ * emoji, invisible or bidi control characters). A prompt without any usable character gives `image`, and
+ * a reserved Windows device name is suffixed (`con` → `con-image`). Never contains `.` or a separator.
  */
 export function slugify(prompt: string): string {
-  const folded = prompt
-    .normalize('NFKD')
-    .toLowerCase()
-    .replace(/\p{M}+/gu, '')
-    .replace(/[^\x00-\x7f]/g, (ch) => letterFolds[ch] ?? ' ');
-  let slug = folded.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  if (slug.length > maxSlugLength) {
-    const cut = slug.slice(0, maxSlugLength + 1);
-    const boundary = cut.lastIndexOf('-');
-    // A word boundary only helps when it keeps most of the slug; one very long word is cut hard.
-    slug = boundary >= maxSlugLength / 2 ? cut.slice(0, boundary) : slug.slice(0, maxSlugLength);
-    slug = slug.replace(/-+$/, '');
+  // NFKD first: compatibility forms (ﬁ, ①, full-width ＣＯＮ, half-width kana) fold to plain ones, and
+  // Latin accents come apart from their letters so they can be dropped; NFC puts the rest back together.
+  const chars: string[] = [];
+  let base: 'latin' | 'other' | 'none' = 'none';
+  for (const ch of prompt.normalize('NFKD').toLowerCase().replace(joiners, '')) {
+    if (mark.test(ch)) {
+      // A mark belongs to the letter before it: dropped on Latin (é → e), kept elsewhere (й, έ, हि).
+      if (base === 'other' && !decoration.test(ch)) chars.push(ch);
+      continue;
+    }
+    const fold = letterFolds[ch];
+    if (fold !== undefined || /^[a-z0-9]$/.test(ch)) {
+      chars.push(fold ?? ch);
+      base = 'latin';
+    } else if (letterOrNumber.test(ch)) {
+      chars.push(ch);
+      base = latinOrDigit.test(ch) ? 'latin' : 'other';
+    } else {
+      chars.push('-');
+      base = 'none';
+    }
   }
+  let slug = chars.join('').normalize('NFC').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  slug = shorten(slug);
   if (slug === '') return 'image';
   return reservedWindowsNames.test(slug) ? `${slug}-image` : slug;
+}
+
+/** Cuts `slug` to the limits, at a word boundary when that keeps most of it, never inside a letter + marks. */
+function shorten(slug: string): string {
+  const points = [...slug];
+  if (points.length <= maxSlugLength && Buffer.byteLength(slug) <= maxSlugBytes) return slug;
+  let end = 0;
+  let bytes = 0;
+  while (end < points.length && end < maxSlugLength) {
+    const size = Buffer.byteLength(points[end]);
+    if (bytes + size > maxSlugBytes) break;
+    bytes += size;
+    end++;
+  }
+  // Don't separate a letter from its marks (हि without its vowel sign reads as another word).
+  while (end > 0 && end < points.length && mark.test(points[end])) end--;
+  const cut = points.slice(0, end);
+  const boundary = cut.lastIndexOf('-');
+  const atWord = points[end] === '-' ? end : boundary;
+  // A word boundary only helps when it keeps most of the slug; one very long word is cut hard.
+  const kept = atWord >= end / 2 ? points.slice(0, atWord) : cut;
+  return kept.join('').replace(/-+$/, '');
 }
 
 /** `yyyymmdd-hhmmss` in local time: sorts chronologically and reads like the user's clock. */

@@ -3,6 +3,7 @@ import { ImageApiError } from '../../src/core/errors';
 import {
   extensionFor,
   imageFileNames,
+  maxSlugBytes,
   maxSlugLength,
   nextCandidate,
   numberedNames,
@@ -17,7 +18,7 @@ suite('slugify', () => {
     ['Café crème brûlée', 'cafe-creme-brulee'],
     ['Straße Ærø Łódź', 'strasse-aero-lodz'],
     ['ﬁne ① ²', 'fine-1-2'], // NFKD compatibility folding
-    ['日本の猫', 'image'],
+    ['日本の猫', '日本の猫'],
     ['🦊🦊', 'image'],
     ['', 'image'],
     ['   ', 'image'],
@@ -73,6 +74,95 @@ suite('slugify', () => {
       assert.ok(slugify(s).length <= maxSlugLength);
     }
     assert.equal(slugify('İstanbul'), 'istanbul');
+  });
+});
+
+suite('slugify: other scripts keep their letters', () => {
+  const cases: [string, string][] = [
+    ['夕焼けの富士山と桜', '夕焼けの富士山と桜'],
+    ['日本の猫、こたつで寝る。', '日本の猫-こたつで寝る'],
+    ['ｶﾀｶﾅ ＴＥＳＴ', 'カタカナ-test'], // half- and full-width forms folded (NFKC)
+    ['Рыжая лиса в снегу', 'рыжая-лиса-в-снегу'],
+    ['Йошкар-Ола, ёлка', 'йошкар-ола-ёлка'], // й and ё keep their marks: not и, е
+    ['Καλημέρα κόσμε', 'καλημέρα-κόσμε'],
+    ['ΟΔΟΣ', 'οδος'],
+    ['قطة سوداء على السطح', 'قطة-سوداء-على-السطح'],
+    ['חתול שחור', 'חתול-שחור'],
+    ['हिन्दी में बिल्ली', 'हिन्दी-में-बिल्ली'],
+    ['한국어 고양이', '한국어-고양이'],
+    ['می‌خواهم گربه', 'میخواهم-گربه'], // the ZWNJ inside the word is dropped, not a dash
+    ['Кот and café', 'кот-and-cafe'],
+    ['٣ قطط', '٣-قطط'],
+    ['🦊🌲🦊', 'image'],
+    ['1️⃣ 🦊', '1'],
+    ['✨ 🎨 ✨', 'image'],
+    ['猫\u202e gnp.exe', '猫-gnp-exe'], // a bidi override is no letter
+    ['\u200b\u2060猫\ufeff', '猫'],
+    ['\u0301\u0308лиса', 'лиса'], // marks with no letter before them
+    ['кот...', 'кот'],
+    ['кот。', 'кот'],
+    ['ＣＯＮ', 'con-image'],
+    ['ｃｏｍ１', 'com1-image'],
+    ['Nul…', 'nul-image'],
+  ];
+  for (const [input, expected] of cases) {
+    test(`${JSON.stringify(input)} → ${expected}`, () => assert.equal(slugify(input), expected));
+  }
+
+  test('the result is NFC whatever form the prompt came in', () => {
+    for (const word of ['Йод ёж', 'Καλημέρα', '한국어', 'がぎぐ', 'हिन्दी']) {
+      const expected = slugify(word.normalize('NFC'));
+      assert.equal(slugify(word.normalize('NFD')), expected, word);
+      assert.equal(expected, expected.normalize('NFC'), word);
+    }
+    assert.equal(slugify('й'.normalize('NFD')), '\u0439');
+  });
+
+  test('only letters, marks, digits and single dashes; never a dot, space or edge dash', () => {
+    const samples = ['夕焼け. 富士山 / 桜?', 'Рыжая: лиса*', 'a<b>c|d"e', '猫\t\n犬', ' --猫-- ', '\u0000猫\u001f'];
+    for (const s of samples) {
+      assert.match(slugify(s), /^[\p{L}\p{M}\p{N}]+(-[\p{L}\p{M}\p{N}]+)*$/u, s);
+    }
+  });
+
+  test('long CJK prompts stop at the byte limit, on a whole character', () => {
+    const slug = slugify('猫'.repeat(200));
+    assert.equal(slug, '猫'.repeat(33));
+    assert.ok(Buffer.byteLength(slug) <= maxSlugBytes);
+  });
+
+  test('long Cyrillic prompts stop at 48 characters, at a word boundary', () => {
+    const slug = slugify('Рыжая лиса бежит по снегу мимо старой мельницы и замёрзшего пруда');
+    assert.equal(slug, 'рыжая-лиса-бежит-по-снегу-мимо-старой-мельницы-и');
+    assert.equal([...slug].length, maxSlugLength);
+  });
+
+  test('long Korean prompts stop at the byte limit, at a word boundary', () => {
+    const slug = slugify('고양이가 따뜻한 햇살 아래에서 낮잠을 자고 있어요 정말 귀엽네요 그렇죠 친구');
+    assert.equal(slug, '고양이가-따뜻한-햇살-아래에서-낮잠을-자고-있어요-정말-귀엽네요-그렇죠');
+    assert.ok(Buffer.byteLength(slug) <= maxSlugBytes);
+  });
+
+  test('a letter is never cut off from its marks', () => {
+    // हि is two code points: a cut between them would leave a different letter.
+    const slug = slugify('क' + 'हि'.repeat(60));
+    assert.ok(Buffer.byteLength(slug) <= maxSlugBytes);
+    assert.match(slug, /ि$/);
+  });
+
+  test('supplementary-plane letters count 4 bytes each', () => {
+    const slug = slugify('𠀋'.repeat(40));
+    assert.equal(slug, '𠀋'.repeat(25));
+  });
+
+  test('every name from any prompt stays far below 255 bytes', () => {
+    const now = new Date(2024, 4, 6, 7, 8, 9);
+    const prompts = ['猫'.repeat(500), '𠀋'.repeat(500), 'ё'.repeat(500), 'x'.repeat(500), 'हि'.repeat(500)];
+    for (const prompt of prompts) {
+      for (const name of imageFileNames(prompt, 10, 'webp', now)) {
+        assert.ok(Buffer.byteLength(nextCandidate(name, 999)) < 143, `${name}: ${Buffer.byteLength(name)} bytes`);
+      }
+    }
   });
 });
 
