@@ -74,6 +74,7 @@ try {
     workspace: workspace.path,
     fixtureUrl: fixture.url,
     extensionsDir: server.extensionsDir,
+    writeUserSettings: (settings) => server.writeUserSettings(settings),
     runCommand: (title, options) => runCommand(page, title, options),
     webviewFrame: () => webviewFrame(page),
     screenshot: (name) => screenshot(page, name),

@@ -14,6 +14,11 @@ export interface E2EContext {
   readonly fixtureUrl: string;
   /** Folder of installed extensions (e.g. to check the .vsix install). */
   readonly extensionsDir: string;
+  /**
+   * Merges `settings` into the profile's User/settings.json (a value of `undefined` removes the key);
+   * the running workbench picks the change up from the file, like a user editing it.
+   */
+  writeUserSettings(settings: Readonly<Record<string, unknown>>): void;
   /** Runs a command by its palette title, e.g. `GPT Image: Show Log`. */
   runCommand(title: string, options?: { timeout?: number }): Promise<void>;
   /** The inner frame of the extension's webview. */

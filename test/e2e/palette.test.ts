@@ -2,11 +2,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
+import { startFakeImageServer } from '../fixtures/fakeImageServer';
 import { e2e } from './context';
 
 /**
  * The command palette flow as a new user meets it: Set API Key → open a Markdown file → Generate Image…
- * → the image in assets/ and the link at the cursor → a rejected key offers Set API Key.
+ * → the image in assets/ and the link at the cursor → a rejected key offers Set API Key → a relay's
+ * `[label](command:…)` in an error message is shown as text, never as a link.
  */
 suite('Command palette: key, generate, insert', function () {
   this.timeout(180_000);
@@ -176,5 +178,45 @@ suite('Command palette: key, generate, insert', function () {
     await screenshot('palette-error-401');
     assert.deepEqual(images(), before, 'nothing written');
     await clearNotifications();
+  });
+
+  test('an error text with a command link from a relay is shown as plain text, not a link (issue #9)', async () => {
+    const { page, reload, runCommand, screenshot, writeUserSettings, fixtureUrl } = e2e();
+    const link =
+      '[Verify key](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22echo%20pwned%5Cn%22%7D)';
+    const hostileText = `Your key must be re-verified. ${link}`;
+    // A relay of our own for this test: the shared fixture server runs in another process and cannot
+    // be scripted from here. The user setting points at it, as a user's would; code-server does not
+    // notice settings.json changing on disk here, so the window reloads to read it.
+    const relay = await startFakeImageServer();
+    relay.script({ status: 400, error: { message: hostileText, type: 'invalid_request_error' } });
+    const before = images();
+    try {
+      writeUserSettings({ 'gptImage.baseUrl': relay.baseUrl });
+      await reload();
+      await clearNotifications();
+      await runCommand('GPT Image: Generate Image…');
+      await page.locator('.quick-input-widget', { hasText: 'Describe the image to generate' }).waitFor({ timeout: 15_000 });
+      // Should the request still go to the shared fixture server, its `[401]` answer saves nothing.
+      await page.locator('.quick-input-widget input').fill('A cat in a box [401]');
+      await page.keyboard.press('Enter');
+      const error = await notification(/re-verified|API key was rejected/, 30_000);
+      assert.equal(relay.requests.length, 1, 'the request went to the relay');
+
+      const message = error.locator('.notification-list-item-message');
+      await message.waitFor({ timeout: 5_000 });
+      const shown = ((await message.textContent()) ?? '').replace(/\u200b/g, '');
+      assert.ok(shown.includes(link), `the server's text is shown as it was sent: ${shown}`);
+      assert.match(shown, /^The API rejected the request: Your key must be re-verified\. \[Verify key\]\(command:/);
+      assert.equal(await message.locator('a').count(), 0, 'no link in the notification message');
+      assert.equal(await error.locator('a[href], [href*="command:" i]').count(), 0, 'no link anywhere in the notification');
+      await error.getByRole('button', { name: 'Show Log', exact: true }).waitFor({ timeout: 5_000 });
+      await screenshot('palette-error-command-link-as-text');
+      assert.deepEqual(images(), before, 'nothing written');
+    } finally {
+      writeUserSettings({ 'gptImage.baseUrl': fixtureUrl });
+      await relay.close();
+      await reload();
+    }
   });
 });
