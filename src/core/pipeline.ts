@@ -39,6 +39,8 @@ export async function generateAndSave(
       : namesFromFile(target.filePath, result.images.length, ext);
   const files = await saveImages({
     dir,
+    // Checked again when saving: the request may take minutes, and the folder may change meanwhile.
+    root: target.kind === 'assets' ? target.workspaceRoot : undefined,
     names,
     images: result.images.map((image) => image.bytes),
     signal: options.signal,

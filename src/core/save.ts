@@ -2,11 +2,18 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorCode, ImageApiError } from './errors';
+import { prepareFolder, type ReadyFolder } from './folder';
 import { maxNameAttempts, nextCandidate } from './naming';
 
 export interface SaveImagesOptions {
-  /** Absolute folder; created (recursively) when missing. */
+  /** Absolute folder; missing parts are created one level at a time (see prepareFolder). */
   readonly dir: string;
+  /**
+   * The folder the images must stay inside, symlinks resolved: the workspace folder. Checked after the
+   * missing folders are created; before each file is created, linked or renamed, `dir` must still lead
+   * where it did then. Without it (a save-dialog target) only that second check applies.
+   */
+  readonly root?: string;
   /** Wished-for file names, one per image; taken names get `-1`, `-2`… */
   readonly names: readonly string[];
   readonly images: readonly Uint8Array[];
@@ -54,117 +61,131 @@ function checkName(name: string): void {
   }
 }
 
+/** Our temp files: short, so a final name of up to 255 bytes still works, and unmistakably ours. */
+const tempPattern = /^\.gi-[0-9a-f]{8}\.tmp$/;
+/** A temp file this old is a crash's leftover: no save takes an hour between writing it and linking it. */
+const staleTempMs = 60 * 60 * 1000;
+
+/**
+ * Hard link support, decided once per folder (by its real path) the first time a link is tried: later
+ * saves go straight to the right way, and no image is ever written twice to find out.
+ */
+const linkSupport = new Map<string, boolean>();
+
 async function removeQuietly(file: string): Promise<void> {
   await fs.rm(file, { force: true }).catch(() => undefined);
 }
 
 /**
  * Writes each image to `dir` under its name, or `-1`, `-2`… when the name is taken, and returns the
- * absolute paths in order. Never overwrites, even with other savers racing in the same folder: the bytes
- * go to a hidden temp file first, are fsynced, and are then hard-linked to the final name, which fails
- * with EEXIST instead of replacing anything, so a file appears complete or not at all. Where hard links
- * are unsupported, the final name is created exclusively (`wx`) and written in place.
+ * absolute paths (below `dir` as given) in order. Never overwrites, even with other savers racing in
+ * the same folder, and a file appears complete or not at all, even if the process is killed:
  *
- * All or nothing: when a write fails or `signal` aborts, the files this call created and every temp file
+ * - Each image is first written to a short hidden temp file (`.gi-<8 hex>.tmp`) and fsynced.
+ * - Where hard links work, the temp file is linked to the final name. link() fails with EEXIST rather
+ *   than replacing anything, so it is an exclusive create that brings its complete content with it:
+ *   nothing is ever visible under the final name before it is whole. A crash leaves at worst the hidden
+ *   temp file, which the next save in that folder sweeps once it is an hour old.
+ * - Without hard links (FAT, exFAT, some network and FUSE mounts), the final name is reserved with an
+ *   exclusive create (`wx`, an empty file) only once the temp file is complete, and the temp file is
+ *   renamed over it (rename replaces atomically on POSIX and via MoveFileEx on Windows). The reservation
+ *   keeps the never-overwrite promise; doing it last means a crash leaves an empty file, never a
+ *   truncated image, and only in the instant between two system calls. Links are preferred where they
+ *   work because they have no such instant at all.
+ *
+ * With `root`, the folder must stay inside it (symlinks resolved); before every file operation the
+ * folder is checked again, so swapping it for a symlink during a long request writes nothing elsewhere.
+ *
+ * All or nothing: when a write fails or `signal` aborts, the files this call created and its temp files
  * are removed, then an `ImageApiError` is thrown (`cancelled`, or `io` with the folder and the cause).
  */
 export async function saveImages(options: SaveImagesOptions): Promise<string[]> {
-  const { dir, names, images, signal } = options;
+  const { dir, root, names, images, signal } = options;
   if (names.length !== images.length) {
     throw new ImageApiError('validation', `Got ${images.length} images but ${names.length} file names.`, {
       param: 'names',
     });
   }
   names.forEach(checkName);
+  // Names (not paths) of what this call created, removed again on failure.
   const saved: string[] = [];
   const temps = new Set<string>();
-  let useLinks = true;
+  let folder: ReadyFolder | undefined;
   try {
     checkSignal(signal);
-    await fs.mkdir(dir, { recursive: true });
+    folder = await prepareFolder(dir, root);
+    await sweepStaleTemps(folder);
     for (let k = 0; k < images.length; k++) {
       checkSignal(signal);
-      const bytes = images[k];
-      let temp: string | undefined;
-      if (useLinks) {
-        temp = path.join(dir, `.${names[k]}.${randomBytes(6).toString('hex')}.tmp`);
-        temps.add(temp);
-        await writeExclusive(temp, bytes, signal);
-      }
-      let final: string | undefined;
-      for (let i = 0; i < maxNameAttempts && final === undefined; i++) {
-        checkSignal(signal);
-        const candidate = path.join(dir, nextCandidate(names[k], i));
-        if (temp !== undefined) {
-          try {
-            await fs.link(temp, candidate);
-            final = candidate;
-          } catch (error) {
-            const code = errorCode(error);
-            if (code === 'EEXIST') continue;
-            if (!linkUnsupported.has(code ?? '')) throw error;
-            useLinks = false;
-            await removeQuietly(temp);
-            temps.delete(temp);
-            temp = undefined;
-            i--; // retry this candidate the other way
-          }
-        } else if (await tryCreate(candidate, bytes, signal, saved)) {
-          final = candidate;
-        }
-      }
+      const temp = await writeTemp(folder, images[k], signal, temps);
+      const final = await placeTemp(folder, temp, names[k], signal, saved);
       if (final === undefined) {
         const tried = `${names[k]} and its next ${maxNameAttempts - 1} alternatives`;
         throw new ImageApiError('io', `Could not save images to ${dir}: ${tried} are all taken.`);
       }
-      if (temp !== undefined) {
-        saved.push(final);
-        await fs.unlink(temp);
-        temps.delete(temp);
-      }
+      temps.delete(temp);
     }
+    await syncFolder(folder.real);
     // A cancel that arrives during the last write still means "no files", like every earlier one.
     checkSignal(signal);
-    return saved;
+    return saved.map((name) => path.join(dir, name));
   } catch (error) {
-    await Promise.all([...saved, ...temps].map(removeQuietly));
+    if (folder) await removeAll(folder, [...saved, ...temps]);
     throw ioError(dir, error);
   }
 }
 
-/** Creates `file`, failing if it exists, and writes and fsyncs `bytes`; a partial file is removed. */
-async function writeExclusive(file: string, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
-  const handle = await fs.open(file, 'wx');
+/**
+ * Removes our files again, but only while the folder is still where it was: if it was replaced by a
+ * link, the same names now lead elsewhere, possibly to someone else's files.
+ */
+async function removeAll(folder: ReadyFolder, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
   try {
-    await handle.writeFile(bytes);
-    checkSignal(signal);
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await removeQuietly(file);
-    throw error;
+    await folder.recheck();
+  } catch {
+    return;
   }
-  await handle.close();
+  await Promise.all(names.map((name) => removeQuietly(path.join(folder.real, name))));
 }
 
-/**
- * The fallback without hard links: false when `file` is taken; otherwise writes it and records it in
- * `saved` as soon as it exists, so a failure half-way through still cleans it up.
- */
-async function tryCreate(
-  file: string,
+/** Deletes temp files of ours that a crash left behind, an hour or more old. Never fails a save. */
+async function sweepStaleTemps(folder: ReadyFolder): Promise<void> {
+  try {
+    const stale = (await fs.readdir(folder.real)).filter((name) => tempPattern.test(name));
+    if (stale.length === 0) return;
+    await folder.recheck();
+    const now = Date.now();
+    for (const name of stale) {
+      const file = path.join(folder.real, name);
+      const stats = await fs.lstat(file).catch(() => undefined);
+      if (stats?.isFile() && now - stats.mtimeMs >= staleTempMs) await removeQuietly(file);
+    }
+  } catch {
+    // Leftovers are untidy, not harmful: the save goes on.
+  }
+}
+
+/** Creates a new temp file, writes and fsyncs `bytes`; returns its name. A partial file is removed. */
+async function writeTemp(
+  folder: ReadyFolder,
   bytes: Uint8Array,
   signal: AbortSignal | undefined,
-  saved: string[],
-): Promise<boolean> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'wx');
-  } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
-    throw error;
+  temps: Set<string>,
+): Promise<string> {
+  let handle: fs.FileHandle | undefined;
+  let name = '';
+  for (let attempt = 0; handle === undefined; attempt++) {
+    name = `.gi-${randomBytes(4).toString('hex')}.tmp`;
+    await folder.recheck();
+    try {
+      handle = await fs.open(path.join(folder.real, name), 'wx');
+    } catch (error) {
+      // 32 random bits: a clash is rare, and only possible with a file of our own pattern.
+      if (errorCode(error) !== 'EEXIST' || attempt >= 5) throw error;
+    }
   }
-  saved.push(file);
+  temps.add(name);
   try {
     await handle.writeFile(bytes);
     checkSignal(signal);
@@ -172,5 +193,72 @@ async function tryCreate(
   } finally {
     await handle.close().catch(() => undefined);
   }
-  return true;
+  return name;
+}
+
+/**
+ * Gives the complete temp file its final name: `name`, or the first free `-1`, `-2`… Returns the name
+ * used (recorded in `saved` as soon as it exists), or undefined when all candidates are taken. The temp
+ * name is gone afterwards unless it failed.
+ */
+async function placeTemp(
+  folder: ReadyFolder,
+  temp: string,
+  name: string,
+  signal: AbortSignal | undefined,
+  saved: string[],
+): Promise<string | undefined> {
+  const tempPath = path.join(folder.real, temp);
+  for (let i = 0; i < maxNameAttempts; i++) {
+    checkSignal(signal);
+    const candidate = nextCandidate(name, i);
+    const target = path.join(folder.real, candidate);
+    await folder.recheck();
+    if (linkSupport.get(folder.real) !== false) {
+      try {
+        await fs.link(tempPath, target);
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'EEXIST') continue;
+        if (!linkUnsupported.has(code ?? '')) throw error;
+        linkSupport.set(folder.real, false); // and on to the reservation, with the same temp file
+      }
+      if (linkSupport.get(folder.real) !== false) {
+        linkSupport.set(folder.real, true);
+        saved.push(candidate);
+        await folder.recheck();
+        // The image is saved; a temp name we fail to remove is swept by a later save, not worth failing this one.
+        await fs.unlink(tempPath).catch(() => undefined);
+        return candidate;
+      }
+    }
+    if (!(await reserve(target))) continue;
+    saved.push(candidate);
+    await folder.recheck();
+    await fs.rename(tempPath, target);
+    return candidate;
+  }
+  return undefined;
+}
+
+/** Creates `file` empty and exclusively; false when the name is taken. */
+async function reserve(file: string): Promise<boolean> {
+  try {
+    await (await fs.open(file, 'wx')).close();
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Makes the new names durable too, where a folder can be fsynced (not on Windows). Best effort: the
+ * files' own content was fsynced before they got their names.
+ */
+async function syncFolder(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await fs.open(dir, 'r').catch(() => undefined);
+  await handle?.sync().catch(() => undefined);
+  await handle?.close().catch(() => undefined);
 }

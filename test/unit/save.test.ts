@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { renameSync, symlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -198,6 +201,30 @@ suite('saveImages', () => {
       assert.equal(linkCalls, 1, 'link is not tried again once it is known to be unsupported');
     });
 
+    test('decided once per folder: each image is written once, link is tried once for all saves', async () => {
+      const realOpen = fsPromises.open;
+      let written = 0;
+      fsPromises.open = (async (...args: Parameters<typeof realOpen>) => {
+        const handle = await realOpen(...args);
+        const realWriteFile = handle.writeFile.bind(handle);
+        handle.writeFile = async (data: Parameters<typeof realWriteFile>[0]) => {
+          written += (data as Uint8Array).length;
+          return realWriteFile(data);
+        };
+        return handle;
+      }) as typeof realOpen;
+      try {
+        await saveImages({ dir: tmp, names: ['a.png', 'b.png'], images: [bytes(1000), bytes(2000)] });
+        await saveImages({ dir: tmp, names: ['a.png'], images: [bytes(3000)] });
+      } finally {
+        fsPromises.open = realOpen;
+      }
+      assert.equal(written, 6000, 'no image was written a second time after the link failed');
+      assert.equal(linkCalls, 1);
+      assert.deepEqual(await list(), ['a-1.png', 'a.png', 'b.png']);
+      assert.equal((await fs.stat(path.join(tmp, 'a-1.png'))).size, 3000);
+    });
+
     test('a failure removes the files written so far', async () => {
       await assert.rejects(
         saveImages({ dir: tmp, names: ['a.png', 'y'.repeat(300)], images: [bytes(1), bytes(2)] }),
@@ -242,4 +269,295 @@ suite('saveImages', () => {
     }
     assert.deepEqual(await list(), []);
   });
+});
+
+/** Is `e` an `io` or `validation` ImageApiError: a refusal, not a crash? */
+function isRefusal(e: unknown): boolean {
+  return e instanceof ImageApiError && (e.kind === 'io' || e.kind === 'validation');
+}
+
+/** Every file below `dir`, as relative paths; [] when `dir` is missing. Does not follow links. */
+async function tree(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir, { recursive: true })).map(String).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+suite('saveImages: the folder is checked again when saving (issue #9, part 6)', () => {
+  let tmp: string;
+  let root: string;
+  let outside: string;
+
+  setup(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gpt-image-race-'));
+    root = path.join(tmp, 'work space');
+    outside = path.join(tmp, 'outside');
+    await fs.mkdir(root);
+    await fs.mkdir(outside);
+  });
+
+  teardown(async () => {
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  const list = async (dir: string): Promise<string[]> => (await fs.readdir(dir)).sort();
+
+  test('missing folders are created inside the root, and the paths stay as given', async () => {
+    const dir = path.join(root, 'docs', 'img', 'gen');
+    const saved = await saveImages({ dir, root, names: ['a.png'], images: [bytes(4)] });
+    assert.deepEqual(saved, [path.join(dir, 'a.png')]);
+    assert.deepEqual(await tree(root), ['docs', 'docs/img', 'docs/img/gen', 'docs/img/gen/a.png'].map(path.normalize));
+  });
+
+  test('an assets folder replaced by a symlink to outside is refused and nothing is written there', async () => {
+    await fs.symlink(outside, path.join(root, 'assets'));
+    await assert.rejects(
+      saveImages({ dir: path.join(root, 'assets'), root, names: ['a.png'], images: [bytes(4)] }),
+      (e: unknown) => isRefusal(e) && /leads outside the workspace folder through a symbolic link/.test(String(e)),
+    );
+    assert.deepEqual(await tree(outside), []);
+  });
+
+  test('a parent that was missing at check time and is now a symlink: no folder is made through it', async () => {
+    await fs.symlink(outside, path.join(root, 'gen'));
+    await assert.rejects(
+      saveImages({ dir: path.join(root, 'gen', 'img', 'new'), root, names: ['a.png'], images: [bytes(4)] }),
+      isRefusal,
+    );
+    assert.deepEqual(await tree(outside), [], 'mkdir -p would have made img/new out there');
+  });
+
+  test('a symlink that stays inside the root is fine', async () => {
+    await fs.mkdir(path.join(root, 'media'));
+    await fs.symlink(path.join(root, 'media'), path.join(root, 'assets'));
+    const saved = await saveImages({ dir: path.join(root, 'assets', 'new'), root, names: ['a.png'], images: [bytes(4)] });
+    assert.deepEqual(saved, [path.join(root, 'assets', 'new', 'a.png')]);
+    assert.deepEqual(await list(path.join(root, 'media', 'new')), ['a.png']);
+  });
+
+  test('a symlinked root itself is fine', async () => {
+    const alias = path.join(tmp, 'alias');
+    await fs.symlink(root, alias);
+    const saved = await saveImages({ dir: path.join(alias, 'assets'), root: alias, names: ['a.png'], images: [bytes(4)] });
+    assert.deepEqual(saved, [path.join(alias, 'assets', 'a.png')]);
+    assert.deepEqual(await list(path.join(root, 'assets')), ['a.png']);
+  });
+
+  test('a broken symlink in the way and a folder outside the root are refused', async () => {
+    await fs.symlink(path.join(tmp, 'nowhere'), path.join(root, 'dangling'));
+    await assert.rejects(
+      saveImages({ dir: path.join(root, 'dangling', 'x'), root, names: ['a.png'], images: [bytes(4)] }),
+      (e: unknown) => isRefusal(e) && /broken symbolic link/.test(String(e)),
+    );
+    await assert.rejects(saveImages({ dir: outside, root, names: ['a.png'], images: [bytes(4)] }), isKind('validation'));
+    assert.deepEqual(await tree(outside), []);
+    await assert.rejects(fs.stat(path.join(tmp, 'nowhere')));
+  });
+
+  /**
+   * Swaps `dir` for a symlink to `outside` at the `at`-th look at the signal: the moments between the
+   * steps of a save, each followed by a file operation that must notice.
+   */
+  function swapAt(at: number, dir: string): AbortSignal {
+    let checks = 0;
+    return {
+      get aborted(): boolean {
+        if (++checks === at) {
+          renameSync(dir, `${dir}-moved`);
+          symlinkSync(outside, dir);
+        }
+        return false;
+      },
+    } as unknown as AbortSignal;
+  }
+
+  for (const withRoot of [true, false]) {
+    test(`a swap at any moment of the save writes nothing outside (${withRoot ? 'assets folder' : 'save dialog'})`, async () => {
+      let completed = false;
+      // Without a root, a swap before the save begins is the same as choosing a linked folder: allowed.
+      for (let at = withRoot ? 1 : 2; !completed; at++) {
+        const dir = path.join(root, `assets-${at}`);
+        await fs.mkdir(dir);
+        await fs.writeFile(path.join(dir, 'a.png'), 'old');
+        try {
+          await saveImages({
+            dir,
+            root: withRoot ? root : undefined,
+            names: ['a.png', 'b.png'],
+            images: [bytes(100), bytes(200)],
+            signal: swapAt(at, dir),
+          });
+          // Only a swap after the last file operation lets the save finish; the files are in the moved folder.
+          completed = true;
+          assert.deepEqual(await list(`${dir}-moved`), ['a-1.png', 'a.png', 'b.png']);
+        } catch (error) {
+          assert.ok(isRefusal(error), `swap at ${at}: ${String(error)}`);
+          assert.match(String(error), /symbolic link|replaced while saving/);
+        }
+        assert.deepEqual(await tree(outside), [], `swap at ${at}`);
+        assert.equal(await fs.readFile(path.join(`${dir}-moved`, 'a.png'), 'utf8'), 'old');
+        assert.ok(at < 100, 'saveImages keeps looking at the signal');
+      }
+    });
+  }
+});
+
+suite('saveImages: a crash leaves no truncated image (issue #9, part 8)', () => {
+  let tmp: string;
+
+  setup(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gpt-image-crash-'));
+  });
+
+  teardown(async () => {
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  const list = async (dir = tmp): Promise<string[]> => (await fs.readdir(dir)).sort();
+  const ours = /^\.gi-[0-9a-f]{8}\.tmp$/;
+  const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3600_000);
+
+  /**
+   * Runs saveImages in a child process that hangs half-way through its `nth` file write, and kills it
+   * there with SIGKILL: as close to pulling the plug as a test gets. Resolves once it is dead, or when
+   * the save finished because it makes fewer writes.
+   */
+  async function saveInChildAndKill(dir: string, size: number, nth: number, links: boolean): Promise<'killed' | 'done'> {
+    const script = path.join(tmp, 'child.js');
+    await fs.writeFile(
+      script,
+      `const fsp = require('node:fs/promises');
+const [savePath, dir, size, nth, links] = process.argv.slice(2);
+if (links === 'no') fsp.link = async () => { throw Object.assign(new Error('not supported'), { code: 'ENOTSUP' }); };
+const realOpen = fsp.open;
+let writes = 0;
+fsp.open = async (...args) => {
+  const handle = await realOpen(...args);
+  const realWriteFile = handle.writeFile.bind(handle);
+  handle.writeFile = async (data) => {
+    if (++writes !== Number(nth)) return realWriteFile(data);
+    await handle.write(data.subarray(0, data.length >> 1));
+    process.send('half');
+    setInterval(() => undefined, 1000);
+    return new Promise(() => undefined);
+  };
+  return handle;
+};
+require(savePath).saveImages({ dir, names: ['fox.png'], images: [Buffer.alloc(Number(size), 7)] })
+  .then(() => process.send('done'), (error) => process.send(String(error)));
+`,
+    );
+    const savePath = path.join(__dirname, '..', '..', 'src', 'core', 'save.js');
+    const child = fork(script, [savePath, dir, String(size), String(nth), links ? 'yes' : 'no'], { stdio: 'ignore' });
+    const [message] = (await once(child, 'message')) as [string];
+    if (message === 'half') {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+      return 'killed';
+    }
+    await once(child, 'exit');
+    assert.equal(message, 'done');
+    return 'done';
+  }
+
+  for (const links of [true, false]) {
+    test(`killed during any write ${links ? 'with' : 'without'} hard links: the final name holds nothing partial`, async () => {
+      const size = 1_000_000;
+      const outcomes: string[] = [];
+      for (let nth = 1; nth <= 3; nth++) {
+        const dir = path.join(tmp, `run-${nth}`);
+        await fs.mkdir(dir);
+        const outcome = await saveInChildAndKill(dir, size, nth, links);
+        outcomes.push(outcome);
+        const names = await list(dir);
+        for (const name of names.filter((n) => !n.startsWith('.'))) {
+          assert.equal((await fs.stat(path.join(dir, name))).size, size, `${name} after killing write ${nth}`);
+        }
+        if (outcome === 'killed') {
+          // Only the hidden temp file is left; the image never appeared under its name.
+          assert.equal(names.length, 1, names.join());
+          assert.match(names[0], ours);
+        } else {
+          assert.deepEqual(names, ['fox.png']);
+          assert.equal((await fs.stat(path.join(dir, 'fox.png'))).size, size);
+        }
+      }
+      // One write per image: the first write is killed, the later runs finish without a second one.
+      assert.deepEqual(outcomes, ['killed', 'done', 'done']);
+    });
+  }
+
+  test("a crash's temp file is swept by the next save in that folder once it is an hour old", async () => {
+    const outcome = await saveInChildAndKill(tmp, 100_000, 1, true);
+    assert.equal(outcome, 'killed');
+    const [leftover] = (await list()).filter((n) => ours.test(n));
+    assert.ok(leftover);
+    await saveImages({ dir: tmp, names: ['a.png'], images: [bytes(1)] });
+    assert.ok((await list()).includes(leftover), 'a fresh temp file may be another save at work: kept');
+    await fs.utimes(path.join(tmp, leftover), hoursAgo(2), hoursAgo(2));
+    await saveImages({ dir: tmp, names: ['b.png'], images: [bytes(1)] });
+    assert.deepEqual((await list()).filter((n) => n !== 'child.js'), ['a.png', 'b.png']);
+  });
+
+  test('the sweep removes only old regular files of our exact pattern', async () => {
+    const old = hoursAgo(3);
+    const keep = [
+      '.gi-0123abcd.tmp.bak',
+      '.gi-0123ABCD.tmp',
+      '.gi-0123abc.tmp',
+      '.gi-0123abcde.tmp',
+      'gi-0123abcd.tmp',
+      '.fox.png.0123456789ab.tmp',
+      'notes.tmp',
+      '.gi-.tmp',
+    ];
+    for (const name of [...keep, '.gi-00000000.tmp', '.gi-deadbeef.tmp']) await fs.writeFile(path.join(tmp, name), name);
+    for (const name of keep) await fs.utimes(path.join(tmp, name), old, old);
+    await fs.utimes(path.join(tmp, '.gi-00000000.tmp'), old, old); // ours and old: swept
+    await fs.utimes(path.join(tmp, '.gi-deadbeef.tmp'), hoursAgo(0.5), hoursAgo(0.5)); // ours, recent: kept
+    // A folder and a symlink with our name are not files we wrote: kept, and the link's target too.
+    await fs.mkdir(path.join(tmp, '.gi-11111111.tmp'));
+    await fs.utimes(path.join(tmp, '.gi-11111111.tmp'), old, old);
+    const target = path.join(tmp, 'target.txt');
+    await fs.writeFile(target, 'precious');
+    await fs.utimes(target, old, old);
+    await fs.symlink(target, path.join(tmp, '.gi-22222222.tmp'));
+    await fs.lutimes(path.join(tmp, '.gi-22222222.tmp'), old, old);
+
+    await saveImages({ dir: tmp, names: ['new.png'], images: [bytes(1)] });
+    assert.deepEqual(
+      await list(),
+      [...keep, '.gi-11111111.tmp', '.gi-22222222.tmp', '.gi-deadbeef.tmp', 'new.png', 'target.txt'].sort(),
+    );
+    assert.equal(await fs.readFile(target, 'utf8'), 'precious');
+  });
+
+  for (const links of [true, false]) {
+    test(`names of 250 to 255 bytes work ${links ? 'with' : 'without'} hard links (temp names are short)`, async () => {
+      const realLink = fsPromises.link;
+      if (!links) {
+        fsPromises.link = async () => {
+          throw Object.assign(new Error('operation not supported'), { code: 'ENOTSUP' });
+        };
+      }
+      try {
+        const names = ['a'.repeat(246) + '.png', 'é'.repeat(125) + '.png', 'b'.repeat(251) + '.png'];
+        assert.deepEqual(names.map((n) => Buffer.byteLength(n)), [250, 254, 255]);
+        const images = [bytes(10), bytes(20), bytes(30)];
+        const saved = await saveImages({ dir: tmp, names, images });
+        assert.deepEqual(saved, names.map((n) => path.join(tmp, n)));
+        for (let i = 0; i < 3; i++) assert.deepEqual(new Uint8Array(await fs.readFile(saved[i])), images[i]);
+        // Taken: the -1 alternative of a 250-byte name is 252 bytes, still fine.
+        const again = await saveImages({ dir: tmp, names: [names[0]], images: [bytes(5)] });
+        assert.deepEqual(again, [path.join(tmp, 'a'.repeat(246) + '-1.png')]);
+        assert.equal((await list()).length, 4, 'no temp files left');
+      } finally {
+        fsPromises.link = realLink;
+      }
+    });
+  }
 });
