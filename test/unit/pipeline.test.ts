@@ -141,6 +141,59 @@ suite('generateAndSave: request → files, against the fixture server', () => {
     assert.deepEqual(await listing(ws), ['docs'], 'not even the assets folder was created');
   });
 
+  /** Runs `change` as soon as the (slowed) request has reached the server: the folder changes mid-request. */
+  async function duringRequest<T>(pending: Promise<T>, change: () => Promise<void>): Promise<T> {
+    while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await change();
+    return pending;
+  }
+
+  test('an assets folder swapped for a symlink during the request is refused; nothing is written outside', async () => {
+    const outside = path.join(tmp, 'outside');
+    await fs.mkdir(outside);
+    await fs.mkdir(path.join(ws, 'assets'));
+    server.script({ delayMs: 200 });
+    const pending = generateAndSave(fox, client, assets(), { now });
+    const error = await rejectsWith(
+      duringRequest(pending, async () => {
+        await fs.rename(path.join(ws, 'assets'), path.join(ws, 'assets-old'));
+        await fs.symlink(outside, path.join(ws, 'assets'));
+      }),
+      'io',
+    );
+    assert.match(error.message, /leads outside the workspace folder through a symbolic link/);
+    assert.deepEqual(await listing(outside), []);
+    assert.deepEqual(await listing(path.join(ws, 'assets-old')), []);
+  });
+
+  test('a parent missing at check time and linked outside during the request gets no folder made through it', async () => {
+    const outside = path.join(tmp, 'outside');
+    await fs.mkdir(outside);
+    server.script({ delayMs: 200 });
+    const pending = generateAndSave(fox, client, assets('gen/img'), { now });
+    await rejectsWith(
+      duringRequest(pending, () => fs.symlink(outside, path.join(ws, 'gen'))),
+      'io',
+    );
+    assert.deepEqual(await listing(outside), [], 'mkdir -p would have made img here and saved into it');
+  });
+
+  test('prompts in other scripts give readable file names on disk', async () => {
+    const prompts: [string, string][] = [
+      ['夕焼けの富士山', '夕焼けの富士山-20240506-070809.png'],
+      ['Рыжая лиса', 'рыжая-лиса-20240506-070809.png'],
+      ['Καλημέρα', 'καλημέρα-20240506-070809.png'],
+      ['قطة', 'قطة-20240506-070809.png'],
+      ['🦊🦊🦊', 'image-20240506-070809.png'],
+    ];
+    for (const [prompt, name] of prompts) {
+      const { files } = await generateAndSave({ ...fox, prompt: prompt.normalize('NFD') }, client, assets(), { now });
+      assert.deepEqual(files, [path.join(ws, 'assets', name)]);
+      assert.equal(sniffImage(await fs.readFile(files[0])), 'png');
+    }
+    assert.deepEqual(await listing(path.join(ws, 'assets')), prompts.map(([, name]) => name).sort());
+  });
+
   test('an abort while the request is in flight rejects as cancelled and leaves nothing', async () => {
     const controller = new AbortController();
     server.script({ delayMs: 5000 });
