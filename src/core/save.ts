@@ -37,8 +37,10 @@ const ioReasons: Readonly<Record<string, string>> = {
   EBUSY: 'resource busy or locked',
 };
 
-// link() is missing on some file systems (FAT, exFAT, some network and FUSE mounts).
-const linkUnsupported = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS']);
+// link() is missing on some file systems (FAT, exFAT, some network and FUSE mounts). On Windows those
+// answer CreateHardLink with ERROR_INVALID_FUNCTION, which libuv reports as EISDIR; link() itself never
+// means EISDIR (a folder in the way of the new name is EEXIST).
+const linkUnsupported = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS', 'EISDIR']);
 
 function ioError(dir: string, error: unknown): ImageApiError {
   if (error instanceof ImageApiError) return error;

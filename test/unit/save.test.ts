@@ -246,6 +246,21 @@ suite('saveImages', () => {
     });
   });
 
+  test("Windows' answer for FAT and exFAT (ERROR_INVALID_FUNCTION, reported as EISDIR) means unsupported", async () => {
+    const realLink = fsPromises.link;
+    fsPromises.link = async () => {
+      throw Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' });
+    };
+    try {
+      const saved = await saveImages({ dir: tmp, names: ['a.png'], images: [bytes(7)] });
+      assert.deepEqual(saved, [path.join(tmp, 'a.png')]);
+      assert.deepEqual(new Uint8Array(await fs.readFile(saved[0])), bytes(7));
+    } finally {
+      fsPromises.link = realLink;
+    }
+    assert.deepEqual(await list(), ['a.png']);
+  });
+
   test('other link errors are not mistaken for "unsupported"', async () => {
     const realLink = fsPromises.link;
     fsPromises.link = async () => {
