@@ -1,9 +1,15 @@
 import { STATUS_CODES } from 'node:http';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import { errorCode, ImageApiError, type ImageApiErrorDetails, type ImageErrorKind } from './errors';
+import type { Lookup, RangeOf } from './addressPolicy';
+import { startDeadline, type Deadline } from './deadline';
+import { ImageDownloads } from './download';
+import { ImageApiError, redactError, withDetails, type ImageErrorKind } from './errors';
+import { isUndiciTimeout, networkReason } from './networkErrors';
+import { SecretRedactor } from './redact';
+import { ByteBudget, discard, headerValue, readBody, type BodyScan } from './responseBody';
+import { describeNonImage, sniffImageFormat } from './sniff';
 import {
   defaultBaseUrl,
-  outputFormats,
   silentLogger,
   type GeneratedImage,
   type GenerationRequest,
@@ -12,6 +18,7 @@ import {
   type Logger,
   type OutputFormat,
 } from './types';
+import { formatBytes, formatDuration, plural } from './units';
 
 /** How the client reaches the API. Only `apiKey` is required; effects are injectable for tests. */
 export interface ClientOptions {
@@ -20,15 +27,22 @@ export interface ClientOptions {
   readonly apiKey: string;
   /** E.g. `gpt-image-studio/0.1.0`. */
   readonly userAgent?: string;
-  /** Per attempt, headers and body included. Default 600,000 ms. */
+  /** Per attempt: headers, body and the downloads of `url` images together. Default 600,000 ms. */
   readonly timeoutMs?: number;
   /** Retries after the first attempt. Default 2 (three attempts). */
   readonly maxRetries?: number;
-  /** Largest response body read, JSON or downloaded image. Default 200 MB. */
+  /** Most bytes read for one answer: its JSON body and every image downloaded for it together. Default 200 MB. */
   readonly maxResponseBytes?: number;
   readonly logger?: Logger;
-  /** An undici Agent/Pool/Client; undici's global dispatcher otherwise. */
+  /**
+   * An undici Agent/Pool/Client (a proxy); undici's global dispatcher otherwise. Image downloads use it
+   * too; without one they connect through an Agent pinned to the addresses checked (see download.ts).
+   */
   readonly dispatcher?: Dispatcher;
+  /** DNS for the image-URL checks: all addresses of a name. Default node:dns lookup. */
+  readonly lookup?: Lookup;
+  /** Which addresses count as internal for image URLs. Default addressPolicy.internalRange; tests narrow it. */
+  readonly internalRange?: RangeOf;
   /** Waits between retries; must reject (or resolve early) when `signal` aborts. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** A number in [0, 1) for the backoff jitter. */
@@ -44,6 +58,8 @@ export const defaultUserAgent = 'gpt-image-studio';
 const maxErrorBodyBytes = 64 * 1024;
 const maxRetryAfterMs = 60_000;
 const excerptLength = 200;
+/** How much of an unexpected body excerptOf looks at for its first line. */
+const excerptWindow = 8192;
 
 /**
  * POSTs one generation to `{baseUrl}/images/generations` and returns the decoded images. Retries
@@ -56,23 +72,42 @@ export async function generateImages(
   options: ClientOptions,
   signal?: AbortSignal,
 ): Promise<GenerationResult> {
-  const context = createContext(options, signal);
+  const redactor = new SecretRedactor(options.apiKey);
+  try {
+    return await generate(request, options, signal, redactor);
+  } catch (error) {
+    // The last line of defence: whatever field of the error a server filled, the key leaves it here.
+    throw error instanceof ImageApiError ? redactError(error, (text) => redactor.redact(text)) : error;
+  }
+}
+
+async function generate(
+  request: GenerationRequest,
+  options: ClientOptions,
+  signal: AbortSignal | undefined,
+  redactor: SecretRedactor,
+): Promise<GenerationResult> {
+  const context = createContext(options, signal, redactor);
   if (signal?.aborted) throw cancelledError(0);
   const body = buildRequestBody(request);
   const total = context.maxRetries + 1;
 
   for (let attempt = 1; ; attempt++) {
-    const outcome = await attemptGeneration(context, body, attempt, total);
-    if (outcome.ok) {
-      return toResult(context, request, outcome, attempt);
+    // One deadline and one byte budget per attempt, shared by its response and the images it links to.
+    const deadline = startDeadline(context.timeoutMs, signal);
+    const budget = new ByteBudget(context.maxResponseBytes);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attemptGeneration(context, body, attempt, total, deadline, budget, request.n);
+      if (outcome.ok) return await toResult(context, request, outcome, attempt, deadline, budget);
+    } finally {
+      deadline.dispose();
     }
     if (!outcome.retryable || attempt >= total) {
       throw outcome.toError(attempt);
     }
     const wait = retryDelay(outcome.headers, attempt - 1, context.random);
-    context.logger.warn(
-      context.redact(`Retrying in ${formatDuration(wait)} after ${outcome.summary} (attempt ${attempt + 1}/${total} next)`),
-    );
+    context.logger.warn(`Retrying in ${formatDuration(wait)} after ${outcome.summary} (attempt ${attempt + 1}/${total} next)`);
     try {
       await context.sleep(wait, signal);
     } catch (error) {
@@ -134,7 +169,11 @@ export function backoffDelay(retry: number, random: () => number = Math.random):
   return base * (1 - random() * 0.25);
 }
 
-/** The wait before retry number `retry`: the server's Retry-After when it is 0–60 s, else backoff. */
+/**
+ * The wait before retry number `retry`: the server's Retry-After when it is over 0 and at most 60 s,
+ * else backoff. `Retry-After: 0` is no hint, as in openai-node: taken literally it made 11 requests
+ * in 54 ms with maxRetries 10.
+ */
 export function retryDelay(
   headers: Readonly<Record<string, unknown>> | undefined,
   retry: number,
@@ -142,7 +181,7 @@ export function retryDelay(
   now: number = Date.now(),
 ): number {
   const asked = headers ? parseRetryAfter(headers, now) : undefined;
-  if (asked !== undefined && asked >= 0 && asked <= maxRetryAfterMs) return asked;
+  if (asked !== undefined && asked > 0 && asked <= maxRetryAfterMs) return asked;
   return backoffDelay(retry, random);
 }
 
@@ -179,19 +218,14 @@ export function decodeBase64Strict(text: string): Buffer | undefined {
   return Buffer.from(value, 'base64');
 }
 
-/** Replaces every occurrence of `secret` with `***`. Empty or very short secrets are left alone. */
-export function redact(text: string, secret: string | undefined): string {
-  if (!secret || secret.length < 4 || !text.includes(secret)) return text;
-  return text.split(secret).join('***');
-}
-
 /**
  * The first meaningful line of an unexpected body, ≤ 200 characters: for HTML the first line of
- * text (the title, usually) rather than `<!DOCTYPE html>`. Redacts `secret` before cutting, so a key
- * split by the cut cannot leak half of itself.
+ * text (the title, usually) rather than `<!DOCTYPE html>`. Redacts `secret` (raw or encoded) before
+ * each cut, so a key split by the 8 KB window or the 200-character line cannot leak part of itself.
  */
-export function excerptOf(text: string, secret?: string): string {
-  let head = text.slice(0, 8192 + (secret?.length ?? 0));
+export function excerptOf(text: string, secret?: string | SecretRedactor): string {
+  const redactor = secret instanceof SecretRedactor ? secret : new SecretRedactor(secret);
+  let head = redactor.head(text, excerptWindow);
   if (/^\s*</.test(head)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(head)?.[1];
     const plain = head
@@ -201,8 +235,8 @@ export function excerptOf(text: string, secret?: string): string {
     head = title?.trim() ? title : plain;
   }
   const line = head.split(/\r?\n/).map((part) => part.trim()).find((part) => part.length > 0) ?? '';
-  const clean = redact(line, secret).replace(/\s+/g, ' ');
-  return clean.length > excerptLength ? `${clean.slice(0, excerptLength - 1)}…` : clean;
+  // Again after the tags are gone: markup inside the key (`sk-<b>…`) is no hiding place.
+  return cut(redactor.redact(line).replace(/\s+/g, ' '), excerptLength);
 }
 
 /** A sleep that rejects as soon as `signal` aborts. */
@@ -232,15 +266,19 @@ interface Context {
   readonly timeoutMs: number;
   readonly maxRetries: number;
   readonly maxResponseBytes: number;
+  /** Redacts every line, so no caller has to remember to. */
   readonly logger: Logger;
   readonly dispatcher?: Dispatcher;
+  readonly lookup?: Lookup;
+  readonly internalRange?: RangeOf;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random: () => number;
   readonly signal?: AbortSignal;
+  readonly redactor: SecretRedactor;
   readonly redact: (text: string) => string;
 }
 
-function createContext(options: ClientOptions, signal: AbortSignal | undefined): Context {
+function createContext(options: ClientOptions, signal: AbortSignal | undefined, redactor: SecretRedactor): Context {
   const baseUrl = options.baseUrl?.trim() || defaultBaseUrl;
   const apiKey = options.apiKey ?? '';
   if (apiKey.trim() === '') throw new ImageApiError('auth', 'No API key is set.', { attempts: 0 });
@@ -250,6 +288,8 @@ function createContext(options: ClientOptions, signal: AbortSignal | undefined):
       attempts: 0,
     });
   }
+  const redact = (text: string): string => redactor.redact(text);
+  const logger = options.logger ?? silentLogger;
   return {
     endpoint: imagesEndpoint(baseUrl),
     base: parseBaseUrl(baseUrl),
@@ -258,12 +298,19 @@ function createContext(options: ClientOptions, signal: AbortSignal | undefined):
     timeoutMs: positive(options.timeoutMs, defaultTimeoutMs),
     maxRetries: Math.max(0, Math.floor(options.maxRetries ?? defaultMaxRetries)),
     maxResponseBytes: positive(options.maxResponseBytes, defaultMaxResponseBytes),
-    logger: options.logger ?? silentLogger,
+    logger: {
+      info: (message) => logger.info(redact(message)),
+      warn: (message) => logger.warn(redact(message)),
+      error: (message) => logger.error(redact(message)),
+    },
     dispatcher: options.dispatcher,
+    lookup: options.lookup,
+    internalRange: options.internalRange,
     sleep: options.sleep ?? abortableSleep,
     random: options.random ?? Math.random,
     signal,
-    redact: (text) => redact(text, apiKey),
+    redactor,
+    redact,
   };
 }
 
@@ -319,12 +366,19 @@ type AttemptOutcome =
       readonly toError: (attempts: number) => ImageApiError;
     };
 
-async function attemptGeneration(context: Context, body: string, attempt: number, total: number): Promise<AttemptOutcome> {
+async function attemptGeneration(
+  context: Context,
+  body: string,
+  attempt: number,
+  total: number,
+  deadline: Deadline,
+  budget: ByteBudget,
+  n: number,
+): Promise<AttemptOutcome> {
   const { signal } = context;
   const shownUrl = displayUrl(context.endpoint);
   const started = Date.now();
   const elapsed = (): string => `${Date.now() - started} ms`;
-  const timed = withTimeout(context.timeoutMs, signal);
   let status: number | undefined;
   let requestId: string | undefined;
   let headers: Record<string, unknown> = {};
@@ -338,7 +392,7 @@ async function attemptGeneration(context: Context, body: string, attempt: number
         'User-Agent': context.userAgent,
       },
       body,
-      signal: timed.signal,
+      signal: deadline.signal,
       dispatcher: context.dispatcher,
       // undici's own limits default to 5 minutes and would cut a slow high-quality generation short.
       headersTimeout: context.timeoutMs,
@@ -346,35 +400,36 @@ async function attemptGeneration(context: Context, body: string, attempt: number
     });
     status = response.statusCode;
     headers = response.headers;
-    requestId = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id');
+    const id = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id');
+    // A server can put anything in a header, the key included: it is redacted once, here.
+    requestId = id === undefined ? undefined : context.redact(id);
     const ok = status >= 200 && status < 300;
     const declared = Number(headerValue(headers, 'content-length'));
-    if (ok && declared > context.maxResponseBytes) {
+    if (ok && declared > budget.remaining) {
       discard(response.body);
       throw tooLarge(context, status, requestId);
     }
-    const limit = ok ? context.maxResponseBytes : Math.min(context.maxResponseBytes, maxErrorBodyBytes);
+    const limit = ok ? budget.remaining : Math.min(budget.remaining, maxErrorBodyBytes);
     const scan = ok ? new Base64Scan() : undefined;
     const bytes = await readBody(response.body, limit, ok ? () => tooLarge(context, status!, requestId) : undefined, ok ? declared : undefined, scan);
+    if (ok) budget.spend(bytes.length);
     const idNote = requestId ? `request id ${requestId}, ` : '';
     const line = `POST ${shownUrl} → ${status} in ${elapsed()} (${idNote}attempt ${attempt}/${total})`;
-    if (ok) context.logger.info(context.redact(line));
-    else context.logger.warn(context.redact(line));
-    const extracted = ok ? extractImages(bytes, scan?.checked) : undefined;
+    if (ok) context.logger.info(line);
+    else context.logger.warn(line);
+    const extracted = ok ? extractImages(bytes, scan?.checked, n) : undefined;
     if (extracted) return { ok: true, json: extracted.json, images: extracted.images, requestId };
     const text = bytes.toString('utf8');
-    return ok ? successOutcome(context, status, text, requestId) : statusOutcome(context, status, headers, text, requestId);
+    return ok ? successOutcome(context, status, text, requestId, n) : statusOutcome(context, status, headers, text, requestId);
   } catch (error) {
     if (signal?.aborted) throw cancelledError(attempt, requestId);
     if (error instanceof ImageApiError) {
-      context.logger.warn(context.redact(`POST ${shownUrl} → ${status ?? 'failed'} in ${elapsed()}: ${error.message} (attempt ${attempt}/${total})`));
+      context.logger.warn(`POST ${shownUrl} → ${status ?? 'failed'} in ${elapsed()}: ${error.message} (attempt ${attempt}/${total})`);
       return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
     }
-    const isTimeout = timed.timedOut() || isUndiciTimeout(error);
+    const isTimeout = deadline.timedOut() || isUndiciTimeout(error);
     const reason = isTimeout ? `no complete answer within ${formatDuration(context.timeoutMs)}` : networkReason(error);
-    context.logger.warn(
-      context.redact(`POST ${shownUrl} → ${status ? `${status}, then ` : ''}${reason} after ${elapsed()} (attempt ${attempt}/${total})`),
-    );
+    context.logger.warn(`POST ${shownUrl} → ${status ? `${status}, then ` : ''}${reason} after ${elapsed()} (attempt ${attempt}/${total})`);
     return {
       ok: false,
       retryable: true,
@@ -386,14 +441,13 @@ async function attemptGeneration(context: Context, body: string, attempt: number
               `The image service did not answer within ${formatDuration(context.timeoutMs)} (${plural(attempts, 'attempt')}).`,
               { requestId, attempts, status, cause: error },
             )
-          : new ImageApiError(
-              'network',
-              context.redact(`Could not talk to ${context.endpoint.host}: ${reason} (${plural(attempts, 'attempt')}).`),
-              { requestId, attempts, status, cause: error },
-            ),
+          : new ImageApiError('network', `Could not talk to ${context.endpoint.host}: ${reason} (${plural(attempts, 'attempt')}).`, {
+              requestId,
+              attempts,
+              status,
+              cause: error,
+            }),
     };
-  } finally {
-    timed.dispose();
   }
 }
 
@@ -409,12 +463,14 @@ const b64Step = 64 * 1024;
  * text → JSON.parse → decode) makes three more full-size copies of an answer that can be 30 MB (ten
  * 1536x1024 PNGs), and V8 does not reclaim them before the request is over: the process grew by 4–5×
  * the answer; this way it holds the body once. Undefined whenever anything is unusual (escaped
- * characters, base64 that is not canonical, broken JSON, a `b64_json` outside `data`): the generic path
- * then decides, with its messages. Everything is checked before the first byte is overwritten.
+ * characters, base64 that is not canonical, broken JSON, a `b64_json` outside `data`, more images than
+ * the `maxImages` asked for): the generic path then decides, with its messages. Everything is checked
+ * before the first byte is overwritten.
  */
 function extractImages(
   body: Buffer,
-  checked?: ReadonlyMap<number, number>,
+  checked: ReadonlyMap<number, number> | undefined,
+  maxImages: number,
 ): { json: Record<string, unknown>; images: Map<object, Buffer> } | undefined {
   const pieces: string[] = [];
   const ranges: Array<readonly [number, number]> = [];
@@ -427,7 +483,7 @@ function extractImages(
     if (body[i] !== 0x22 /* " */) return undefined;
     const start = i + 1;
     const end = body.indexOf(0x22, start);
-    if (end === -1) return undefined;
+    if (end === -1 || ranges.length >= maxImages) return undefined;
     if (decodeBase64Range(body, start, end, scratch, checked?.get(start)) === undefined) return undefined;
     // The JSON text gets `"b64_json":"\u0000b64#0"` instead: a value no server sends.
     pieces.push(body.toString('utf8', from, start), `\\u0000b64#${ranges.length}`);
@@ -442,7 +498,7 @@ function extractImages(
   } catch {
     return undefined;
   }
-  if (!isObject(json) || !Array.isArray(json.data)) return undefined;
+  if (!isObject(json) || !Array.isArray(json.data) || json.data.length > maxImages) return undefined;
   const found = new Map<object, number>();
   for (const item of json.data) {
     if (!isObject(item) || typeof item.b64_json !== 'string') continue;
@@ -507,7 +563,7 @@ function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffe
  * socket's 64 KB chunks, already copied: without that they all stay allocated until the body is in,
  * and the process holds the body twice. Purely an optimisation: anything unexpected just stops it.
  */
-class Base64Scan {
+class Base64Scan implements BodyScan {
   /** String start → end of the whole steps that decoded to their full ⌊3n/4⌋ bytes. */
   readonly checked = new Map<number, number>();
   private cursor = 0;
@@ -557,7 +613,7 @@ class Base64Scan {
   }
 }
 
-function successOutcome(context: Context, status: number, text: string, requestId: string | undefined): AttemptOutcome {
+function successOutcome(context: Context, status: number, text: string, requestId: string | undefined, n: number): AttemptOutcome {
   const fail = (message: string, excerpt?: string): AttemptOutcome => {
     const error = new ImageApiError('badResponse', context.redact(message), { status, requestId, excerpt });
     return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
@@ -566,7 +622,7 @@ function successOutcome(context: Context, status: number, text: string, requestI
   try {
     json = JSON.parse(text);
   } catch {
-    const excerpt = excerptOf(text, context.apiKey);
+    const excerpt = excerptOf(text, context.redactor);
     return fail(`The server answered ${status} with ${describeBody(text)} instead of JSON${excerpt ? `: "${excerpt}"` : ''}.`, excerpt);
   }
   if (!isObject(json)) return fail(`The server answered ${status} with JSON that is not an object.`);
@@ -576,6 +632,10 @@ function successOutcome(context: Context, status: number, text: string, requestI
   }
   if (!Array.isArray(json.data)) return fail(`The server answered ${status} without a "data" list of images.`);
   if (json.data.length === 0) return fail(`The server answered ${status} but returned no images.`);
+  // Never more files than were asked for (issue #9, part 2): a server's 10,000 items are refused whole.
+  if (json.data.length > n) {
+    return fail(`The server answered with ${json.data.length} images but ${n} ${n === 1 ? 'was' : 'were'} asked for, so none were saved.`);
+  }
   return { ok: true, json, requestId };
 }
 
@@ -593,14 +653,16 @@ function statusOutcome(
   } catch {
     apiError = undefined;
   }
-  const excerpt = apiError?.message ? undefined : excerptOf(text, context.apiKey);
+  const excerpt = apiError?.message ? undefined : excerptOf(text, context.redactor);
   const serverText = apiError?.message
     ? sentence(context.redact(apiError.message).slice(0, 1000))
     : excerpt
       ? `"${excerpt}".`
       : `${STATUS_CODES[status] ?? 'Unknown status'}.`;
   const retryable = isRetryableStatus(status, apiError?.code, headerValue(headers, 'x-should-retry')?.trim().toLowerCase());
-  const location = headerValue(headers, 'location');
+  const target = headerValue(headers, 'location');
+  // Redacted before it is cut: a key straddling the cut would otherwise survive in part.
+  const location = target === undefined ? undefined : cut(context.redact(target), excerptLength);
   return {
     ok: false,
     retryable,
@@ -641,7 +703,7 @@ function statusMessage(
     return ['invalidRequest', serverText.startsWith('"') ? `The request was rejected (${status}): ${serverText}` : serverText];
   }
   if (status >= 300 && status < 400) {
-    const target = location ? ` to ${location.slice(0, 200)}` : '';
+    const target = location ? ` to ${location}` : '';
     return ['badResponse', `The server redirected the request (${status}${target}); set the base URL to the final address.`];
   }
   return ['badResponse', `The server answered with unexpected status ${status}: ${serverText}`];
@@ -652,36 +714,62 @@ async function toResult(
   request: GenerationRequest,
   outcome: Extract<AttemptOutcome, { ok: true }>,
   attempts: number,
+  deadline: Deadline,
+  budget: ByteBudget,
 ): Promise<GenerationResult> {
   const { json, requestId, images: predecoded } = outcome;
   const data = json.data as unknown[];
-  const images: GeneratedImage[] = [];
-  for (const [index, item] of data.entries()) {
-    const label = data.length > 1 ? `Image ${index + 1} of ${data.length}` : 'The image';
-    const bad = (message: string): ImageApiError =>
-      new ImageApiError('badResponse', context.redact(message), { status: 200, requestId, attempts });
-    if (!isObject(item)) throw bad(`${label} in the response is not an object.`);
-    const revisedPrompt = typeof item.revised_prompt === 'string' ? item.revised_prompt : undefined;
-    let bytes: Buffer | undefined = predecoded?.get(item);
-    if (bytes) {
-      // decoded by extractImages
-    } else if (typeof item.b64_json === 'string') {
-      bytes = decodeBase64Strict(item.b64_json);
-      if (!bytes) throw bad(`${label} in the response is not valid base64.`);
-      // The base64 text (4/3 of the image) is done with: let it go while the next image decodes.
-      delete item.b64_json;
-    } else if (typeof item.url === 'string') {
-      bytes = await download(context, item.url, index, data.length, requestId, attempts);
-    } else {
-      throw bad(`${label} in the response has neither b64_json nor url.`);
-    }
-    images.push(revisedPrompt === undefined ? { bytes } : { bytes, revisedPrompt });
+  const bad = (message: string): ImageApiError => new ImageApiError('badResponse', message, { status: 200, requestId, attempts });
+  if (data.length > request.n) {
+    throw bad(`The server answered with ${data.length} images but ${request.n} ${request.n === 1 ? 'was' : 'were'} asked for, so none were saved.`);
   }
+  const downloads = new ImageDownloads(
+    {
+      base: context.base,
+      apiKey: context.apiKey,
+      userAgent: context.userAgent,
+      dispatcher: context.dispatcher,
+      logger: context.logger,
+      redact: context.redact,
+      lookup: context.lookup,
+      rangeOf: context.internalRange,
+      signal: context.signal,
+      requestId,
+      attempts,
+    },
+    deadline,
+    budget,
+  );
+  const images: GeneratedImage[] = [];
+  try {
+    for (const [index, item] of data.entries()) {
+      const label = data.length > 1 ? `Image ${index + 1} of ${data.length}` : 'The image';
+      if (!isObject(item)) throw bad(`${label} in the response is not an object.`);
+      const revisedPrompt = typeof item.revised_prompt === 'string' ? context.redact(item.revised_prompt) : undefined;
+      let bytes: Buffer | undefined = predecoded?.get(item);
+      if (bytes) {
+        // decoded by extractImages
+      } else if (typeof item.b64_json === 'string') {
+        bytes = decodeBase64Strict(item.b64_json);
+        if (!bytes) throw bad(`${label} in the response is not valid base64.`);
+        // The base64 text (4/3 of the image) is done with: let it go while the next image decodes.
+        delete item.b64_json;
+      } else if (typeof item.url === 'string') {
+        bytes = await fromUrl(downloads, item.url, label, bad);
+      } else {
+        throw bad(`${label} in the response has neither b64_json nor url.`);
+      }
+      const format = imageFormat(bytes, label, images[0]?.format, bad);
+      images.push(revisedPrompt === undefined ? { bytes, format } : { bytes, format, revisedPrompt });
+    }
+  } finally {
+    downloads.close();
+  }
+  const outputFormat = images[0].format;
   const echoed = json.output_format;
-  const outputFormat: OutputFormat =
-    typeof echoed === 'string' && (outputFormats as readonly string[]).includes(echoed)
-      ? (echoed as OutputFormat)
-      : (request.outputFormat ?? 'png');
+  if (typeof echoed === 'string' && echoed !== outputFormat) {
+    context.logger.warn(`The server said output_format "${cut(echoed, 20)}" but the bytes are ${formatName(outputFormat)}: saved as ${formatName(outputFormat)}.`);
+  }
   return {
     images,
     outputFormat,
@@ -691,155 +779,36 @@ async function toResult(
   };
 }
 
-/**
- * Fetches an image a relay returned as a URL. Not retried: the generation itself succeeded, and a
- * second POST would be billed again. The key goes only to the API's own origin.
- */
-async function download(
-  context: Context,
-  rawUrl: string,
-  index: number,
-  count: number,
-  requestId: string | undefined,
-  attempts: number,
-): Promise<Buffer> {
-  const { signal } = context;
-  const label = count > 1 ? `image ${index + 1} of ${count}` : 'the image';
-  const bad = (message: string, status?: number): ImageApiError =>
-    new ImageApiError('badResponse', context.redact(message), { status, requestId, attempts });
-  if (/^data:/i.test(rawUrl)) {
-    const bytes = decodeBase64Strict(rawUrl);
-    if (!bytes) throw bad(`The data URL of ${label} is not valid base64.`);
-    return bytes;
-  }
-  let url: URL;
-  try {
-    url = new URL(rawUrl, context.base.href.endsWith('/') ? context.base : `${context.base.href}/`);
-  } catch {
-    throw bad(`The URL of ${label} is not valid: "${rawUrl.slice(0, 200)}".`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`The URL of ${label} is not http(s): ${url.protocol}.`);
-  const sameOrigin = url.origin === context.base.origin;
-  const headers: Record<string, string> = { Accept: 'image/*', 'User-Agent': context.userAgent };
-  if (sameOrigin) headers.Authorization = `Bearer ${context.apiKey}`;
-  const started = Date.now();
-  const timed = withTimeout(context.timeoutMs, signal);
-  try {
-    const response = await undiciRequest(url, {
-      method: 'GET',
-      headers,
-      signal: timed.signal,
-      dispatcher: context.dispatcher,
-      headersTimeout: context.timeoutMs,
-      bodyTimeout: context.timeoutMs,
-      // Presigned CDN links often redirect; never follow one while carrying the key.
-      maxRedirections: sameOrigin ? 0 : 3,
-    });
-    const status = response.statusCode;
-    context.logger.info(context.redact(`GET ${displayUrl(url)} → ${status} in ${Date.now() - started} ms (${label})`));
-    if (status < 200 || status >= 300) {
-      discard(response.body);
-      throw bad(`Downloading ${label} from ${url.host} failed with status ${status}.`, status);
-    }
-    const declared = Number(headerValue(response.headers, 'content-length'));
-    if (declared > context.maxResponseBytes) {
-      discard(response.body);
-      throw tooLarge(context, status, requestId);
-    }
-    const bytes = await readBody(response.body, context.maxResponseBytes, () => tooLarge(context, status, requestId), declared);
-    if (bytes.length === 0) throw bad(`Downloading ${label} from ${url.host} returned an empty file.`, status);
-    return bytes;
-  } catch (error) {
-    if (signal?.aborted) throw cancelledError(attempts, requestId);
-    if (error instanceof ImageApiError) throw withAttempts(error, attempts);
-    if (timed.timedOut() || isUndiciTimeout(error)) {
-      throw new ImageApiError('timeout', `Downloading ${label} took longer than ${formatDuration(context.timeoutMs)}.`, {
-        requestId,
-        attempts,
-        cause: error,
-      });
-    }
-    throw new ImageApiError('network', context.redact(`Could not download ${label} from ${url.host}: ${networkReason(error)}.`), {
-      requestId,
-      attempts,
-      cause: error,
-    });
-  } finally {
-    timed.dispose();
-  }
+/** A `url` item: a data URL is decoded (its media type says nothing), anything else downloaded. */
+async function fromUrl(downloads: ImageDownloads, url: string, label: string, bad: (message: string) => ImageApiError): Promise<Buffer> {
+  const lower = `${label.charAt(0).toLowerCase()}${label.slice(1)}`;
+  if (!/^data:/i.test(url)) return downloads.fetch(url, lower);
+  const bytes = decodeBase64Strict(url);
+  if (!bytes) throw bad(`The data URL of ${lower} is not valid base64.`);
+  return bytes;
 }
-
-/** The first buffer of a body without a usable Content-Length; it doubles as needed. */
-const initialBodyBytes = 64 * 1024;
 
 /**
- * Reads a body chunk by chunk and stops as soon as `limit` is passed: with `onOverflow` the read
- * fails with its error, without it the first `limit` bytes are kept (enough for an error message).
- * Chunks are copied into one buffer as they arrive, sized by the `declared` Content-Length when there
- * is a plausible one and doubled whenever it is full (a lying Content-Length included), so the body
- * is never held twice over as chunks and then their concatenation. The result may be a view into a
- * larger buffer (pages never written cost no memory). `scan` sees the bytes as they arrive.
+ * The format the bytes are (issue #9, part 3): HTML, JSON or a GIF under `b64_json`, a
+ * `data:text/html` URL or JPEG bytes under an `output_format: "webp"` echo are never saved with an
+ * image extension. One answer is one format, as the file names of one generation share an extension.
  */
-async function readBody(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-  onOverflow?: () => Error,
-  declared?: number,
-  scan?: Base64Scan,
-): Promise<Buffer> {
-  const exact = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 && declared <= limit;
-  let whole = Buffer.allocUnsafe(exact ? declared : Math.min(limit, initialBodyBytes));
-  let size = 0;
-  const reserve = (needed: number): void => {
-    if (needed <= whole.length) return;
-    const larger = Buffer.allocUnsafe(Math.min(limit, Math.max(needed, whole.length * 2)));
-    whole.copy(larger, 0, 0, size);
-    whole = larger;
-  };
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (size + chunk.length > limit) {
-      discard(body);
-      if (onOverflow) throw onOverflow();
-      reserve(limit);
-      chunk.copy(whole, size, 0, limit - size);
-      size = limit;
-      break;
-    }
-    reserve(size + chunk.length);
-    chunk.copy(whole, size);
-    size += chunk.length;
-    scan?.advance(whole, size);
+function imageFormat(
+  bytes: Buffer,
+  label: string,
+  first: OutputFormat | undefined,
+  bad: (message: string) => ImageApiError,
+): OutputFormat {
+  const format = sniffImageFormat(bytes);
+  if (!format) throw bad(`${label} is not a PNG, JPEG or WebP image but ${describeNonImage(bytes)}, so nothing was saved.`);
+  if (first !== undefined && format !== first) {
+    throw bad(`${label} is ${formatName(format)} but image 1 is ${formatName(first)}; one answer must not mix formats, so nothing was saved.`);
   }
-  return size === whole.length ? whole : whole.subarray(0, size);
+  return format;
 }
 
-/** Stops reading a body; undici reports the destroy as an 'error' event, which nobody needs to see. */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => undefined);
-  body.destroy();
-}
-
-function withTimeout(
-  timeoutMs: number,
-  outer: AbortSignal | undefined,
-): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
-  const controller = new AbortController();
-  let fired = false;
-  const timer = setTimeout(() => {
-    fired = true;
-    controller.abort(new Error(`Timed out after ${timeoutMs} ms`));
-  }, timeoutMs);
-  const onAbort = (): void => controller.abort(outer?.reason);
-  if (outer?.aborted) controller.abort(outer.reason);
-  else outer?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => fired,
-    dispose: () => {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
-    },
-  };
+function formatName(format: OutputFormat): string {
+  return format === 'png' ? 'a PNG' : format === 'jpeg' ? 'a JPEG' : 'a WebP';
 }
 
 function tooLarge(context: Context, status: number, requestId: string | undefined): ImageApiError {
@@ -855,46 +824,7 @@ function cancelledError(attempts: number, requestId?: string): ImageApiError {
 }
 
 function withAttempts(error: ImageApiError, attempts: number): ImageApiError {
-  if (error.attempts === attempts) return error;
-  return new ImageApiError(error.kind, error.message, {
-    status: error.status,
-    requestId: error.requestId,
-    code: error.code,
-    param: error.param,
-    excerpt: error.excerpt,
-    attempts,
-    cause: error.cause,
-  } satisfies ImageApiErrorDetails);
-}
-
-const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-function isUndiciTimeout(error: unknown): boolean {
-  return timeoutCodes.has(errorCode(error) ?? '');
-}
-
-function networkReason(error: unknown): string {
-  const code = errorCode(error);
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'the connection was refused (ECONNREFUSED)';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-    case 'EPIPE':
-      return `the connection was closed unexpectedly (${code})`;
-    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-      return 'the response ended early (content length mismatch)';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `the host name could not be resolved (${code})`;
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'ETIMEDOUT':
-      return `connecting timed out (${code})`;
-    default: {
-      const message = error instanceof Error ? error.message : String(error);
-      return code ? `${message} (${code})` : message;
-    }
-  }
+  return error.attempts === attempts ? error : withDetails(error, { attempts });
 }
 
 function readApiError(json: Record<string, unknown>): ApiErrorBody | undefined {
@@ -913,13 +843,6 @@ function describeBody(text: string): string {
   return 'plain text';
 }
 
-function headerValue(headers: Readonly<Record<string, unknown>>, name: string): string | undefined {
-  const value = headers[name];
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return undefined;
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -934,18 +857,7 @@ function sentence(text: string): string {
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
-
-function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const seconds = ms / 1000;
-  return `${seconds < 10 ? seconds.toFixed(1).replace(/\.0$/, '') : Math.round(seconds)} s`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${Math.round(bytes / (1024 * 1024))} MB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${bytes} bytes`;
+/** At most `length` characters, with an ellipsis when cut. Redact before calling it, never after. */
+function cut(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }

@@ -68,6 +68,45 @@ export class ImageApiError extends Error {
   }
 }
 
+/** The same error with some details replaced (the message too, with `message`); the cause is kept. */
+export function withDetails(error: ImageApiError, changes: ImageApiErrorDetails & { readonly message?: string }): ImageApiError {
+  const { message = error.message, ...details } = changes;
+  return new ImageApiError(error.kind, message, {
+    status: error.status,
+    requestId: error.requestId,
+    code: error.code,
+    param: error.param,
+    excerpt: error.excerpt,
+    attempts: error.attempts,
+    cause: error.cause,
+    ...details,
+  });
+}
+
+/**
+ * The error with `redact` applied to every text a server can have supplied: message, request id, code,
+ * param and excerpt (a key echoed in `error.param` or `x-request-id` reaches the Studio's alert and the
+ * notification too). The same instance when nothing changes; a new one otherwise, so no stack trace
+ * keeps the original message.
+ */
+export function redactError(error: ImageApiError, redact: (text: string) => string): ImageApiError {
+  const clean = (text: string | undefined): string | undefined => (text === undefined ? undefined : redact(text));
+  const changes = {
+    message: redact(error.message),
+    requestId: clean(error.requestId),
+    code: clean(error.code),
+    param: clean(error.param),
+    excerpt: clean(error.excerpt),
+  };
+  const same =
+    changes.message === error.message &&
+    changes.requestId === error.requestId &&
+    changes.code === error.code &&
+    changes.param === error.param &&
+    changes.excerpt === error.excerpt;
+  return same ? error : withDetails(error, changes);
+}
+
 /**
  * The string `code` of a Node or undici error (`ENOENT`, `UND_ERR_SOCKET`…), or of its `cause` when the
  * error wraps another one, as undici's fetch-style errors do. Undefined when there is none.

@@ -56,12 +56,14 @@ export interface ImageUsage {
 
 export interface GeneratedImage {
   readonly bytes: Buffer;
+  /** What the bytes are, by their magic numbers (never the server's `output_format` echo). */
+  readonly format: OutputFormat;
   readonly revisedPrompt?: string;
 }
 
 export interface GenerationResult {
   readonly images: readonly GeneratedImage[];
-  /** The format of the bytes: the server's echo when present, else what was asked, else png. */
+  /** The format of every image's bytes, sniffed (one answer never mixes formats); it picks the file extension. */
   readonly outputFormat: OutputFormat;
   readonly usage?: ImageUsage;
   readonly requestId?: string;

@@ -10,10 +10,10 @@ import {
   imagesEndpoint,
   isRetryableStatus,
   parseRetryAfter,
-  redact,
   retryDelay,
   type ClientOptions,
 } from '../../src/core/client';
+import { redact } from '../../src/core/redact';
 import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
 import type { GenerationRequest, Logger } from '../../src/core/types';
 import {
@@ -140,9 +140,12 @@ suite('client: pure helpers', () => {
     }
   });
 
-  test('retryDelay: a Retry-After of 0–60 s wins, anything else falls back to backoff', () => {
-    assert.equal(retryDelay({ 'retry-after': '0' }, 0, () => 0), 0);
+  test('retryDelay: a Retry-After over 0 and up to 60 s wins, anything else (0 included) falls back to backoff', () => {
+    assert.equal(retryDelay({ 'retry-after': '0.25' }, 0, () => 0), 250);
     assert.equal(retryDelay({ 'retry-after': '60' }, 0, () => 0), 60_000);
+    assert.equal(retryDelay({ 'retry-after': '0' }, 0, () => 0), 500, 'Retry-After: 0 is no hint, as in openai-node');
+    assert.equal(retryDelay({ 'retry-after-ms': '0' }, 2, () => 0), 2000);
+    assert.equal(retryDelay({ 'retry-after': new Date(0).toUTCString() }, 1, () => 0, 0), 1000, 'a date that is now');
     assert.equal(retryDelay({ 'retry-after': '61' }, 0, () => 0), 500);
     assert.equal(retryDelay({ 'retry-after-ms': '-5' }, 1, () => 0), 1000);
     assert.equal(retryDelay({ 'retry-after': 'Thu, 01 Jan 2026 00:00:00 GMT' }, 2, () => 0, Date.parse('2026-01-01T00:00:10Z')), 2000, 'a date in the past');
@@ -335,14 +338,15 @@ suite('client: against the fixture server', () => {
       assert.deepEqual(webp.images[0].bytes, tinyWebp);
     });
 
-    test('without an echoed format, the requested one is reported', async () => {
+    test('without an echoed format, the bytes decide, not what was asked for', async () => {
       const b64 = tinyWebp.toString('base64');
       server.script({ json: { created: 1, data: [{ b64_json: b64, revised_prompt: 'A sunset, revised' }] } });
       const result = await generateImages({ ...seedRequest, outputFormat: 'webp' }, harness(server).options);
       assert.equal(result.outputFormat, 'webp');
+      assert.equal(result.images[0].format, 'webp');
       assert.equal(result.images[0].revisedPrompt, 'A sunset, revised');
       server.script({ json: { data: [{ b64_json: b64 }] } });
-      assert.equal((await generateImages(seedRequest, harness(server).options)).outputFormat, 'png');
+      assert.equal((await generateImages(seedRequest, harness(server).options)).outputFormat, 'webp', 'png was asked for, WebP arrived');
     });
 
     test('absolute URLs are downloaded from the same server, with the same signal and cap', async () => {

@@ -4,11 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { generateImages, type ClientOptions } from '../../src/core/client';
 import { ImageApiError } from '../../src/core/errors';
 import type { GenerationRequest } from '../../src/core/types';
-import { largePng, smallPng, startFakeImageServer, tinyJpeg, type FakeImageServer } from '../fixtures/fakeImageServer';
+import { largePng, makePng, smallPng, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 
 // How the body of a 200 answer becomes images: base64 decoded in place from the body bytes when the
 // JSON is plain, the generic JSON.parse path (same results, same errors) whenever anything is unusual.
 const request: GenerationRequest = { model: 'gpt-image-2', prompt: 'A lighthouse', n: 1, size: '1024x1024' };
+/** A third image, 3x1 (its base64 needs padding): one answer holds one format, so all three are PNGs. */
+const tinyPng = makePng(3, 1, () => [200, 40, 40]);
 
 suite('client: images decoded from the response body', () => {
   let server: FakeImageServer;
@@ -31,7 +33,7 @@ suite('client: images decoded from the response body', () => {
         data: [
           { b64_json: png.toString('base64'), revised_prompt: 'first' },
           { revised_prompt: 'second', b64_json: smallPng().toString('base64') },
-          { b64_json: tinyJpeg.toString('base64') },
+          { b64_json: tinyPng.toString('base64') },
         ],
         output_format: 'png',
       }),
@@ -43,7 +45,7 @@ suite('client: images decoded from the response body', () => {
     );
     assert.ok(result.images[0].bytes.equals(png));
     assert.ok(result.images[1].bytes.equals(smallPng()));
-    assert.ok(result.images[2].bytes.equals(tinyJpeg));
+    assert.ok(result.images[2].bytes.equals(tinyPng));
     // Decoded in place: every image is a view into the one body buffer, not a copy of its own.
     const body = result.images[0].bytes.buffer;
     for (const image of result.images) {
@@ -53,10 +55,11 @@ suite('client: images decoded from the response body', () => {
   });
 
   test('whitespace around the key, unpadded base64 and pretty-printed JSON', async () => {
-    const b64 = Buffer.from('hello').toString('base64').replace(/=+$/, '');
+    const b64 = tinyPng.toString('base64').replace(/=+$/, '');
+    assert.notEqual(b64.length % 4, 0, 'really unpadded');
     answer(`{\n  "data": [\n    { "b64_json" :\t"${b64}" }\n  ]\n}`);
     const result = await generateImages(request, options);
-    assert.equal(result.images[0].bytes.toString(), 'hello');
+    assert.ok(result.images[0].bytes.equals(tinyPng));
   });
 
   test('escaped slashes and escaped line breaks in the base64 still decode (generic path)', async () => {
@@ -192,7 +195,7 @@ suite('client: the body in pieces, with and without Content-Length', () => {
   const threeImages = (): { text: string; pngB64: string } => {
     const pngB64 = largePng().toString('base64');
     const text = `{ "created": 1, "data": [ { "b64_json" :  "${pngB64}", "revised_prompt": "first" },
-      {"revised_prompt":"second","b64_json":\t"${smallPng().toString('base64')}"}, {"b64_json":"${tinyJpeg.toString('base64')}"} ] }`;
+      {"revised_prompt":"second","b64_json":\t"${smallPng().toString('base64')}"}, {"b64_json":"${tinyPng.toString('base64')}"} ] }`;
     return { text, pngB64 };
   };
 
@@ -209,7 +212,7 @@ suite('client: the body in pieces, with and without Content-Length', () => {
       const result = await generateImages({ ...request, n: 3 }, options);
       assert.ok(result.images[0].bytes.equals(largePng()));
       assert.ok(result.images[1].bytes.equals(smallPng()));
-      assert.ok(result.images[2].bytes.equals(tinyJpeg));
+      assert.ok(result.images[2].bytes.equals(tinyPng));
       assert.deepEqual(
         result.images.map((image) => image.revisedPrompt),
         ['first', 'second', undefined],

@@ -1,0 +1,86 @@
+import * as assert from 'node:assert/strict';
+import { redact, SecretRedactor } from '../../src/core/redact';
+
+const key = 'sk-test-SECRET-0123456789abcdef+/=x';
+
+/**
+ * No run of 8 of the key's characters survives: not in the text, not percent-decoded, and not in what
+ * any run of base64 or base64url characters in it decodes to, read from each of its first 4 characters.
+ */
+function assertNoKey(text: string, what: string): void {
+  const readings = [text, safeDecodeUri(text)];
+  for (const run of text.match(/[A-Za-z0-9+/_-]{8,}/g) ?? []) {
+    for (let skip = 0; skip < 4; skip++) {
+      readings.push(Buffer.from(run.slice(skip), 'base64').toString('latin1'), Buffer.from(run.slice(skip), 'base64url').toString('latin1'));
+    }
+  }
+  for (let i = 0; i + 8 <= key.length; i++) {
+    for (const reading of readings) assert.ok(!reading.includes(key.slice(i, i + 8)), `${what}: "${key.slice(i, i + 8)}" survives in ${text}`);
+  }
+}
+
+function safeDecodeUri(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+suite('redact: the key in every form a server can echo', () => {
+  const redactor = new SecretRedactor(key);
+
+  test('raw, several times, and nothing else changes', () => {
+    assert.equal(redactor.redact(`key ${key} and ${key}.`), 'key *** and ***.');
+    assert.equal(redactor.redact('nothing to hide'), 'nothing to hide');
+    assert.equal(redact(`a ${key}`, key), 'a ***');
+  });
+
+  test('percent-encoded: fully, partly, upper- and lower-case hex', () => {
+    const full = [...Buffer.from(key)].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    for (const form of [encodeURIComponent(key), encodeURIComponent(key).toLowerCase().replace(/sk-test-secret/, 'sk-test-SECRET'), full, full.toLowerCase()]) {
+      const text = redactor.redact(`https://relay.example/?key=${form}&x=1`);
+      assert.equal(text, 'https://relay.example/?key=***&x=1', form);
+    }
+  });
+
+  test('base64 and base64url at every alignment, inside longer encodings too', () => {
+    for (const prefix of ['', 'a', 'ab', 'abc', 'user:', '{"key":"']) {
+      for (const encoding of ['base64', 'base64url'] as const) {
+        const encoded = Buffer.from(`${prefix}${key}","more":"stuff"}`).toString(encoding);
+        const text = redactor.redact(`Authorization echoed: ${encoded}`);
+        assert.match(text, /\*\*\*/, `${encoding} after "${prefix}"`);
+        assertNoKey(text, `${encoding} after "${prefix}"`);
+      }
+    }
+    assertNoKey(redactor.redact(`Basic ${Buffer.from(`user:${key}`).toString('base64')}`), 'Basic auth');
+  });
+
+  test('short or empty secrets redact nothing', () => {
+    assert.equal(new SecretRedactor('').redact('abc'), 'abc');
+    assert.equal(new SecretRedactor(undefined).redact('abc'), 'abc');
+    assert.equal(new SecretRedactor('abc').redact('abc abc'), 'abc abc');
+    assert.equal(new SecretRedactor('abcd').redact('abcd'), '***');
+  });
+
+  test('head: a key straddling the cut is removed whole, raw and encoded', () => {
+    const limit = 8192;
+    for (const form of [key, encodeURIComponent(key), Buffer.from(key).toString('base64')]) {
+      for (let start = limit - form.length - 2; start <= limit + 2; start++) {
+        const text = `${'x'.repeat(start)}${form}${'y'.repeat(50)}`;
+        const head = redactor.head(text, limit);
+        assertNoKey(head, `key at ${start}`);
+        assert.ok(head.length <= limit + form.length, 'stops right after the straddling key');
+      }
+    }
+    // The 33-of-35 leak of issue #9: the old cut at 8192 + key length kept the key's first 33 characters.
+    const old = `${'\n'.repeat(8194)}${key}`;
+    assertNoKey(redactor.head(old, 8192), 'the issue #9 case');
+  });
+
+  test('head: short texts are only redacted', () => {
+    assert.equal(redactor.head(`a ${key} b`, 100), 'a *** b');
+    assert.equal(redactor.head('x'.repeat(10), 4), 'xxxx');
+    assert.equal(new SecretRedactor(undefined).head('abcdef', 3), 'abc');
+  });
+});
