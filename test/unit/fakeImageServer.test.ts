@@ -2,8 +2,11 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { Agent, request } from 'undici';
 import {
   crc32,
+  encodeKey,
+  hostileLink,
   largePng,
   smallPng,
   sniffImage,
@@ -11,8 +14,10 @@ import {
   tinyJpeg,
   tinyWebp,
   type FakeImageServer,
+  type KeyEcho,
 } from '../fixtures/fakeImageServer';
 import { main } from '../fixtures/fakeImageServerMain';
+import { testCertificates } from '../fixtures/tls/testCertificates';
 
 interface PngInfo {
   readonly width: number;
@@ -174,6 +179,137 @@ suite('fixture server', () => {
     const file = await fetch(json.data[0].url);
     assert.equal(file.headers.get('content-type'), 'image/webp');
     assert.deepEqual(Buffer.from(await file.arrayBuffer()), tinyWebp);
+  });
+});
+
+suite('fixture server: hostile behaviours (issue #9)', () => {
+  let server: FakeImageServer;
+  const key = 'sk-fixture-hostile-0123456789';
+  const auth = { Authorization: `Bearer ${key}` };
+  const seed = { model: 'gpt-image-2', prompt: 'A beautiful sunset', n: 1, size: '1024x1024' };
+
+  suiteSetup(async () => {
+    server = await startFakeImageServer({ requireKey: key });
+  });
+  suiteTeardown(() => server.close());
+  setup(() => server.reset());
+
+  test('more images than n, sharing one base64 string', async () => {
+    server.script({ imageCount: 10_000 });
+    const { json } = await post(server, seed, auth);
+    assert.equal(json.data.length, 10_000);
+    assert.deepEqual(Buffer.from(json.data[9999].b64_json, 'base64'), smallPng());
+  });
+
+  test('bytes that are not the image asked for, with any echo or none', async () => {
+    server.script({ imageBytes: Buffer.from('<html>hi</html>') }, { imageBytes: tinyJpeg, echoFormat: 'webp' }, { echoFormat: null });
+    assert.equal(Buffer.from((await post(server, seed, auth)).json.data[0].b64_json, 'base64').toString(), '<html>hi</html>');
+    const lying = (await post(server, { ...seed, output_format: 'webp' }, auth)).json;
+    assert.equal(lying.output_format, 'webp');
+    assert.deepEqual(Buffer.from(lying.data[0].b64_json, 'base64'), tinyJpeg);
+    assert.ok(!('output_format' in (await post(server, seed, auth)).json));
+  });
+
+  test('url items exactly as scripted', async () => {
+    server.script({ urls: ['http://127.0.0.1:1/admin/reboot?confirm=1', 'https://169.254.169.254/latest/meta-data/'] });
+    assert.deepEqual((await post(server, seed, auth)).json.data, [
+      { url: 'http://127.0.0.1:1/admin/reboot?confirm=1' },
+      { url: 'https://169.254.169.254/latest/meta-data/' },
+    ]);
+  });
+
+  test('files and redirects added by a test are served', async () => {
+    const file = server.addFile('added.png', smallPng());
+    const hop = server.addRedirect('hop.png', file, 307);
+    const redirected = await fetch(hop, { redirect: 'manual' });
+    assert.equal(redirected.status, 307);
+    assert.equal(redirected.headers.get('location'), file);
+    assert.deepEqual(Buffer.from(await (await fetch(hop)).arrayBuffer()), smallPng());
+    assert.throws(() => server.addFile('../escape.png', smallPng()));
+  });
+
+  test('encodeKey writes the key raw, percent-encoded, in base64, base64url and Basic auth', () => {
+    assert.equal(encodeKey('sk-a', 'raw'), 'sk-a');
+    assert.equal(encodeKey('sk-a', 'percent'), '%73%6B%2D%61');
+    assert.equal(Buffer.from(encodeKey(key, 'base64'), 'base64').toString(), key);
+    assert.equal(Buffer.from(encodeKey(key, 'base64url'), 'base64url').toString(), `{"key":"${key}"}`);
+    assert.equal(Buffer.from(encodeKey(key, 'basic').slice('Basic '.length), 'base64').toString(), `user:${key}`);
+  });
+
+  const echoes: [KeyEcho, (response: Response, text: string) => void][] = [
+    [{ field: 'message' }, (_response, text) => assert.equal(JSON.parse(text).error.message, `Invalid key ${key}`)],
+    [{ field: 'param', form: 'base64' }, (_response, text) => assert.equal(JSON.parse(text).error.param, encodeKey(key, 'base64'))],
+    [{ field: 'code', form: 'percent' }, (_response, text) => assert.equal(JSON.parse(text).error.code, encodeKey(key, 'percent'))],
+    [{ field: 'requestId' }, (response) => assert.equal(response.headers.get('x-request-id'), key)],
+    [
+      { field: 'location', at: 190 },
+      (response) => {
+        assert.equal(response.status, 302);
+        assert.equal(response.headers.get('location')?.indexOf(key), 190);
+      },
+    ],
+    [
+      { field: 'body', at: 8190 },
+      (response, text) => {
+        assert.equal(response.status, 502);
+        assert.equal(text.indexOf(key), 8190);
+      },
+    ],
+  ];
+  for (const [echo, check] of echoes) {
+    test(`the key sent comes back in ${echo.field}${echo.form ? ` (${echo.form})` : ''}`, async () => {
+      server.script({ echoKey: echo });
+      const response = await fetch(`${server.baseUrl}/images/generations`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify(seed),
+        redirect: 'manual',
+      });
+      check(response, await response.text());
+    });
+  }
+
+  test('prompt keywords: [link], [more-images], [not-image], [jpeg-as-webp], [internal-url], [echo-key]', async () => {
+    const link = await post(server, { ...seed, prompt: 'a cat [link]' }, auth);
+    assert.equal(link.status, 400);
+    assert.equal(link.json.error.param, hostileLink);
+    assert.ok(link.json.error.message.includes(hostileLink));
+    assert.equal((await post(server, { ...seed, prompt: 'a cat [more-images]' }, auth)).json.data.length, 10_000);
+    const html = (await post(server, { ...seed, prompt: 'a cat [not-image]' }, auth)).json;
+    assert.match(Buffer.from(html.data[0].b64_json, 'base64').toString(), /^<!DOCTYPE html>/);
+    const jpeg = (await post(server, { ...seed, prompt: 'a cat [jpeg-as-webp]' }, auth)).json;
+    assert.equal(jpeg.output_format, 'webp');
+    assert.equal(sniffImage(Buffer.from(jpeg.data[0].b64_json, 'base64')), 'jpeg');
+    const internal = (await post(server, { ...seed, prompt: 'a cat [internal-url]' }, auth)).json;
+    assert.equal(internal.data[0].url, `http://localhost:${server.port}/admin/reboot?confirm=1`);
+    const echo = await fetch(`${server.baseUrl}/images/generations`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...seed, prompt: 'a cat [echo-key]' }),
+    });
+    assert.equal(echo.headers.get('x-request-id'), key);
+    assert.equal(((await echo.json()) as { error: { param: string } }).error.param, key);
+  });
+
+  test('with tls it speaks https under the test certificate', async () => {
+    const pki = testCertificates();
+    const secure = await startFakeImageServer({ tls: { cert: pki.cert, key: pki.key } });
+    const agent = new Agent({ connect: { ca: pki.ca } });
+    try {
+      assert.match(secure.baseUrl, /^https:\/\/127\.0\.0\.1:\d+\/v1$/);
+      const response = await request(`${secure.baseUrl}/images/generations`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...seed, output_format: 'webp' }),
+      });
+      assert.equal(response.statusCode, 200);
+      const json = (await response.body.json()) as { data: { b64_json: string }[] };
+      assert.deepEqual(Buffer.from(json.data[0].b64_json, 'base64'), tinyWebp);
+    } finally {
+      await agent.close();
+      await secure.close();
+    }
   });
 });
 
