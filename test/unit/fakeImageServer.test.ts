@@ -12,6 +12,7 @@ import {
   sniffImage,
   startFakeImageServer,
   tinyJpeg,
+  tinyPng,
   tinyWebp,
   type FakeImageServer,
   type KeyEcho,
@@ -195,10 +196,11 @@ suite('fixture server: hostile behaviours (issue #9)', () => {
   setup(() => server.reset());
 
   test('more images than n, sharing one base64 string', async () => {
-    server.script({ imageCount: 10_000 });
+    server.script({ imageCount: 10_000, imageBytes: tinyPng() });
     const { json } = await post(server, seed, auth);
     assert.equal(json.data.length, 10_000);
-    assert.deepEqual(Buffer.from(json.data[9999].b64_json, 'base64'), smallPng());
+    assert.deepEqual(Buffer.from(json.data[9999].b64_json, 'base64'), tinyPng());
+    assert.equal(sniffImage(tinyPng()), 'png');
   });
 
   test('bytes that are not the image asked for, with any echo or none', async () => {
@@ -274,7 +276,9 @@ suite('fixture server: hostile behaviours (issue #9)', () => {
     assert.equal(link.status, 400);
     assert.equal(link.json.error.param, hostileLink);
     assert.ok(link.json.error.message.includes(hostileLink));
-    assert.equal((await post(server, { ...seed, prompt: 'a cat [more-images]' }, auth)).json.data.length, 10_000);
+    const many = (await post(server, { ...seed, prompt: 'a cat [more-images]' }, auth)).json;
+    assert.equal(many.data.length, 10_000);
+    assert.deepEqual(Buffer.from(many.data[0].b64_json, 'base64'), tinyPng());
     const html = (await post(server, { ...seed, prompt: 'a cat [not-image]' }, auth)).json;
     assert.match(Buffer.from(html.data[0].b64_json, 'base64').toString(), /^<!DOCTYPE html>/);
     const jpeg = (await post(server, { ...seed, prompt: 'a cat [jpeg-as-webp]' }, auth)).json;
