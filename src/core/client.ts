@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import type { Lookup, RangeOf } from './addressPolicy';
+import { isLoopbackHost, type Lookup, type RangeOf } from './addressPolicy';
 import { startDeadline, type Deadline } from './deadline';
 import { ImageDownloads } from './download';
 import { ImageApiError, redactError, withDetails, type ImageErrorKind } from './errors';
@@ -140,7 +140,8 @@ export function buildRequestBody(request: GenerationRequest): string {
 
 /**
  * `{baseUrl}/images/generations`, tolerating trailing slashes and keeping a query string (some relays
- * need one). Throws ImageApiError('validation', …, {param: 'baseUrl'}) for anything but http(s).
+ * need one). Throws ImageApiError('validation', …, {param: 'baseUrl'}) for anything but https, or
+ * http on this machine (localhost, 127.0.0.0/8, ::1).
  */
 export function imagesEndpoint(baseUrl: string = defaultBaseUrl): URL {
   const base = parseBaseUrl(baseUrl);
@@ -327,6 +328,16 @@ function parseBaseUrl(baseUrl: string): URL {
       param: 'baseUrl',
       attempts: 0,
     });
+  }
+  // The key goes in a header: over plain http it would cross every network between here and the host.
+  // Only this machine is exempt (local relays, the test fixture): refused, not warned about.
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new ImageApiError(
+      'validation',
+      `gptImage.baseUrl uses http:// for ${url.host}, which would send your API key unencrypted; use https:// ` +
+        '(plain http:// is allowed only for localhost, 127.0.0.1 and ::1).',
+      { param: 'baseUrl', attempts: 0 },
+    );
   }
   if (url.username || url.password) {
     throw new ImageApiError('validation', 'The base URL must not contain a user name or password; the API key is sent separately.', {

@@ -111,7 +111,19 @@ suite('client: pure helpers', () => {
     assert.equal(imagesEndpoint('https://api.wisgate.ai/v1///').href, 'https://api.wisgate.ai/v1/images/generations');
     assert.equal(imagesEndpoint('http://127.0.0.1:8080').href, 'http://127.0.0.1:8080/images/generations');
     assert.equal(imagesEndpoint('https://relay.example/openai/v1/?api-version=2').href, 'https://relay.example/openai/v1/images/generations?api-version=2');
-    for (const bad of ['ftp://api.wisgate.ai/v1', 'file:///etc/passwd', 'api.wisgate.ai/v1', '', 'https://user:pw@api.wisgate.ai/v1']) {
+    for (const loopback of ['http://localhost:8080/v1', 'http://127.0.0.1:9/v1', 'http://127.1.2.3/v1', 'http://[::1]:8080/v1']) {
+      assert.equal(imagesEndpoint(loopback).protocol, 'http:', loopback);
+    }
+    for (const bad of [
+      'ftp://api.wisgate.ai/v1',
+      'file:///etc/passwd',
+      'api.wisgate.ai/v1',
+      '',
+      'https://user:pw@api.wisgate.ai/v1',
+      'http://api.wisgate.ai/v1',
+      'http://192.168.1.20:8080/v1',
+      'http://localhost.example/v1',
+    ]) {
       assert.throws(
         () => imagesEndpoint(bad),
         (error: unknown) => error instanceof ImageApiError && error.kind === 'validation' && error.param === 'baseUrl',
@@ -294,6 +306,19 @@ suite('client: against the fixture server', () => {
         assert.match(error.message, /characters that cannot be sent/),
       );
       assert.equal(server.requests.length, 0);
+    });
+
+    test('an http:// base URL off this machine is refused before the key is sent, naming the setting', async () => {
+      for (const baseUrl of ['http://api.wisgate.ai/v1', 'http://10.0.0.5:8080/v1', 'HTTP://Relay.Example/v1']) {
+        await expectError(generateImages(seedRequest, harness(server, { baseUrl }).options), 'validation', (error) => {
+          assert.equal(error.param, 'baseUrl');
+          assert.equal(error.attempts, 0);
+          assert.match(error.message, /^gptImage\.baseUrl uses http:\/\/ for [^ ]+, which would send your API key unencrypted; use https:\/\//);
+        });
+      }
+      assert.equal(server.requests.length, 0);
+      // Loopback stays allowed: this whole suite talks to http://127.0.0.1.
+      assert.equal((await generateImages(seedRequest, harness(server).options)).images.length, 1);
     });
 
     test('an injected undici Pool carries the request', async () => {
