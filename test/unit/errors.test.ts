@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describeError } from '../../src/core/errorMessages';
-import { errorCode, ImageApiError, type ImageErrorKind } from '../../src/core/errors';
+import { errorCode, ImageApiError, redactError, withDetails, type ImageErrorKind } from '../../src/core/errors';
 
 type ErrorsModule = typeof import('../../src/core/errors');
 
@@ -94,5 +94,43 @@ suite('errorCode', () => {
     for (const value of [new Error('x'), { code: 42 }, { cause: 'ENOENT' }, 'ENOENT', null, undefined, Object.assign([], { code: 'E' })]) {
       assert.equal(errorCode(value), undefined, String(value));
     }
+  });
+});
+
+suite('redactError and withDetails', () => {
+  const secret = 'sk-errors-SECRET-0123456789';
+  const hide = (text: string): string => text.split(secret).join('***');
+
+  test('every text a server can fill is redacted: message, request id, code, param, excerpt', () => {
+    const cause = new Error('socket');
+    const error = new ImageApiError('invalidRequest', `Bad key ${secret}.`, {
+      status: 400,
+      requestId: `req_${secret}`,
+      code: secret,
+      param: `key=${secret}`,
+      excerpt: `"${secret}"`,
+      attempts: 2,
+      cause,
+    });
+    const clean = redactError(error, hide);
+    assert.notEqual(clean, error);
+    assert.ok(clean instanceof ImageApiError);
+    assert.deepEqual(
+      [clean.kind, clean.message, clean.requestId, clean.code, clean.param, clean.excerpt, clean.status, clean.attempts, clean.cause],
+      ['invalidRequest', 'Bad key ***.', 'req_***', '***', 'key=***', '"***"', 400, 2, cause],
+    );
+    assert.ok(!(clean.stack ?? '').includes(secret), 'the new stack starts from the clean message');
+  });
+
+  test('an error with nothing to hide is returned as is', () => {
+    const error = new ImageApiError('server', 'Down.', { status: 503, code: 'overloaded' });
+    assert.equal(redactError(error, hide), error);
+  });
+
+  test('withDetails replaces only what it is given', () => {
+    const error = new ImageApiError('timeout', 'Slow.', { requestId: 'req_1', attempts: 1 });
+    const later = withDetails(error, { attempts: 3 });
+    assert.deepEqual([later.kind, later.message, later.requestId, later.attempts], ['timeout', 'Slow.', 'req_1', 3]);
+    assert.equal(withDetails(error, { message: 'Slower.' }).message, 'Slower.');
   });
 });
