@@ -1,17 +1,18 @@
 import * as vscode from 'vscode';
+import { SecretRedactor } from './core/redact';
 import type { Logger } from './core/types';
 
 /**
- * The `GPT Image` LogOutputChannel. Every line passes through `redact`, so a key that slipped into a
+ * The `GPT Image` LogOutputChannel. Every line passes through `SecretRedactor`, so a key (also percent- or base64-encoded) that slipped into a
  * server's error body or a URL can never reach the log.
  */
 export class Log implements Logger, vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel('GPT Image', { log: true });
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new Map<string, SecretRedactor>();
 
   /** Registers a value (the API key) that must never be written. */
   addSecret(value: string | undefined): void {
-    if (value && value.length >= 4) this.secrets.add(value);
+    if (value && value.length >= 4 && !this.secrets.has(value)) this.secrets.set(value, new SecretRedactor(value));
   }
 
   info(message: string): void {
@@ -36,7 +37,8 @@ export class Log implements Logger, vscode.Disposable {
 
   private redact(message: string): string {
     let text = message;
-    for (const secret of this.secrets) text = text.split(secret).join('***');
+    // Raw, percent-encoded and base64 forms alike (a server may echo the key in any of them).
+    for (const redactor of this.secrets.values()) text = redactor.redact(text);
     return text.replace(/(Bearer\s+)[^\s"']+/gi, '$1***');
   }
 }

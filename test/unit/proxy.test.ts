@@ -370,7 +370,8 @@ suite('proxy dispatcher with the images client', () => {
   let proxy: ForwardingProxy;
 
   suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-proxy-test-0123456789' });
+    const pki = testCertificates();
+    server = await startFakeImageServer({ requireKey: 'sk-proxy-test-0123456789', tls: { cert: pki.cert, key: pki.key } });
     proxy = await startForwardingProxy({ hosts: { 'api.wisgate.test': `127.0.0.1:${server.port}` } });
   });
 
@@ -380,14 +381,15 @@ suite('proxy dispatcher with the images client', () => {
   });
 
   test('a generation for a host only the proxy knows goes through the proxy', async () => {
-    const config = settings({ proxy: proxy.url });
-    const baseUrl = `http://api.wisgate.test:${server.port}/v1`;
+    // https: a plain http:// base URL on a host other than loopback is refused (it would send the key in clear).
+    const config = settings({ proxy: proxy.url, extraCa: testCertificates().ca });
+    const baseUrl = `https://api.wisgate.test:${server.port}/v1`;
     const result = await generateImages(
       { model: 'gpt-image-2', prompt: 'A lighthouse', n: 1, size: '1024x1024' },
       { baseUrl, apiKey: 'sk-proxy-test-0123456789', maxRetries: 0, dispatcher: new ProxyRouter(config) },
     );
     assert.equal(result.images.length, 1);
-    assert.deepEqual(proxy.records.map((r) => `${r.method} ${r.target} ${r.path}`), [`POST api.wisgate.test:${server.port} /v1/images/generations`]);
+    assert.deepEqual(proxy.records.map((r) => `${r.method} ${r.target} ${r.path}`), [`CONNECT api.wisgate.test:${server.port} undefined`]);
     assert.equal(describeProxy(resolveProxy(config, baseUrl)), `proxy ${proxy.url} from http.proxy`);
   });
 });
