@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { qualities, outputFormats, backgrounds, standardSizes } from './core/types';
 import { acceptsCustomSize, validatePrompt, validateSize } from './core/validate';
-import { backgroundLabel, formatLabel, plural, promptAdvice, qualityLabel, sizeLabel } from './shared/labels';
+import { backgroundLabel, formatLabel, plural, promptAdvice, qualityLabel, qualityPhrase, sizeLabel } from './shared/labels';
 import { plainText } from './shared/plainText';
 import type { GenerationOverrides } from './generation';
 
@@ -53,7 +53,7 @@ function summary(options: PromptDefaults): string {
   const count = plural(options.n, 'image');
   return [
     sizeLabel(options.size),
-    `${qualityLabel(options.quality)} quality`,
+    qualityPhrase(options.quality),
     count,
     formatLabel(options.outputFormat),
     backgroundLabel(options.background),

@@ -14,6 +14,12 @@ export const maxSlugBytes = 100;
 /** How many `-1`, `-2`… candidates are tried before giving up on a name. */
 export const maxNameAttempts = 1000;
 
+/**
+ * Longest file name we make, in UTF-8 bytes: the limit of ext4, APFS and most Linux file systems. NTFS
+ * and exFAT count 255 UTF-16 units, never more than the UTF-8 bytes, so a name within it fits there too.
+ */
+export const maxNameBytes = 255;
+
 // NFKD splits accented letters into base + combining mark but leaves these alone, so fold them by hand.
 const letterFolds: Readonly<Record<string, string>> = {
   ß: 'ss',
@@ -34,10 +40,16 @@ const reservedWindowsNames = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
 const latinOrDigit = /^[\p{Script=Latin}\p{Nd}]$/u;
 const letterOrNumber = /^[\p{L}\p{N}]$/u;
 const mark = /^\p{M}$/u;
-// Marks that only decorate (keycaps, emoji and variant selectors): never kept, even after a letter.
-const decoration = /^[\p{Me}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]$/u;
-// Joiners are invisible: in Persian a ZWNJ sits inside a word, so it is dropped rather than made a dash.
-const joiners = /[\u200c\u200d]/g;
+// Marks never kept, even after a letter: enclosing ones (keycaps), variation selectors, the overlays
+// U+0334–U+0338 (a slash through a letter reads like a path separator) and the marks for symbols
+// U+20D0–U+20FF (overlays, arrows, rings; no word needs them).
+const decoration = /^[\p{Me}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}\u0334-\u0338\u20d0-\u20ff]$/u;
+// Default ignorable code points render as nothing: joiners (in Persian a ZWNJ sits inside a word, so it is
+// dropped rather than made a dash), bidi controls, the soft hyphen, variation selectors, the combining
+// grapheme joiner U+034F, Mongolian and Khmer invisible signs (U+180B–U+180F, U+17B4, U+17B5) and the
+// Hangul fillers U+115F, U+1160, U+3164, U+FFA0, which are letters and would otherwise give a name
+// nobody can see. Dropped before anything is classified.
+const ignorable = /\p{Default_Ignorable_Code_Point}/gu;
 
 /**
  * A file-name-safe slug of a prompt: lower-case letters, digits and single `-`, at most
@@ -45,18 +57,21 @@ const joiners = /[\u200c\u200d]/g;
  * possible. Latin letters are folded to ASCII (`Café crème` → `cafe-creme`) as before; letters of other
  * scripts are kept with their marks and in NFC, so `日本の猫` stays `日本の猫` and `Кот` becomes `кот`,
  * readable in the Explorer and safe on every OS (only letters, digits and `-`: no punctuation, symbols,
- * emoji, invisible or bidi control characters). A prompt without any usable character gives `image`, and
- * a reserved Windows device name is suffixed (`con` → `con-image`). Never contains `.` or a separator.
+ * emoji, overlay marks, invisible letters or marks, bidi control characters). A prompt without any
+ * usable character gives `image`, and a reserved Windows device name is suffixed (`con` → `con-image`).
+ * Never contains `.` or a separator.
  */
 export function slugify(prompt: string): string {
   // NFKD first: compatibility forms (ﬁ, ①, full-width ＣＯＮ, half-width kana) fold to plain ones, and
   // Latin accents come apart from their letters so they can be dropped; NFC puts the rest back together.
   const chars: string[] = [];
   let base: 'latin' | 'other' | 'none' = 'none';
-  for (const ch of prompt.normalize('NFKD').toLowerCase().replace(joiners, '')) {
+  for (const ch of prompt.normalize('NFKD').toLowerCase().replace(ignorable, '')) {
+    // Decorations and overlays go wherever they stand (code points of their blocks not assigned yet too).
+    if (decoration.test(ch)) continue;
     if (mark.test(ch)) {
       // A mark belongs to the letter before it: dropped on Latin (é → e), kept elsewhere (й, έ, हि).
-      if (base === 'other' && !decoration.test(ch)) chars.push(ch);
+      if (base === 'other') chars.push(ch);
       continue;
     }
     const fold = letterFolds[ch];
@@ -143,20 +158,59 @@ export function imageFileNames(prompt: string, count: number, ext: string, now: 
 
 /**
  * `<base>.<ext>` for one image; `<base>-1.<ext>`, `<base>-2.<ext>`… for several. `ext` has no dot and
- * `count` is at least 1: callers check them.
+ * `count` is at least 1: callers check them. A base too long for {@link maxNameBytes} with its suffix
+ * (a 255-byte name from the save dialog, or one whose extension changed from `.png` to `.webp`) is cut
+ * at the end, see {@link fitName}.
  */
 export function numberedNames(base: string, count: number, ext: string): string[] {
-  if (count === 1) return [`${base}.${ext}`];
-  return Array.from({ length: count }, (_, i) => `${base}-${i + 1}.${ext}`);
+  if (count === 1) return [fitName(base, `.${ext}`)];
+  return Array.from({ length: count }, (_, i) => fitName(base, `-${i + 1}.${ext}`));
 }
 
 /**
  * The `i`-th alternative for a taken name: `image.png` → `image-1.png`; `i = 0` is the name itself.
  * Only the last extension is kept apart, and a leading dot is part of the base (`.env` → `.env-1`).
+ * The base gets shorter when the name would pass {@link maxNameBytes} otherwise, so a 255-byte name
+ * still has alternatives.
  */
 export function nextCandidate(name: string, i: number): string {
   if (i === 0) return name;
   const dot = name.lastIndexOf('.');
-  if (dot <= 0) return `${name}-${i}`;
-  return `${name.slice(0, dot)}-${i}${name.slice(dot)}`;
+  if (dot <= 0) return fitName(name, `-${i}`);
+  return fitName(name.slice(0, dot), `-${i}${name.slice(dot)}`);
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * `base + suffix`, with as many whole characters cut from the end of `base` as it takes to stay within
+ * {@link maxNameBytes}. Cuts fall between user-perceived characters (grapheme clusters), so a letter keeps
+ * its marks, an emoji its joiners and a surrogate pair stays whole; only a single cluster too big for
+ * the room (a letter under hundreds of marks) is cut between code points. Should the suffix itself leave
+ * no room (an "extension" of 250 bytes), the whole name is cut instead: a shorter name beats ENAMETOOLONG.
+ */
+export function fitName(base: string, suffix: string): string {
+  if (Buffer.byteLength(base) + Buffer.byteLength(suffix) <= maxNameBytes) return base + suffix;
+  const room = maxNameBytes - Buffer.byteLength(suffix);
+  const kept = room > 0 ? cutToBytes(base, room) : '';
+  return kept === '' ? cutToBytes(base + suffix, maxNameBytes) : kept + suffix;
+}
+
+/** The longest start of `text` of whole grapheme clusters within `bytes` UTF-8 bytes; by code points if none fits. */
+function cutToBytes(text: string, bytes: number): string {
+  let end = 0;
+  let used = 0;
+  for (const { segment, index } of graphemes.segment(text)) {
+    used += Buffer.byteLength(segment);
+    if (used > bytes) break;
+    end = index + segment.length;
+  }
+  if (end > 0) return text.slice(0, end);
+  // One cluster bigger than the room: cut it between code points rather than give no name at all.
+  let points = '';
+  for (const point of text) {
+    if (Buffer.byteLength(points + point) > bytes) break;
+    points += point;
+  }
+  return points;
 }

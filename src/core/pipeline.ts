@@ -48,7 +48,11 @@ export async function generateAndSave(
   return { files, result };
 }
 
-/** `hero.png` for one image; `hero-1.png`, `hero-2.png`… for several. The extension follows the bytes. */
+/**
+ * `hero.png` for one image; `hero-1.png`, `hero-2.png`… for several. The extension follows the bytes.
+ * A long chosen name loses characters at the end of its base to make room for `-1` or a longer extension
+ * (numberedNames keeps every name within 255 bytes), rather than failing with ENAMETOOLONG.
+ */
 function namesFromFile(filePath: string, count: number, ext: string): string[] {
   const base = path.basename(filePath, path.extname(filePath)) || 'image';
   return numberedNames(base, count, ext);

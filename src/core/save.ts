@@ -63,10 +63,13 @@ function checkName(name: string): void {
   }
 }
 
-/** Our temp files: short, so a final name of up to 255 bytes still works, and unmistakably ours. */
-const tempPattern = /^\.gi-[0-9a-f]{8}\.tmp$/;
+/**
+ * Our temp files: `.gpt-image-<12 hex>.tmp`, 27 bytes whatever the final name (so final names of up to
+ * 255 bytes work), hidden, and named after the extension so no other tool's temp files match.
+ */
+export const tempPattern = /^\.gpt-image-[0-9a-f]{12}\.tmp$/;
 /** A temp file this old is a crash's leftover: no save takes an hour between writing it and linking it. */
-const staleTempMs = 60 * 60 * 1000;
+export const staleTempMs = 60 * 60 * 1000;
 
 /**
  * Hard link support, decided once per folder (by its real path) the first time a link is tried: later
@@ -83,7 +86,7 @@ async function removeQuietly(file: string): Promise<void> {
  * absolute paths (below `dir` as given) in order. Never overwrites, even with other savers racing in
  * the same folder, and a file appears complete or not at all, even if the process is killed:
  *
- * - Each image is first written to a short hidden temp file (`.gi-<8 hex>.tmp`) and fsynced.
+ * - Each image is first written to a short hidden temp file (`.gpt-image-<12 hex>.tmp`) and fsynced.
  * - Where hard links work, the temp file is linked to the final name. link() fails with EEXIST rather
  *   than replacing anything, so it is an exclusive create that brings its complete content with it:
  *   nothing is ever visible under the final name before it is whole. A crash leaves at worst the hidden
@@ -151,17 +154,34 @@ async function removeAll(folder: ReadyFolder, names: readonly string[]): Promise
   await Promise.all(names.map((name) => removeQuietly(path.join(folder.real, name))));
 }
 
-/** Deletes temp files of ours that a crash left behind, an hour or more old. Never fails a save. */
+/**
+ * Deletes temp files that a crash of ours left behind. Never fails a save. A name proves nothing (a
+ * repository or another user can create `.gpt-image-….tmp` too), so a file goes only when all of these
+ * hold, and otherwise stays, untidy but harmless:
+ *
+ * - its name matches {@link tempPattern} exactly, and it is a regular file (not a folder or symlink);
+ * - it has one name only: a second hard link means the data is someone's file too (or the image a crash
+ *   left linked but not yet unlinked), and removing a name frees nothing then anyway;
+ * - it belongs to the user running VS Code, where the platform has user ids (not on Windows): never
+ *   another user's file in a shared folder;
+ * - it was last written and last changed (mtime and ctime) {@link staleTempMs} or more ago. The ctime
+ *   cannot be set back by `touch`, git, tar or unzip, so a file just checked out or unpacked is never
+ *   taken for an old one, whatever mtime it came with.
+ */
 async function sweepStaleTemps(folder: ReadyFolder): Promise<void> {
   try {
     const stale = (await fs.readdir(folder.real)).filter((name) => tempPattern.test(name));
     if (stale.length === 0) return;
     await folder.recheck();
     const now = Date.now();
+    const uid = process.getuid?.();
     for (const name of stale) {
       const file = path.join(folder.real, name);
       const stats = await fs.lstat(file).catch(() => undefined);
-      if (stats?.isFile() && now - stats.mtimeMs >= staleTempMs) await removeQuietly(file);
+      if (!stats?.isFile() || stats.nlink !== 1) continue;
+      if (uid !== undefined && stats.uid !== uid) continue;
+      if (now - Math.max(stats.mtimeMs, stats.ctimeMs) < staleTempMs) continue;
+      await removeQuietly(file);
     }
   } catch {
     // Leftovers are untidy, not harmful: the save goes on.
@@ -178,12 +198,12 @@ async function writeTemp(
   let handle: fs.FileHandle | undefined;
   let name = '';
   for (let attempt = 0; handle === undefined; attempt++) {
-    name = `.gi-${randomBytes(4).toString('hex')}.tmp`;
+    name = `.gpt-image-${randomBytes(6).toString('hex')}.tmp`;
     await folder.recheck();
     try {
       handle = await fs.open(path.join(folder.real, name), 'wx');
     } catch (error) {
-      // 32 random bits: a clash is rare, and only possible with a file of our own pattern.
+      // 48 random bits: a clash is rare, and only possible with a file of our own pattern.
       if (errorCode(error) !== 'EEXIST' || attempt >= 5) throw error;
     }
   }

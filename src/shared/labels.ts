@@ -1,4 +1,5 @@
 import { standardSizes } from '../core/types';
+import { quoteValue } from './plainText';
 
 const qualityLabels: Readonly<Record<string, string>> = { auto: 'Auto', low: 'Low', medium: 'Medium', high: 'High' };
 const formatLabels: Readonly<Record<string, string>> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP' };
@@ -19,27 +20,60 @@ export function isStandardSize(size: string): boolean {
   return (standardSizes as readonly string[]).includes(size);
 }
 
+/** Longest part of an unknown setting value a label shows, in characters. */
+export const maxInvalidValueLength = 16;
+
+/**
+ * Security: a value no label knows comes from a settings.json, maybe a repository's, and labels end up in
+ * quick input prompts, quick pick descriptions and notifications, which render `[x](command:…)` links
+ * and `$(icon)` codes. So it is never shown as it is: quoted, cut to {@link maxInvalidValueLength}
+ * characters and made plain (`$(` split by a zero-width space), with the setting named, e.g.
+ * `invalid format "$(key) Your WisG…"`.
+ */
+export function invalidLabel(what: string, value: unknown): string {
+  return `invalid ${what} ${quoteValue(value, maxInvalidValueLength)}`;
+}
+
 /** `Landscape 1536×1024`, `2048×1152`, `Auto size`: the shape first, so a narrow select still shows it. */
 export function sizeLabel(size: string): string {
   if (size === 'auto') return 'Auto size';
-  const match = /^(\d+)x(\d+)$/.exec(size);
-  if (!match) return size;
+  const match = /^(\d{1,5})x(\d{1,5})$/.exec(size);
+  if (!match) return invalidLabel('size', size);
   const shape = sizeShapes[size];
   return `${shape ? `${shape} ` : ''}${match[1]}×${match[2]}`;
 }
 
+// Own keys only: `constructor` or `__proto__` from a settings.json is not a label.
+function known(labels: Readonly<Record<string, string>>, value: string): string | undefined {
+  return Object.hasOwn(labels, value) ? labels[value] : undefined;
+}
+
+/** `High`; an unknown value as {@link invalidLabel}. */
 export function qualityLabel(quality: string): string {
-  return qualityLabels[quality] ?? quality;
+  return known(qualityLabels, quality) ?? invalidLabel('quality', quality);
 }
 
+/** `High quality`, for summaries; an unknown value as {@link invalidLabel}. */
+export function qualityPhrase(quality: string): string {
+  const label = known(qualityLabels, quality);
+  return label ? `${label} quality` : invalidLabel('quality', quality);
+}
+
+/** `WebP`; an unknown value as {@link invalidLabel}. */
 export function formatLabel(format: string): string {
-  return formatLabels[format] ?? format;
+  return known(formatLabels, format) ?? invalidLabel('format', format);
 }
 
+/** `Transparent background`; an unknown value as {@link invalidLabel}. */
 export function backgroundLabel(background: string): string {
-  return `${backgroundLabels[background] ?? background} background`;
+  const label = known(backgroundLabels, background);
+  return label ? `${label} background` : invalidLabel('background', background);
 }
 
+/**
+ * The text of an option in the Studio's selects. Only values the Studio offers reach it, but an unknown
+ * one is still never shown as it is.
+ */
 export function optionText(field: 'quality' | 'outputFormat' | 'background', value: string): string {
   switch (field) {
     case 'quality':
@@ -47,7 +81,7 @@ export function optionText(field: 'quality' | 'outputFormat' | 'background', val
     case 'outputFormat':
       return formatLabel(value);
     case 'background':
-      return backgroundLabels[value] ?? value;
+      return known(backgroundLabels, value) ?? invalidLabel('background', value);
   }
 }
 

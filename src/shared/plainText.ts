@@ -13,21 +13,26 @@ const autolinkStart = /<(?=[a-z][a-z0-9+.-]{1,31}:)/gi;
 const zeroWidthSpace = '\u200b';
 
 /**
- * Text that no VS Code surface can turn into a link. Security: notifications and quick input prompts
+ * Text that no VS Code surface can turn into a link or an icon. Security: notifications and quick input prompts
  * run their text through `parseLinkedText` (vs/base/common/linkedText.ts), whose pattern
  * `/\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^\)\s]+)(?: (["'])(.+?)(\3))?\)/gi` makes
  * `[label](command:…)`, `[label](https://…)` and `[label](file:…)` clickable, command arguments included
  * and in any letter case. Every such link needs `]` and `(` side by side, so a zero-width space between
  * them leaves the text reading exactly as it was while the parser finds nothing, however the brackets
- * nest or whatever the label holds. `<scheme:` gets one too, for Markdown autolinks. Control characters
- * and line breaks become one space (VS Code joins lines anyway), and invisible characters that could
- * hide or reorder text are dropped first, so the result is the same when applied twice.
+ * nest or whatever the label holds. `<scheme:` gets one too, for Markdown autolinks, and so does `$(`:
+ * quick inputs, quick picks and notifications render `$(name)` as a product icon (`renderLabelWithIcons`,
+ * `\$\([A-Za-z0-9-]+(?:~[A-Za-z]+)?\)`), so a setting like `$(key) Your key expired` would otherwise
+ * show a real key icon. Control characters and line breaks become one space (VS Code joins lines
+ * anyway), and invisible characters that could hide or reorder text, zero-width spaces included, are
+ * dropped first, so the result is the same when applied twice.
  */
 export function plainText(text: string): string {
   return String(text)
     .replace(invisible, '')
     .replace(controls, ' ')
     .replaceAll('](', `]${zeroWidthSpace}(`)
+    // A function, so no `$` in the replacement is read as a pattern.
+    .replaceAll('$(', () => `$${zeroWidthSpace}(`)
     .replace(autolinkStart, `<${zeroWidthSpace}`);
 }
 

@@ -1,5 +1,5 @@
 import type { GalleryEntry, GalleryImage, ImageCommand, StudioOptions } from '../shared/protocol';
-import { backgroundLabel, formatLabel, qualityLabel, sizeLabel } from '../shared/labels';
+import { backgroundLabel, formatLabel, qualityPhrase, sizeLabel } from '../shared/labels';
 
 /** Buttons on every card; the labels are the accessible names tests and users rely on. */
 const cardButtons: readonly { readonly command: ImageCommand | 'reuse'; readonly label: string; readonly title: string }[] = [
@@ -81,7 +81,7 @@ function card(entry: GalleryEntry, image: GalleryImage, index: number, now: numb
 export function optionsSummary(options: StudioOptions): string {
   return [
     sizeLabel(options.size),
-    `${qualityLabel(options.quality)} quality`,
+    qualityPhrase(options.quality),
     formatLabel(options.outputFormat),
     options.background === 'auto' ? undefined : backgroundLabel(options.background),
   ]

@@ -44,3 +44,14 @@ export const hostileTexts: readonly string[] = [
   '\u202e[bidi](command:x)',
   '[tab\there](command:x)',
 ];
+
+/**
+ * VS Code's product-icon syntax (labelWithIconsRegex of vs/base/browser/ui/iconLabel/iconLabels.ts, with
+ * ThemeIcon's name and modifier expressions): quick inputs, quick picks and notifications render
+ * `$(key)` or `$(sync~spin)` as an icon. A preceding backslash only escapes it, so it still counts here.
+ */
+export const vscodeIconRegex = /\$\(([A-Za-z0-9-]+(?:~[A-Za-z]+)?)\)/g;
+
+export function assertNoIcon(text: string, what: string): void {
+  assert.deepEqual([...text.matchAll(vscodeIconRegex)].map((match) => match[0]), [], `${what}: ${JSON.stringify(text)}`);
+}

@@ -82,4 +82,21 @@ suite('package.json (the public contract)', () => {
     for (const key of restricted) assert.ok(props[key], `${key} is a contributed setting`);
     assert.equal(new Set(restricted).size, restricted.length, 'no duplicates');
   });
+
+  test('an untrusted workspace cannot word our prompts or edit documents: format, background and insert mode are restricted (review of #9, F1)', () => {
+    const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    for (const key of ['gptImage.outputFormat', 'gptImage.background', 'gptImage.insertAfterGenerate']) {
+      assert.ok(restricted.includes(key), `${key} is a restricted configuration`);
+    }
+    // Every setting is restricted or application-scoped: nothing a repository sets reaches a prompt unchecked.
+    const props = manifest.contributes.configuration.properties;
+    for (const [key, value] of Object.entries(props)) {
+      const scoped = (value as { scope?: string }).scope === 'application';
+      assert.ok(restricted.includes(key) || scoped, `${key} is restricted or user-only`);
+    }
+    const description: string = manifest.capabilities.untrustedWorkspaces.description;
+    for (const word of ['outputFormat', 'background', 'insertAfterGenerate']) {
+      assert.ok(description.includes(word), `the untrusted-workspace description names ${word}`);
+    }
+  });
 });

@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import { ImageApiError } from '../../src/core/errors';
 import {
   extensionFor,
+  fitName,
   imageFileNames,
+  maxNameBytes,
   maxSlugBytes,
   maxSlugLength,
   nextCandidate,
@@ -155,6 +157,68 @@ suite('slugify: other scripts keep their letters', () => {
     assert.equal(slug, '𠀋'.repeat(25));
   });
 
+  test('invisible letters are dropped: Hangul fillers give no invisible name (review of #9, F2)', () => {
+    const fillers = /[\u115f\u1160\u3164\uffa0]/u;
+    for (const [prompt, expected] of [
+      ['\u3164', 'image'],
+      ['\uffa0', 'image'],
+      ['\u115f\u1160', 'image'],
+      ['\u3164\u3164 \uffa0', 'image'],
+      ['cat \u3164\u3164 dog', 'cat-dog'],
+      ['кот\u3164пёс', 'котпёс'],
+      ['한\u3164국', '한국'],
+      ['ca\u00adt', 'cat'], // a soft hyphen is invisible too: no dash
+    ] as const) {
+      const slug = slugify(prompt);
+      assert.ok(!fillers.test(slug), `${JSON.stringify(prompt)} -> ${JSON.stringify(slug)}`);
+      assert.equal(slug, expected, JSON.stringify(prompt));
+    }
+    // Every default-ignorable code point, alone: nothing invisible is ever a slug.
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      const ch = String.fromCodePoint(cp);
+      if (!/\p{Default_Ignorable_Code_Point}/u.test(ch)) continue;
+      assert.equal(slugify(ch), 'image', `U+${cp.toString(16)}`);
+      assert.equal(slugify(`кот${ch}`), 'кот', `U+${cp.toString(16)} after a Cyrillic letter`);
+    }
+  });
+
+  test('invisible marks are dropped after any letter: CGJ, Mongolian and Khmer signs (review of #9, F3)', () => {
+    for (const [prompt, expected] of [
+      ['кот\u034fкот', 'коткот'],
+      ['кот\u034f\u034f\u034f', 'кот'],
+      ['ᠮ\u180bᠣ', 'ᠮᠣ'],
+      ['ᠮ\u180c\u180d\u180fᠣ', 'ᠮᠣ'],
+      ['ក\u17b4ខ', 'កខ'],
+      ['ក\u17b5', 'ក'],
+    ] as const) {
+      const slug = slugify(prompt);
+      assert.ok(!/[\u034f\u180b-\u180f\u17b4\u17b5]/u.test(slug), `${JSON.stringify(prompt)} -> ${JSON.stringify(slug)}`);
+      assert.equal(slug, expected, JSON.stringify(prompt));
+    }
+    // Visible marks stay: й, हि, Khmer vowel signs.
+    assert.equal(slugify('ключ'), 'ключ');
+    assert.equal(slugify('हिन्दी'), 'हिन्दी');
+    assert.equal(slugify('ខ្មែរ'), 'ខ្មែរ');
+  });
+
+  test('overlay marks that look like a path are dropped: a slash through a letter is no separator (review of #9, F3)', () => {
+    const overlays = [0x334, 0x335, 0x336, 0x337, 0x338];
+    for (let cp = 0x20d0; cp <= 0x20ff; cp++) overlays.push(cp);
+    for (const cp of overlays) {
+      const ch = String.fromCodePoint(cp);
+      assert.equal(slugify(`кот${ch} пёс`), 'кот-пёс', `U+${cp.toString(16)}`);
+      assert.equal(slugify(`猫${ch}${ch}犬`), '猫犬', `U+${cp.toString(16)} twice`);
+    }
+    assert.equal(slugify('кот\u0338 пёс'), 'кот-пёс');
+    assert.ok(!/[\u0334-\u0338\u20d0-\u20ff]/u.test(slugify('a\u20e5b ж\u20e5з ж\u0337з')));
+  });
+
+  test('held: separators, dots, bidi and long prompts (review of #9)', () => {
+    const slug = slugify('a\u2215b\uff0fc\uff0ed\u202ee\u2066f\u200bg' + 'ж'.repeat(300));
+    assert.ok(!/[\/\\.\u202e\u2066\u200b]/.test(slug), slug);
+    assert.ok(Buffer.byteLength(imageFileNames('ж'.repeat(300), 10, 'webp', new Date())[9]) < 140);
+  });
+
   test('every name from any prompt stays far below 255 bytes', () => {
     const now = new Date(2024, 4, 6, 7, 8, 9);
     const prompts = ['猫'.repeat(500), '𠀋'.repeat(500), 'ё'.repeat(500), 'x'.repeat(500), 'हि'.repeat(500)];
@@ -236,5 +300,75 @@ suite('nextCandidate', () => {
     assert.equal(nextCandidate('noext', 3), 'noext-3');
     assert.equal(nextCandidate('.hidden', 1), '.hidden-1');
     assert.equal(nextCandidate('my pic é.png', 1), 'my pic é-1.png');
+  });
+
+  test('a long name loses characters at the end of its base to stay within 255 bytes (review of #9, F5)', () => {
+    assert.equal(maxNameBytes, 255);
+    const name = `${'h'.repeat(251)}.png`;
+    assert.equal(nextCandidate(name, 1), `${'h'.repeat(249)}-1.png`);
+    assert.equal(nextCandidate(name, 10), `${'h'.repeat(248)}-10.png`);
+    assert.equal(nextCandidate(name, 999), `${'h'.repeat(247)}-999.png`);
+    assert.equal(nextCandidate('n'.repeat(255), 1), `${'n'.repeat(253)}-1`, 'no extension');
+    assert.equal(nextCandidate(`${'n'.repeat(249)}-1.png`, 1), `${'n'.repeat(249)}-1.png`, 'may equal a taken name: tried on');
+    const names = new Set<string>();
+    for (let i = 1; i < 1000; i++) {
+      const candidate = nextCandidate(name, i);
+      assert.ok(Buffer.byteLength(candidate) <= maxNameBytes, candidate);
+      assert.ok(candidate.endsWith(`-${i}.png`));
+      names.add(candidate);
+    }
+    assert.equal(names.size, 999, 'all different');
+    // Short names are as before.
+    assert.equal(nextCandidate('image.png', 1), 'image-1.png');
+  });
+
+  test('the cut never splits a letter from its marks, an emoji or a surrogate pair (review of #9, F5)', () => {
+    const cases: [string, string][] = [
+      ['й'.normalize('NFD'), 'и + breve'],
+      ['हि', 'ha + vowel sign i'],
+      ['👩\u200d💻', 'ZWJ emoji'],
+      ['🇯🇵', 'flag'],
+      ['𠀋', 'supplementary plane'],
+      ['e\u0301\u0302\u0303', 'stacked marks'],
+    ];
+    for (const [unit, what] of cases) {
+      for (let pad = 0; pad < 8; pad++) {
+        const base = 'x'.repeat(pad) + unit.repeat(Math.ceil(260 / Buffer.byteLength(unit)));
+        for (const suffix of ['-1.png', '-10.webp', '.png']) {
+          const fitted = fitName(base, suffix);
+          assert.ok(Buffer.byteLength(fitted) <= maxNameBytes, `${what} pad ${pad}`);
+          assert.ok(fitted.endsWith(suffix));
+          const kept = fitted.slice(0, -suffix.length).slice(pad);
+          assert.equal(kept, unit.repeat(kept.length / unit.length), `${what} pad ${pad}: whole units only`);
+          assert.ok(Buffer.byteLength(fitted) > maxNameBytes - Buffer.byteLength(unit) - 1, `${what}: no more cut than needed`);
+        }
+      }
+    }
+  });
+
+  test('even a hostile name gets a name within 255 bytes', () => {
+    const hugeCluster = 'a' + '\u0301'.repeat(300); // one grapheme of 601 bytes
+    assert.ok(Buffer.byteLength(nextCandidate(`${hugeCluster}.png`, 1)) <= maxNameBytes);
+    assert.ok(nextCandidate(`${hugeCluster}.png`, 1).endsWith('-1.png'));
+    const hugeExtension = `x.${'e'.repeat(260)}`;
+    const candidate = nextCandidate(hugeExtension, 1);
+    assert.ok(Buffer.byteLength(candidate) <= maxNameBytes && candidate.startsWith('x-1.'), candidate);
+    assert.equal(fitName('', '.png'), '.png');
+  });
+});
+
+suite('numberedNames and long bases (review of #9, F5)', () => {
+  test('a 255-byte base from the save dialog still gives names within 255 bytes, whatever the count or extension', () => {
+    const base = 'h'.repeat(251);
+    assert.deepEqual(numberedNames(base, 1, 'png'), [`${base}.png`]);
+    assert.deepEqual(numberedNames(base, 1, 'webp'), [`${'h'.repeat(250)}.webp`]);
+    const ten = numberedNames(base, 10, 'png');
+    assert.equal(ten[0], `${'h'.repeat(249)}-1.png`);
+    assert.equal(ten[9], `${'h'.repeat(248)}-10.png`);
+    assert.equal(new Set(ten).size, 10);
+    for (const name of ten) {
+      assert.ok(Buffer.byteLength(name) <= maxNameBytes);
+      for (const i of [1, 999]) assert.ok(Buffer.byteLength(nextCandidate(name, i)) <= maxNameBytes);
+    }
   });
 });

@@ -113,6 +113,21 @@ suite('generateAndSave: request → files, against the fixture server', () => {
     assert.deepEqual(await listing(docs), ['hero.webp']);
   });
 
+  test('a 255-byte file name from the save dialog works for several images, another format and a second save (review of #9, F5)', async () => {
+    const base = 'h'.repeat(251);
+    const target = file(`${base}.png`); // 255 bytes: the most a save dialog returns
+    const first = await generateAndSave(fox, client, target, { now });
+    const webp = await generateAndSave({ ...fox, outputFormat: 'webp' }, client, target, { now });
+    const two = await generateAndSave({ ...fox, n: 2 }, client, target, { now });
+    const again = await generateAndSave(fox, client, target, { now });
+    assert.deepEqual(
+      [...first.files, ...webp.files, ...two.files, ...again.files].map((f) => path.basename(f)),
+      [`${base}.png`, `${'h'.repeat(250)}.webp`, `${'h'.repeat(249)}-1.png`, `${'h'.repeat(249)}-2.png`, `${'h'.repeat(249)}-3.png`],
+    );
+    for (const name of await listing(docs)) assert.ok(Buffer.byteLength(name) <= 255, name);
+    assert.equal((await listing(docs)).length, 5);
+  });
+
   test('an existing hero.png is never overwritten: the image becomes hero-1.png', async () => {
     await fs.writeFile(path.join(docs, 'hero.png'), 'mine');
     const { files } = await generateAndSave(fox, client, file('hero.png'), { now });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { plainText, quoteValue } from '../../src/shared/plainText';
-import { assertNoLink, hostileTexts, linkPattern, linksIn } from './linkPattern';
+import { assertNoIcon, assertNoLink, hostileTexts, linkPattern, linksIn, vscodeIconRegex } from './linkPattern';
 
 /** What a reader sees: zero-width spaces are invisible. */
 function visible(text: string): string {
@@ -51,6 +51,21 @@ suite('plainText', () => {
     assert.equal(plainText('1 < 2 and a <b> tag'), '1 < 2 and a <b> tag');
   });
 
+  test('product icons are broken too: no $(key) from a setting or a server shows as an icon (review of #9, F1)', () => {
+    const phishing = '$(key) Your WisGate key expired. Paste it in the box below';
+    assert.match(phishing, vscodeIconRegex, 'the case is real');
+    const plain = plainText(phishing);
+    assertNoIcon(plain, 'plainText');
+    assert.equal(plain, '$\u200b(key) Your WisGate key expired. Paste it in the box below');
+    assert.equal(visible(plain), phishing, 'it still reads as it was sent');
+    for (const text of ['$(sync~spin)', '\\$(key)', '$$(key)', '$(KEY-2)', 'a$(b)c$(d)', '$\u200b(key)', '$\u202e(key)', '$\n(key)']) {
+      assertNoIcon(plainText(text), `icon in ${JSON.stringify(text)}`);
+      assert.equal(plainText(plainText(text)), plainText(text), `idempotent on ${JSON.stringify(text)}`);
+    }
+    assertNoIcon(quoteValue('$(key) Your WisGate key expired', 10), 'quoteValue');
+    assert.equal(plainText('costs $5 (about)'), 'costs $5 (about)', 'a dollar sign alone is left as it is');
+  });
+
   test('ordinary messages are unchanged', () => {
     for (const text of [
       'GPT Image: API key saved in secret storage.',
@@ -65,7 +80,7 @@ suite('plainText', () => {
   });
 
   test('applying it twice changes nothing more', () => {
-    for (const text of [...hostileTexts, '<command:x>', 'a\u200b\u200b](b', ']((']) {
+    for (const text of [...hostileTexts, '<command:x>', 'a\u200b\u200b](b', '](([', '$($(', ']$(', '$](', '<$(command:x']) {
       assert.equal(plainText(plainText(text)), plainText(text));
     }
   });
@@ -86,6 +101,29 @@ suite('plainText', () => {
     // A link straddling VS Code's 1000-character cut.
     for (let pad = 980; pad < 1000; pad++) {
       assertNoLink(plainText(`${'a'.repeat(pad)}[x](command:y)`), `cut at ${pad}`);
+    }
+  });
+
+  test('fuzz: no link or icon survives, and a second pass changes nothing (review of #9)', () => {
+    const alphabet = ['[', ']', '(', ')', '$', '$(', 'key', 'sync~spin', 'command:', 'https://', 'file:', 'x', ' ', '"', "'",
+      '\\', '\u200b', '\u200e', '\u202e', '\ufeff', '\u00ad', '\n', '\r', '\t', '\u2028', '<', '\u0000', '\u034f',
+      '\u180e', '\u2061', '\ufe0f'];
+    let seed = 9;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let round = 0; round < 50000; round++) {
+      let text = '';
+      const length = 1 + random(16);
+      for (let i = 0; i < length; i++) text += alphabet[random(alphabet.length)];
+      const plain = plainText(text);
+      assertNoLink(plain, `fuzz ${round}`);
+      assertNoIcon(plain, `fuzz ${round}`);
+      assert.equal(plainText(plain), plain, `idempotent on ${JSON.stringify(text)}`);
+      const quoted = quoteValue(text, random(10) + 1);
+      assertNoLink(quoted, `quoted fuzz ${round}`);
+      assertNoIcon(quoted, `quoted fuzz ${round}`);
     }
   });
 

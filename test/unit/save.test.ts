@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImageApiError } from '../../src/core/errors';
-import { saveImages } from '../../src/core/save';
+import { saveImages, staleTempMs, tempPattern } from '../../src/core/save';
 // The module object itself (not an import-star copy), so a test can stand in for fs.promises.link.
 import fsPromises = require('node:fs/promises');
 
@@ -75,6 +75,21 @@ suite('saveImages', () => {
     const saved = await saveImages({ dir: tmp, names: ['x.png'], images: [bytes(3)] });
     assert.deepEqual(saved, [path.join(tmp, 'x-1.png')]);
     await assert.rejects(fs.stat(path.join(tmp, 'elsewhere.png')));
+  });
+
+  test('names taken by links to outside files (dangling, symbolic, hard) are skipped; nothing outside changes (review of #9)', async () => {
+    const outside = path.join(tmp, 'outside');
+    const dir = path.join(tmp, 'ws', 'assets');
+    await fs.mkdir(outside);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.symlink(path.join(outside, 'victim.png'), path.join(dir, 'a.png'));
+    await fs.writeFile(path.join(outside, 'v2'), 'keep');
+    await fs.symlink(path.join(outside, 'v2'), path.join(dir, 'a-1.png'));
+    await fs.link(path.join(outside, 'v2'), path.join(dir, 'a-2.png'));
+    const [file] = await saveImages({ dir, root: path.join(tmp, 'ws'), names: ['a.png'], images: [bytes(7)] });
+    assert.equal(path.basename(file), 'a-3.png');
+    assert.deepEqual(await fs.readdir(outside), ['v2']);
+    assert.equal(await fs.readFile(path.join(outside, 'v2'), 'utf8'), 'keep');
   });
 
   test('the same name twice in one call', async () => {
@@ -432,8 +447,22 @@ suite('saveImages: a crash leaves no truncated image (issue #9, part 8)', () => 
   });
 
   const list = async (dir = tmp): Promise<string[]> => (await fs.readdir(dir)).sort();
-  const ours = /^\.gi-[0-9a-f]{8}\.tmp$/;
+  const ours = tempPattern;
   const hoursAgo = (h: number): Date => new Date(Date.now() - h * 3600_000);
+
+  /**
+   * Runs `fn` with the clock `hours` ahead: the only way to age a file's ctime, which (unlike its mtime)
+   * no utimes call can set back.
+   */
+  async function hoursLater<T>(hours: number, fn: () => Promise<T>): Promise<T> {
+    const realNow = Date.now;
+    Date.now = () => realNow() + hours * 3600_000;
+    try {
+      return await fn();
+    } finally {
+      Date.now = realNow;
+    }
+  }
 
   /**
    * Runs saveImages in a child process that hangs half-way through its `nth` file write, and kills it
@@ -515,40 +544,104 @@ require(savePath).saveImages({ dir, names: ['fox.png'], images: [Buffer.alloc(Nu
     assert.ok((await list()).includes(leftover), 'a fresh temp file may be another save at work: kept');
     await fs.utimes(path.join(tmp, leftover), hoursAgo(2), hoursAgo(2));
     await saveImages({ dir: tmp, names: ['b.png'], images: [bytes(1)] });
-    assert.deepEqual((await list()).filter((n) => n !== 'child.js'), ['a.png', 'b.png']);
+    assert.ok((await list()).includes(leftover), 'an old mtime alone is not enough: the ctime is recent');
+    await hoursLater(2, () => saveImages({ dir: tmp, names: ['c.png'], images: [bytes(1)] }));
+    assert.deepEqual((await list()).filter((n) => n !== 'child.js'), ['a.png', 'b.png', 'c.png']);
+  });
+
+  test('temp names are short, hidden and of the exact pattern; none is left after a save', async () => {
+    assert.equal(staleTempMs, 3600_000);
+    const realOpen = fsPromises.open;
+    const opened: string[] = [];
+    fsPromises.open = (async (file: string, ...rest: unknown[]) => {
+      opened.push(path.basename(file));
+      return (realOpen as (...args: unknown[]) => Promise<fs.FileHandle>)(file, ...rest);
+    }) as typeof fsPromises.open;
+    try {
+      await saveImages({ dir: tmp, names: ['x'.repeat(251) + '.png'], images: [bytes(3)] });
+    } finally {
+      fsPromises.open = realOpen;
+    }
+    const temps = opened.filter((name) => name.startsWith('.'));
+    assert.equal(temps.length, 1, opened.join());
+    assert.match(temps[0], ours);
+    assert.equal(Buffer.byteLength(temps[0]), 27);
+    assert.deepEqual((await list()).filter((n) => n.startsWith('.')), []);
   });
 
   test('the sweep removes only old regular files of our exact pattern', async () => {
     const old = hoursAgo(3);
     const keep = [
-      '.gi-0123abcd.tmp.bak',
-      '.gi-0123ABCD.tmp',
-      '.gi-0123abc.tmp',
-      '.gi-0123abcde.tmp',
-      'gi-0123abcd.tmp',
+      '.gpt-image-0123456789ab.tmp.bak',
+      '.gpt-image-0123456789AB.tmp',
+      '.gpt-image-0123456789a.tmp',
+      '.gpt-image-0123456789abc.tmp',
+      'gpt-image-0123456789ab.tmp',
+      '.gi-0123abcd.tmp', // the old, shorter pattern: not ours any more
       '.fox.png.0123456789ab.tmp',
       'notes.tmp',
-      '.gi-.tmp',
+      '.gpt-image-.tmp',
     ];
-    for (const name of [...keep, '.gi-00000000.tmp', '.gi-deadbeef.tmp']) await fs.writeFile(path.join(tmp, name), name);
-    for (const name of keep) await fs.utimes(path.join(tmp, name), old, old);
-    await fs.utimes(path.join(tmp, '.gi-00000000.tmp'), old, old); // ours and old: swept
-    await fs.utimes(path.join(tmp, '.gi-deadbeef.tmp'), hoursAgo(0.5), hoursAgo(0.5)); // ours, recent: kept
+    const swept = '.gpt-image-000000000000.tmp';
+    for (const name of [...keep, swept]) await fs.writeFile(path.join(tmp, name), name);
+    for (const name of [...keep, swept]) await fs.utimes(path.join(tmp, name), old, old);
     // A folder and a symlink with our name are not files we wrote: kept, and the link's target too.
-    await fs.mkdir(path.join(tmp, '.gi-11111111.tmp'));
-    await fs.utimes(path.join(tmp, '.gi-11111111.tmp'), old, old);
+    await fs.mkdir(path.join(tmp, '.gpt-image-111111111111.tmp'));
     const target = path.join(tmp, 'target.txt');
     await fs.writeFile(target, 'precious');
-    await fs.utimes(target, old, old);
-    await fs.symlink(target, path.join(tmp, '.gi-22222222.tmp'));
-    await fs.lutimes(path.join(tmp, '.gi-22222222.tmp'), old, old);
+    await fs.symlink(target, path.join(tmp, '.gpt-image-222222222222.tmp'));
 
-    await saveImages({ dir: tmp, names: ['new.png'], images: [bytes(1)] });
+    await hoursLater(3, () => saveImages({ dir: tmp, names: ['new.png'], images: [bytes(1)] }));
     assert.deepEqual(
       await list(),
-      [...keep, '.gi-11111111.tmp', '.gi-22222222.tmp', '.gi-deadbeef.tmp', 'new.png', 'target.txt'].sort(),
+      [...keep, '.gpt-image-111111111111.tmp', '.gpt-image-222222222222.tmp', 'new.png', 'target.txt'].sort(),
     );
     assert.equal(await fs.readFile(target, 'utf8'), 'precious');
+  });
+
+  test('a file of our pattern that was just checked out or unpacked is kept, whatever its mtime (review of #9, F4)', async () => {
+    // A repository can ship `.gpt-image-….tmp`; git, tar and unzip can give it any mtime, never an old ctime.
+    const theirs = path.join(tmp, 'assets', '.gpt-image-0badc0de0bad.tmp');
+    await fs.mkdir(path.dirname(theirs));
+    await fs.writeFile(theirs, 'a tracked file, not a temp of ours');
+    await fs.utimes(theirs, hoursAgo(2), hoursAgo(2));
+    await saveImages({ dir: path.dirname(theirs), root: tmp, names: ['a.png'], images: [bytes(1)] });
+    assert.equal(await fs.readFile(theirs, 'utf8'), 'a tracked file, not a temp of ours');
+    // The reviewer's name, of the old pattern, is not ours at all.
+    const old = path.join(tmp, 'assets', '.gi-0badc0de.tmp');
+    await fs.writeFile(old, 'tracked');
+    await hoursLater(2, () => saveImages({ dir: path.dirname(old), root: tmp, names: ['b.png'], images: [bytes(1)] }));
+    assert.equal(await fs.readFile(old, 'utf8'), 'tracked');
+  });
+
+  test('the sweep leaves a file of our pattern with a second hard link, and what it links to (review of #9, F4)', async () => {
+    const precious = path.join(tmp, 'precious.png');
+    await fs.writeFile(precious, 'precious');
+    const linked = path.join(tmp, '.gpt-image-aaaaaaaaaaaa.tmp');
+    await fs.link(precious, linked);
+    await hoursLater(3, () => saveImages({ dir: tmp, names: ['new.png'], images: [bytes(1)] }));
+    assert.equal(await fs.readFile(linked, 'utf8'), 'precious');
+    assert.equal(await fs.readFile(precious, 'utf8'), 'precious');
+    assert.equal((await fs.stat(precious)).nlink, 2);
+  });
+
+  test("the sweep leaves another user's file of our pattern (review of #9, F4)", async function () {
+    if (typeof process.getuid !== 'function') this.skip(); // Windows: no user ids to compare
+    const realGetuid = process.getuid;
+    const file = path.join(tmp, '.gpt-image-bbbbbbbbbbbb.tmp');
+    await fs.writeFile(file, 'theirs');
+    const owner = (await fs.lstat(file)).uid;
+    // Running as another user than the file's owner: only root could chown the file instead.
+    process.getuid = () => owner + 1;
+    try {
+      await hoursLater(3, () => saveImages({ dir: tmp, names: ['new.png'], images: [bytes(1)] }));
+    } finally {
+      process.getuid = realGetuid;
+    }
+    assert.equal(await fs.readFile(file, 'utf8'), 'theirs');
+    // As its owner, the same file is a stale leftover.
+    await hoursLater(3, () => saveImages({ dir: tmp, names: ['new.png'], images: [bytes(1)] }));
+    await assert.rejects(fs.access(file));
   });
 
   for (const links of [true, false]) {
@@ -570,6 +663,35 @@ require(savePath).saveImages({ dir, names: ['fox.png'], images: [Buffer.alloc(Nu
         const again = await saveImages({ dir: tmp, names: [names[0]], images: [bytes(5)] });
         assert.deepEqual(again, [path.join(tmp, 'a'.repeat(246) + '-1.png')]);
         assert.equal((await list()).length, 4, 'no temp files left');
+      } finally {
+        fsPromises.link = realLink;
+      }
+    });
+  }
+
+  for (const links of [true, false]) {
+    test(`a taken 255-byte name gets a shorter alternative ${links ? 'with' : 'without'} hard links (review of #9, F5)`, async () => {
+      const realLink = fsPromises.link;
+      if (!links) {
+        fsPromises.link = async () => {
+          throw Object.assign(new Error('operation not supported'), { code: 'ENOTSUP' });
+        };
+      }
+      try {
+        const name = `${'h'.repeat(251)}.png`; // 255 bytes: a legal name the save dialog can return
+        // й in NFD: и + U+0306, 4 bytes. 2 + 248 + 4 = 254 bytes; cut by code points, -1 would leave an и bare.
+        const short = 'й'.normalize('NFD');
+        const marked = `xx${short.repeat(62)}.png`;
+        assert.deepEqual([Buffer.byteLength(name), Buffer.byteLength(marked)], [255, 254]);
+        await saveImages({ dir: tmp, names: [name, marked], images: [bytes(1), bytes(2)] });
+        const second = await saveImages({ dir: tmp, names: [name, marked], images: [bytes(3), bytes(4)] });
+        const third = await saveImages({ dir: tmp, names: [name], images: [bytes(5)] });
+        assert.deepEqual(second.map((f) => path.basename(f)), [`${'h'.repeat(249)}-1.png`, `xx${short.repeat(61)}-1.png`]);
+        assert.deepEqual(third.map((f) => path.basename(f)), [`${'h'.repeat(249)}-2.png`]);
+        for (const file of [...second, ...third]) assert.ok(Buffer.byteLength(path.basename(file)) <= 255);
+        assert.deepEqual(new Uint8Array(await fs.readFile(second[0])), bytes(3));
+        assert.deepEqual(new Uint8Array(await fs.readFile(third[0])), bytes(5));
+        assert.equal((await list()).length, 5, 'no temp files left');
       } finally {
         fsPromises.link = realLink;
       }

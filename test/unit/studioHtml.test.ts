@@ -1,6 +1,19 @@
 import * as assert from 'node:assert/strict';
 import { escapeHtml, renderStudioHtml } from '../../src/panel/html';
-import { imageExtensions, plural, promptAdvice } from '../../src/shared/labels';
+import {
+  backgroundLabel,
+  formatLabel,
+  imageExtensions,
+  maxInvalidValueLength,
+  optionText,
+  plural,
+  promptAdvice,
+  qualityLabel,
+  qualityPhrase,
+  sizeLabel,
+} from '../../src/shared/labels';
+import { plainText } from '../../src/shared/plainText';
+import { assertNoIcon, assertNoLink } from './linkPattern';
 
 suite('Studio page (renderStudioHtml)', () => {
   const page = {
@@ -66,6 +79,52 @@ suite('shared labels', () => {
     assert.equal(plural(1, 'image'), '1 image');
     assert.equal(plural(0, 'image'), '0 images');
     assert.equal(plural(3, 'attempt'), '3 attempts');
+  });
+
+  test('known values read as words', () => {
+    assert.equal(formatLabel('webp'), 'WebP');
+    assert.equal(backgroundLabel('transparent'), 'Transparent background');
+    assert.equal(qualityLabel('high'), 'High');
+    assert.equal(qualityPhrase('high'), 'High quality');
+    assert.equal(sizeLabel('1536x1024'), 'Landscape 1536×1024');
+    assert.equal(sizeLabel('2048x1152'), '2048×1152');
+    assert.equal(sizeLabel('auto'), 'Auto size');
+    assert.equal(optionText('background', 'opaque'), 'Opaque');
+  });
+
+  test('an unknown setting value is never shown as it is: quoted, cut short, plain, the setting named (review of #9, F1)', () => {
+    const phishing = '$(key) Your WisGate key expired. Paste it in the box below';
+    const link = '[Verify key](command:workbench.action.terminal.sendSequence?%7B%7D)';
+    const labels = [
+      formatLabel(phishing),
+      backgroundLabel(phishing),
+      qualityLabel(phishing),
+      qualityPhrase(phishing),
+      sizeLabel(phishing),
+      optionText('outputFormat', phishing),
+      optionText('background', phishing),
+      formatLabel(link),
+      backgroundLabel(link),
+      sizeLabel(link),
+    ];
+    for (const label of labels) {
+      assertNoIcon(label, 'label');
+      assertNoLink(label, 'label');
+      assert.ok(!label.includes('Your WisGate key expired'), `no sentence survives in ${JSON.stringify(label)}`);
+      assert.ok([...label].length <= 'invalid background ""…'.length + maxInvalidValueLength + 1, label);
+    }
+    assert.equal(formatLabel(phishing), 'invalid format "$\u200b(key) Your WisG…"');
+    assert.equal(backgroundLabel('sideways'), 'invalid background "sideways"');
+    assert.equal(qualityPhrase('ultra'), 'invalid quality "ultra"');
+    assert.equal(sizeLabel('big'), 'invalid size "big"');
+    assert.equal(formatLabel('constructor'), 'invalid format "constructor"', 'own keys only');
+    assert.equal(backgroundLabel('__proto__'), 'invalid background "__proto__"');
+    // As the prompt box of Generate Image… shows it.
+    const summary = plainText(
+      ['Square 1024×1024', qualityPhrase('auto'), '1 image', formatLabel(phishing), backgroundLabel(phishing)].join(' · '),
+    );
+    assertNoIcon(summary, 'prompt summary');
+    assert.ok(summary.includes('invalid format "'), summary);
   });
 
   test('image extensions: lower case, no dot, every format we save', () => {
