@@ -1,19 +1,19 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { commandIds } from './commandIds';
-import { readConfig } from './config';
+import { commandIds } from './common/ids';
+import { readConfig } from './common/config';
 import { describeSaveFolder, savedImagesMessage } from './core/noticeMessages';
 import { resolveAssetsDir } from './core/paths';
 import type { SaveTarget } from './core/pipeline';
-import { showError } from './showError';
+import { showError } from './common/errorReporting';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationOverrides, type GenerationService } from './generation';
 import { InsertAnchor, insertImageLinks, type InsertTarget } from './insert';
-import type { Log } from './log';
-import { notify } from './notify';
+import type { Log } from './common/log';
+import { notify } from './common/notify';
 import { askForPrompt, type PromptDefaults } from './promptInput';
 import { imageExtensions, plural } from './shared/labels';
 import { plainText } from './shared/plainText';
-import { apiKeyEnvVar, type ApiKeyStore } from './secrets';
+import { apiKeyEnvVar, type ApiKeyStore } from './common/secrets';
 
 export interface CommandDeps {
   readonly generation: GenerationService;

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { GenerationService } from './generation';
-import { Log } from './log';
+import { Log } from './common/log';
 import { registerStudio } from './panel/studioPanel';
-import { ApiKeyStore } from './secrets';
+import { ApiKeyStore } from './common/secrets';
 
 /** Test-only surface, returned only when VS Code runs the extension's own tests (never the key itself). */
 export interface TestApi {

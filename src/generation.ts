@@ -1,15 +1,15 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { openSettings, readConfig, settingForField, type GptImageConfig } from './config';
+import { openSettings, readConfig, settingForField, type GptImageConfig } from './common/config';
 import { ImageApiError } from './core/errors';
 import type { SaveTarget } from './core/pipeline';
 import { extensionFor } from './core/naming';
 import type { GenerationInput, GenerationRequest, ImageUsage, OutputFormat } from './core/types';
 import { validateRequest } from './core/validate';
-import type { Log } from './log';
-import { notify } from './notify';
-import type { ApiKeyStore } from './secrets';
+import type { Log } from './common/log';
+import { notify } from './common/notify';
+import type { ApiKeyStore } from './common/secrets';
 import { imageExtensions } from './shared/labels';
 
 /** Options a surface may override; anything left out comes from settings. */

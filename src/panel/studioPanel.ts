@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { commandIds, configSection, panelViewType } from '../commandIds';
-import { readConfig } from '../config';
+import { configSection, readConfig } from '../common/config';
+import { commandIds, panelViewType } from '../common/ids';
 import { describeError } from '../core/errorMessages';
 import { ImageApiError } from '../core/errors';
 import { isInside, resolveAssetsDir, staysInsideRealSync } from '../core/paths';
 import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
 import { acceptsCustomSize } from '../core/validate';
-import { logError, runErrorAction, showError } from '../showError';
+import { logError, runErrorAction, showError } from '../common/errorReporting';
 import { chooseSaveTarget, type GenerationOutcome, type GenerationService } from '../generation';
 import { insertImageLinks, linkText } from '../insert';
-import type { Log } from '../log';
-import type { ApiKeyStore } from '../secrets';
+import type { Log } from '../common/log';
+import type { ApiKeyStore } from '../common/secrets';
 import { imageExtensions, plural } from '../shared/labels';
 import {
   isCount,

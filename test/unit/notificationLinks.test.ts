@@ -233,15 +233,15 @@ suite('notifications carry no links from servers or settings', () => {
     });
   });
 
-  test('every notification goes through the one helper (src/notify.ts)', () => {
+  test('every notification goes through the one helper (src/common/notify.ts)', () => {
     const offenders: string[] = [];
     const dir = path.join(root, 'src');
     for (const name of fs.readdirSync(dir, { recursive: true })) {
       const file = path.join(dir, String(name));
-      if (!file.endsWith('.ts') || file === path.join(dir, 'notify.ts')) continue;
+      if (!file.endsWith('.ts') || file === path.join(dir, 'common', 'notify.ts')) continue;
       const text = fs.readFileSync(file, 'utf8');
       if (/\bshow(?:Error|Warning|Information)Message\b/.test(text)) offenders.push(path.relative(root, file));
     }
-    assert.deepEqual(offenders, [], 'call notify() from src/notify.ts instead of window.show*Message');
+    assert.deepEqual(offenders, [], 'call notify() from src/common/notify.ts instead of window.show*Message');
   });
 });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { SecretRedactor } from './core/redact';
-import type { Logger } from './core/types';
+import { SecretRedactor } from '../core/redact';
+import type { Logger } from '../core/types';
 
 /**
  * The `GPT Image` LogOutputChannel. Every line passes through `SecretRedactor`, so a key (also percent- or base64-encoded) that slipped into a

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
-import { configSection } from './commandIds';
-import { settingProblem } from './core/noticeMessages';
-import { defaultBaseUrl, defaultModel } from './core/types';
+import { settingProblem } from '../core/noticeMessages';
+import { defaultBaseUrl, defaultModel } from '../core/types';
+
+/** The settings section; every setting key is `gptImage.<key>`. */
+export const configSection = 'gptImage';
 
 export const insertModes = ['ask', 'always', 'never'] as const;
 export type InsertMode = (typeof insertModes)[number];

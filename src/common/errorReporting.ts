@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { commandIds } from './commandIds';
+import { commandIds } from './ids';
 import { openSettings } from './config';
-import { ImageApiError } from './core/errors';
-import { describeError, errorActionLabels, type ErrorAction } from './core/errorMessages';
+import { ImageApiError } from '../core/errors';
+import { describeError, errorActionLabels, type ErrorAction } from '../core/errorMessages';
 import type { Log } from './log';
 import { notify } from './notify';
 

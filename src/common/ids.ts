@@ -10,4 +10,3 @@ export const commandIds = {
 } as const;
 
 export const panelViewType = 'gptImage.panel';
-export const configSection = 'gptImage';

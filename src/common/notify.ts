@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { plainText } from './shared/plainText';
+import { plainText } from '../shared/plainText';
 
 export type NotificationSeverity = 'error' | 'warning' | 'info';
 
