@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { GenerationService } from './generation';
+import { GenerationService } from './generation/generationService';
 import { Log } from './common/log';
 import { registerStudio } from './panel/studioPanel';
 import { ApiKeyStore } from './common/secrets';

@@ -3,7 +3,7 @@ import { qualities, outputFormats, backgrounds, standardSizes } from './core/typ
 import { acceptsCustomSize, validatePrompt, validateSize } from './core/validate';
 import { backgroundLabel, formatLabel, plural, promptAdvice, qualityLabel, qualityPhrase, sizeLabel } from './shared/labels';
 import { plainText } from './shared/plainText';
-import type { GenerationOverrides } from './generation';
+import type { GenerationOverrides } from './generation/generationService';
 
 
 /** What the options step starts from: the settings, already read. */

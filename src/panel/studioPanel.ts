@@ -9,7 +9,9 @@ import { isInside, resolveAssetsDir, staysInsideRealSync } from '../core/paths';
 import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
 import { acceptsCustomSize } from '../core/validate';
 import { logError, runErrorAction, showError } from '../common/errorReporting';
-import { chooseSaveTarget, type GenerationOutcome, type GenerationService } from '../generation';
+import type { GenerationOutcome, GenerationService } from '../generation/generationService';
+import { HistoryStore, resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry } from '../generation/history';
+import { chooseSaveTarget } from '../generation/saveTarget';
 import { insertImageLinks, linkText } from '../insert';
 import type { Log } from '../common/log';
 import type { ApiKeyStore } from '../common/secrets';
@@ -29,7 +31,6 @@ import {
   type StudioOptions,
   type ToWebview,
 } from '../shared/protocol';
-import { HistoryStore, resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry } from './history';
 import { renderStudioHtml } from './html';
 
 export interface StudioDeps {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { HistoryStore, resolveStoredPath, toStoredPaths, type HistoryEntry } from '../../src/panel/history';
+import { HistoryStore, resolveStoredPath, toStoredPaths, type HistoryEntry } from '../../src/generation/history';
 
 class MemoryMemento {
   readonly values = new Map<string, unknown>();

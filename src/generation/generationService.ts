@@ -1,16 +1,12 @@
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { openSettings, readConfig, settingForField, type GptImageConfig } from './common/config';
-import { ImageApiError } from './core/errors';
-import type { SaveTarget } from './core/pipeline';
-import { extensionFor } from './core/naming';
-import type { GenerationInput, GenerationRequest, ImageUsage, OutputFormat } from './core/types';
-import { validateRequest } from './core/validate';
-import type { Log } from './common/log';
-import { notify } from './common/notify';
-import type { ApiKeyStore } from './common/secrets';
-import { imageExtensions } from './shared/labels';
+import { openSettings, readConfig, settingForField, type GptImageConfig } from '../common/config';
+import { ImageApiError } from '../core/errors';
+import type { SaveTarget } from '../core/pipeline';
+import type { GenerationInput, GenerationRequest, ImageUsage } from '../core/types';
+import { validateRequest } from '../core/validate';
+import type { Log } from '../common/log';
+import { notify } from '../common/notify';
+import type { ApiKeyStore } from '../common/secrets';
 
 /** Options a surface may override; anything left out comes from settings. */
 export interface GenerationOverrides {
@@ -118,7 +114,7 @@ export class GenerationService {
   }
 }
 
-type Engine = typeof import('./core/pipeline');
+type Engine = typeof import('../core/pipeline');
 let engine: Engine | undefined;
 
 /**
@@ -139,37 +135,6 @@ function withSettingHint(error: unknown, overrides: GenerationOverrides): unknow
   return new ImageApiError('validation', `${error.message.replace(/\.$/, '')} (setting ${setting})`, {
     param: error.param,
   });
-}
-
-/**
- * Where to save for a document: the assets folder of its workspace folder; with several folders and no
- * document, the user picks one; with no folder at all, a save dialog. Undefined when the user cancels.
- */
-export async function chooseSaveTarget(
-  document: vscode.TextDocument | undefined,
-  outputFormat: OutputFormat = 'png',
-): Promise<SaveTarget | undefined> {
-  const folders = vscode.workspace.workspaceFolders ?? [];
-  let folder = document ? vscode.workspace.getWorkspaceFolder(document.uri) : undefined;
-  if (!folder && folders.length === 1) folder = folders[0];
-  if (!folder && folders.length > 1) {
-    folder = await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Save generated images into which folder?' });
-    if (!folder) return undefined;
-  }
-  if (folder) {
-    if (folder.uri.scheme !== 'file') {
-      throw new ImageApiError('io', `Saving into a ${folder.uri.scheme}: workspace is not supported yet`);
-    }
-    return { kind: 'assets', workspaceRoot: folder.uri.fsPath, assetsFolder: readConfig(folder.uri).assetsFolder };
-  }
-  const defaultDir =
-    document && document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : os.homedir();
-  const uri = await vscode.window.showSaveDialog({
-    title: 'Save generated image as',
-    defaultUri: vscode.Uri.file(path.join(defaultDir, `image.${extensionFor(outputFormat)}`)),
-    filters: { Images: [...imageExtensions] },
-  });
-  return uri ? { kind: 'file', filePath: uri.fsPath } : undefined;
 }
 
 /** `4260 tokens (60 in, 4200 out)`, or `not reported` when the server sent no usage. */
