@@ -38,7 +38,7 @@ const targets = [
     format: 'cjs',
     target: 'node18',
     // The engine (undici and the HTTP client) is its own bundle, required on the first generation only:
-    // activation stays fast and small. See loadEngine() in src/generation.ts.
+    // activation stays fast and small. See loadEngine() in src/generation/generationService.ts.
     external: ['vscode', './engine.js'],
   },
   {

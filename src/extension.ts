@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { registerCommands } from './commands';
+import { registerCommands } from './commands/registerCommands';
 import { GenerationService } from './generation/generationService';
 import { Log } from './common/log';
 import { registerStudio } from './panel/studioPanel';

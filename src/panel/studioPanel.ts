@@ -12,7 +12,8 @@ import { logError, runErrorAction, showError } from '../common/errorReporting';
 import type { GenerationOutcome, GenerationService } from '../generation/generationService';
 import { HistoryStore, resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry } from '../generation/history';
 import { chooseSaveTarget } from '../generation/saveTarget';
-import { insertImageLinks, linkText } from '../insert';
+import { fileExists, revealImage } from '../editor/imageActions';
+import { insertImageLinks, linkText } from '../editor/insertLinks';
 import type { Log } from '../common/log';
 import type { ApiKeyStore } from '../common/secrets';
 import { imageExtensions, plural } from '../shared/labels';
@@ -351,8 +352,7 @@ class StudioPanel implements vscode.Disposable {
   private async revealFile(ref: ImageRef): Promise<void> {
     const image = await this.resolveImage(ref);
     if (!image) return;
-    const inWorkspace = vscode.workspace.getWorkspaceFolder(image.uri) !== undefined;
-    await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', image.uri);
+    await revealImage(image.uri);
   }
 
   private async copyLink(ref: ImageRef): Promise<void> {
@@ -368,7 +368,7 @@ class StudioPanel implements vscode.Disposable {
     const entry = this.history.get(ref.id);
     const file = entry?.files[ref.index];
     const absolute = entry && file ? resolveStoredPath(entry, file, folders()) : undefined;
-    if (entry && absolute && (await exists(vscode.Uri.file(absolute)))) {
+    if (entry && absolute && (await fileExists(vscode.Uri.file(absolute)))) {
       return { entry, uri: vscode.Uri.file(absolute) };
     }
     this.post({ type: 'status', message: 'That image no longer exists; it was removed from the gallery.' });
@@ -409,7 +409,7 @@ class StudioPanel implements vscode.Disposable {
     await this.history.prune(async (entry, file) => {
       const absolute = resolveStoredPath(entry, file, open);
       // Files of a folder that is not open now are kept: they may come back with the folder.
-      return absolute === undefined ? entry.folder !== undefined : exists(vscode.Uri.file(absolute));
+      return absolute === undefined ? entry.folder !== undefined : fileExists(vscode.Uri.file(absolute));
     });
   }
 
@@ -541,15 +541,6 @@ function folders(): FolderLike[] {
   return (vscode.workspace.workspaceFolders ?? [])
     .filter((folder) => folder.uri.scheme === 'file')
     .map((folder) => ({ name: folder.name, fsPath: folder.uri.fsPath }));
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function elapsedSince(startedAt: number): number {
