@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands/registerCommands';
 import { GenerationService } from './generation/generationService';
 import { Log } from './common/log';
-import { registerStudio } from './panel/studioPanel';
+import { registerStudio } from './studio/registerStudio';
 import { ApiKeyStore } from './common/secrets';
 
 /** Test-only surface, returned only when VS Code runs the extension's own tests (never the key itself). */

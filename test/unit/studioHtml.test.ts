@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { escapeHtml, renderStudioHtml } from '../../src/panel/html';
+import { escapeHtml, renderStudioHtml } from '../../src/studio/studioHtml';
 import {
   backgroundLabel,
   formatLabel,

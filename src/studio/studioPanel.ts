@@ -1,29 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { LastEditorTracker } from '../common/editorTarget';
 import { configSection, readConfig } from '../common/config';
-import { commandIds, panelViewType } from '../common/ids';
+import { logError, runErrorAction, showError } from '../common/errorReporting';
 import { describeError } from '../core/errorMessages';
 import { ImageApiError } from '../core/errors';
-import { isInside, resolveAssetsDir, staysInsideRealSync } from '../core/paths';
-import { backgrounds, outputFormats, qualities, type GenerationRequest } from '../core/types';
-import { acceptsCustomSize } from '../core/validate';
-import { logError, runErrorAction, showError } from '../common/errorReporting';
-import type { GenerationOutcome, GenerationService } from '../generation/generationService';
-import { HistoryStore, resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry } from '../generation/history';
-import { chooseSaveTarget } from '../generation/saveTarget';
+import { isInside } from '../core/paths';
+import type { GenerationRequest } from '../core/types';
 import { fileExists, revealImage } from '../editor/imageActions';
 import { insertImageLinks, linkText } from '../editor/insertLinks';
-import type { Log } from '../common/log';
-import type { ApiKeyStore } from '../common/secrets';
+import { resolveStoredPath, type FolderLike, type HistoryEntry, type HistoryStore } from '../generation/history';
+import { chooseSaveTarget } from '../generation/saveTarget';
 import { imageExtensions, plural } from '../shared/labels';
 import {
-  isCount,
   isFromWebview,
-  isOneOf,
   isOutcome,
-  isSizeShape,
-  maxCount,
   type FromWebview,
   type GalleryEntry,
   type ImageRef,
@@ -32,96 +23,11 @@ import {
   type StudioOptions,
   type ToWebview,
 } from '../shared/protocol';
-import { renderStudioHtml } from './html';
+import { galleryEntryFor, historyEntryFor, studioDefaults, studioResourceRoots, workspaceFileFolders } from './galleryModel';
+import type { StudioDeps } from './registerStudio';
+import { renderStudioHtml } from './studioHtml';
 
-export interface StudioDeps {
-  readonly generation: GenerationService;
-  readonly keys: ApiKeyStore;
-  readonly log: Log;
-}
-
-const panelTitle = 'Image Studio';
-
-/**
- * Registers `gptImage.openStudio`, the serializer that brings the panel back after a reload, and the
- * tracker of the text editor that Insert targets. At most one Studio panel exists at a time.
- */
-export function registerStudio(context: vscode.ExtensionContext, deps: StudioDeps): vscode.Disposable {
-  const editors = new LastEditorTracker();
-  const history = new HistoryStore(context.workspaceState);
-  let current: StudioPanel | undefined;
-
-  const adopt = (panel: vscode.WebviewPanel): void => {
-    const studio = new StudioPanel(panel, context.extensionUri, deps, history, editors);
-    current = studio;
-    studio.onDidDispose(() => {
-      if (current === studio) current = undefined;
-    });
-  };
-
-  return vscode.Disposable.from(
-    editors,
-    vscode.commands.registerCommand(commandIds.openStudio, () => {
-      if (current) {
-        current.reveal();
-        return;
-      }
-      const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
-      adopt(
-        vscode.window.createWebviewPanel(
-          panelViewType,
-          panelTitle,
-          { viewColumn: column, preserveFocus: false },
-          StudioPanel.webviewOptions(context.extensionUri, history),
-        ),
-      );
-    }),
-    vscode.window.registerWebviewPanelSerializer(panelViewType, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
-        // The webview keeps its own draft in getState(); the gallery comes from workspace state.
-        if (current) {
-          panel.dispose();
-          return;
-        }
-        adopt(panel);
-      },
-    }),
-    { dispose: () => current?.dispose() },
-  );
-}
-
-/**
- * Insert goes into the text editor that was active last: focusing the Studio makes
- * `activeTextEditor` undefined, so it is remembered here. The Output panel is a text editor too
- * (scheme `output`) and never a target.
- */
-class LastEditorTracker implements vscode.Disposable {
-  private last: { readonly document: vscode.TextDocument; readonly viewColumn?: vscode.ViewColumn } | undefined;
-  private readonly subscription: vscode.Disposable;
-
-  constructor() {
-    this.remember(vscode.window.activeTextEditor);
-    this.subscription = vscode.window.onDidChangeActiveTextEditor((editor) => this.remember(editor));
-  }
-
-  get(): { readonly document: vscode.TextDocument; readonly viewColumn?: vscode.ViewColumn } | undefined {
-    if (this.last && !this.last.document.isClosed) return this.last;
-    const visible = vscode.window.visibleTextEditors.find((editor) => isTarget(editor));
-    return visible ? { document: visible.document, viewColumn: visible.viewColumn } : undefined;
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-  }
-
-  private remember(editor: vscode.TextEditor | undefined): void {
-    if (editor && isTarget(editor)) this.last = { document: editor.document, viewColumn: editor.viewColumn };
-  }
-}
-
-function isTarget(editor: vscode.TextEditor): boolean {
-  return editor.document.uri.scheme !== 'output';
-}
+export const panelTitle = 'Image Studio';
 
 interface Run {
   readonly controller: AbortController;
@@ -130,7 +36,7 @@ interface Run {
   readonly timer: NodeJS.Timeout;
 }
 
-class StudioPanel implements vscode.Disposable {
+export class StudioPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
@@ -141,7 +47,7 @@ class StudioPanel implements vscode.Disposable {
   private missed: OutcomeMessage | undefined;
 
   static webviewOptions(extensionUri: vscode.Uri, history: HistoryStore): vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: resourceRoots(extensionUri, history) };
+    return { enableScripts: true, localResourceRoots: studioResourceRoots(extensionUri, history.list()) };
   }
 
   constructor(
@@ -279,7 +185,7 @@ class StudioPanel implements vscode.Disposable {
       // Cancel may have been pressed while a folder picker or save dialog was open.
       if (controller.signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
       const outcome = await this.deps.generation.generate(request, target, controller.signal, resource);
-      const entry = this.historyEntry(outcome, options);
+      const entry = historyEntryFor(outcome, options);
       await this.history.add(entry);
       this.updateRoots();
       const seconds = elapsedSince(startedAt);
@@ -295,29 +201,6 @@ class StudioPanel implements vscode.Disposable {
       this.stopTimer();
       this.run = undefined;
     }
-  }
-
-  private historyEntry(outcome: GenerationOutcome, options: StudioOptions): HistoryEntry {
-    const stored = toStoredPaths(
-      outcome.files.map((file) => file.fsPath),
-      folders(),
-    );
-    const request = outcome.request;
-    return {
-      id: randomUUID(),
-      prompt: request.prompt,
-      model: request.model,
-      options: {
-        size: isSizeShape(request.size) ? request.size : options.size,
-        quality: request.quality ?? options.quality,
-        n: request.n,
-        outputFormat: request.outputFormat ?? options.outputFormat,
-        background: request.background ?? options.background,
-      },
-      folder: stored.folder,
-      files: stored.files,
-      createdAt: Date.now(),
-    };
   }
 
   private async insert(ref: ImageRef): Promise<void> {
@@ -367,7 +250,7 @@ class StudioPanel implements vscode.Disposable {
   private async resolveImage(ref: ImageRef): Promise<{ entry: HistoryEntry; uri: vscode.Uri } | undefined> {
     const entry = this.history.get(ref.id);
     const file = entry?.files[ref.index];
-    const absolute = entry && file ? resolveStoredPath(entry, file, folders()) : undefined;
+    const absolute = entry && file ? resolveStoredPath(entry, file, workspaceFileFolders()) : undefined;
     if (entry && absolute && (await fileExists(vscode.Uri.file(absolute)))) {
       return { entry, uri: vscode.Uri.file(absolute) };
     }
@@ -405,7 +288,7 @@ class StudioPanel implements vscode.Disposable {
   }
 
   private async pruneHistory(): Promise<void> {
-    const open = folders();
+    const open = workspaceFileFolders();
     await this.history.prune(async (entry, file) => {
       const absolute = resolveStoredPath(entry, file, open);
       // Files of a folder that is not open now are kept: they may come back with the folder.
@@ -414,57 +297,27 @@ class StudioPanel implements vscode.Disposable {
   }
 
   private galleryEntries(): GalleryEntry[] {
-    const open = folders();
+    const open = workspaceFileFolders();
     return this.history.list().map((entry) => this.galleryEntry(entry, open));
   }
 
-  private galleryEntry(entry: HistoryEntry, open: readonly FolderLike[] = folders()): GalleryEntry {
-    return {
-      id: entry.id,
-      prompt: entry.prompt,
-      options: entry.options,
-      model: entry.model,
-      createdAt: entry.createdAt,
-      images: entry.files.map((file) => {
-        const absolute = resolveStoredPath(entry, file, open);
-        const uri = absolute ? vscode.Uri.file(absolute) : undefined;
-        return {
-          // Images outside the resource roots would not load anyway; the webview shows a placeholder.
-          src: uri && this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined,
-          label: uri ? vscode.workspace.asRelativePath(uri) : file,
-        };
-      }),
-    };
+  private galleryEntry(entry: HistoryEntry, open: readonly FolderLike[] = workspaceFileFolders()): GalleryEntry {
+    return galleryEntryFor(entry, open, (uri) =>
+      this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined,
+    );
   }
 
-  /**
-   * The form's starting values from settings. A value the form cannot show is replaced by its default
-   * and reported once (naming the setting), as the palette does for the values it cannot use.
-   */
   private defaults(): StudioDefaults {
     const editor = this.editors.get();
     const config = readConfig(editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri);
-    const problems: string[] = [];
-    const replaced = <T>(key: string, value: unknown, fallback: T, allowed: string): T => {
-      problems.push(`gptImage.${key} is ${JSON.stringify(value)}; the Studio uses ${JSON.stringify(fallback)} (allowed: ${allowed}).`);
-      return fallback;
-    };
-    const oneOf = <T extends string>(key: string, value: string, allowed: readonly T[], fallback: T): T =>
-      isOneOf(value, allowed) ? value : replaced(key, value, fallback, allowed.join(', '));
-    const options: StudioOptions = {
-      size: isSizeShape(config.size) ? config.size : replaced('size', config.size, '1024x1024', 'auto or WIDTHxHEIGHT'),
-      quality: oneOf('quality', config.quality, qualities, 'auto'),
-      n: isCount(config.count) ? config.count : replaced('count', config.count, 1, `whole numbers 1–${maxCount}`),
-      outputFormat: oneOf('outputFormat', config.outputFormat, outputFormats, 'png'),
-      background: oneOf('background', config.background, backgrounds, 'auto'),
-    };
+    const { defaults, problems } = studioDefaults(config);
     this.deps.generation.reportSettingProblems(problems);
-    return { model: config.model, customSizes: acceptsCustomSize(config.model), options };
+    return defaults;
   }
 
   /** Roots change with assetsFolder and workspace folders; setting options reloads the webview, so only on change. */
   private updateRoots(): void {
-    const roots = resourceRoots(this.extensionUri, this.history);
+    const roots = studioResourceRoots(this.extensionUri, this.history.list());
     const same =
       roots.length === this.roots.length && roots.every((root, i) => root.toString() === this.roots[i].toString());
     if (same) return;
@@ -499,48 +352,6 @@ class StudioPanel implements vscode.Disposable {
     else if (message.type === 'started') this.missed = undefined;
     void this.panel.webview.postMessage(message);
   }
-}
-
-/**
- * Security: the webview may load only our media/ and dist/ and the folders generated images live in:
- * each workspace folder's assets folder (the folder itself when assetsFolder is `.`), plus folders of
- * earlier generations inside an open workspace folder (the setting may have changed since). Nothing
- * outside the workspace folders: assetsFolder is resource-scoped, so a repository's
- * .vscode/settings.json sets it, and `Uri.joinPath` would follow its `..` up to `/`.
- */
-function resourceRoots(extensionUri: vscode.Uri, history: HistoryStore): vscode.Uri[] {
-  const roots = new Map<string, vscode.Uri>();
-  const add = (uri: vscode.Uri): void => void roots.set(uri.toString(), uri);
-  add(vscode.Uri.joinPath(extensionUri, 'media'));
-  add(vscode.Uri.joinPath(extensionUri, 'dist'));
-  const open = folders();
-  for (const folder of vscode.workspace.workspaceFolders ?? []) {
-    if (folder.uri.scheme !== 'file') continue;
-    try {
-      const dir = resolveAssetsDir(folder.uri.fsPath, readConfig(folder.uri).assetsFolder);
-      // A committed `assets -> /` symlink must not widen the roots either.
-      if (staysInsideRealSync(folder.uri.fsPath, dir)) add(vscode.Uri.file(dir));
-    } catch {
-      // An assetsFolder outside the folder adds no root; generating reports the setting as invalid.
-    }
-  }
-  for (const entry of history.list()) {
-    if (entry.folder === undefined) continue;
-    for (const file of entry.files) {
-      const absolute = resolveStoredPath(entry, file, open);
-      const dir = absolute === undefined ? undefined : path.dirname(absolute);
-      if (dir && open.some((folder) => isInside(folder.fsPath, dir) && staysInsideRealSync(folder.fsPath, dir))) {
-        add(vscode.Uri.file(dir));
-      }
-    }
-  }
-  return [...roots.values()];
-}
-
-function folders(): FolderLike[] {
-  return (vscode.workspace.workspaceFolders ?? [])
-    .filter((folder) => folder.uri.scheme === 'file')
-    .map((folder) => ({ name: folder.name, fsPath: folder.uri.fsPath }));
 }
 
 function elapsedSince(startedAt: number): number {

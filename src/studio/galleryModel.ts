@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import { readConfig, type GptImageConfig } from '../common/config';
+import { backgrounds, outputFormats, qualities } from '../core/types';
+import { acceptsCustomSize } from '../core/validate';
+import type { GenerationOutcome } from '../generation/generationService';
+import { resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry } from '../generation/history';
+import {
+  isCount,
+  isOneOf,
+  isSizeShape,
+  maxCount,
+  type GalleryEntry,
+  type StudioDefaults,
+  type StudioOptions,
+} from '../shared/protocol';
+import { imageRootPaths } from './resourceRoots';
+
+/** The open workspace folders on disk (a virtual folder holds no generated images). */
+export function workspaceFileFolders(): FolderLike[] {
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((folder) => folder.uri.scheme === 'file')
+    .map((folder) => ({ name: folder.name, fsPath: folder.uri.fsPath }));
+}
+
+/** media/ (page script, stylesheet, icons) and the image folders of {@link imageRootPaths}. */
+export function studioResourceRoots(extensionUri: vscode.Uri, entries: readonly HistoryEntry[]): vscode.Uri[] {
+  const folders = (vscode.workspace.workspaceFolders ?? [])
+    .filter((folder) => folder.uri.scheme === 'file')
+    .map((folder) => ({ name: folder.name, fsPath: folder.uri.fsPath, assetsFolder: readConfig(folder.uri).assetsFolder }));
+  return [vscode.Uri.joinPath(extensionUri, 'media'), ...imageRootPaths(folders, entries).map((dir) => vscode.Uri.file(dir))];
+}
+
+/** The history entry of a finished generation; options the request left out keep the form's values. */
+export function historyEntryFor(outcome: GenerationOutcome, options: StudioOptions): HistoryEntry {
+  const stored = toStoredPaths(
+    outcome.files.map((file) => file.fsPath),
+    workspaceFileFolders(),
+  );
+  const request = outcome.request;
+  return {
+    id: randomUUID(),
+    prompt: request.prompt,
+    model: request.model,
+    options: {
+      size: isSizeShape(request.size) ? request.size : options.size,
+      quality: request.quality ?? options.quality,
+      n: request.n,
+      outputFormat: request.outputFormat ?? options.outputFormat,
+      background: request.background ?? options.background,
+    },
+    folder: stored.folder,
+    files: stored.files,
+    createdAt: Date.now(),
+  };
+}
+
+/**
+ * What the webview shows of an entry. `src` turns a file into a webview URI, or undefined when it lies
+ * outside the resource roots (it would not load anyway; the webview shows a placeholder).
+ */
+export function galleryEntryFor(
+  entry: HistoryEntry,
+  open: readonly FolderLike[],
+  src: (file: vscode.Uri) => string | undefined,
+): GalleryEntry {
+  return {
+    id: entry.id,
+    prompt: entry.prompt,
+    options: entry.options,
+    model: entry.model,
+    createdAt: entry.createdAt,
+    images: entry.files.map((file) => {
+      const absolute = resolveStoredPath(entry, file, open);
+      const uri = absolute ? vscode.Uri.file(absolute) : undefined;
+      return { src: uri && src(uri), label: uri ? vscode.workspace.asRelativePath(uri) : file };
+    }),
+  };
+}
+
+/**
+ * The form's starting values from settings. A value the form cannot show is replaced by its default
+ * and listed in `problems` (naming the setting), as the palette does for the values it cannot use.
+ */
+export function studioDefaults(config: GptImageConfig): { defaults: StudioDefaults; problems: string[] } {
+  const problems: string[] = [];
+  const replaced = <T>(key: string, value: unknown, fallback: T, allowed: string): T => {
+    problems.push(`gptImage.${key} is ${JSON.stringify(value)}; the Studio uses ${JSON.stringify(fallback)} (allowed: ${allowed}).`);
+    return fallback;
+  };
+  const oneOf = <T extends string>(key: string, value: string, allowed: readonly T[], fallback: T): T =>
+    isOneOf(value, allowed) ? value : replaced(key, value, fallback, allowed.join(', '));
+  const options: StudioOptions = {
+    size: isSizeShape(config.size) ? config.size : replaced('size', config.size, '1024x1024', 'auto or WIDTHxHEIGHT'),
+    quality: oneOf('quality', config.quality, qualities, 'auto'),
+    n: isCount(config.count) ? config.count : replaced('count', config.count, 1, `whole numbers 1–${maxCount}`),
+    outputFormat: oneOf('outputFormat', config.outputFormat, outputFormats, 'png'),
+    background: oneOf('background', config.background, backgrounds, 'auto'),
+  };
+  return { defaults: { model: config.model, customSizes: acceptsCustomSize(config.model), options }, problems };
+}
