@@ -43,7 +43,7 @@ const targets = [
   },
   {
     ...common,
-    entryPoints: { engine: 'src/core/pipeline.ts' },
+    entryPoints: { engine: 'src/core/engine.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

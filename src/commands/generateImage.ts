@@ -4,7 +4,7 @@ import { showError } from '../common/errorReporting';
 import type { Log } from '../common/log';
 import { notify } from '../common/notify';
 import { describeSaveFolder, savedImagesMessage } from '../core/noticeMessages';
-import type { SaveTarget } from '../core/pipeline';
+import type { SaveTarget } from '../core/engine';
 import { InsertAnchor } from '../editor/insertAnchor';
 import { revealImage } from '../editor/imageActions';
 import { insertImageLinks, type InsertTarget } from '../editor/insertLinks';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SecretRedactor } from '../core/redact';
+import { SecretRedactor } from '../core/api/redact';
 import type { Logger } from '../core/types';
 
 /**

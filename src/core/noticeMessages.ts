@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { plural } from '../shared/labels';
 import { plainText, quoteValue } from '../shared/plainText';
-import type { SaveTarget } from './pipeline';
+import type { SaveTarget } from './engine';
 
 /**
  * `gptImage.count is "ten"; using 1 (allowed: whole numbers 1–10).`: one sentence naming the setting,

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { openSettings, readConfig, settingForField, type GptImageConfig } from '../common/config';
 import { ImageApiError } from '../core/errors';
-import type { SaveTarget } from '../core/pipeline';
+import type { SaveTarget } from '../core/engine';
 import type { GenerationInput, GenerationRequest, ImageUsage } from '../core/types';
 import { validateRequest } from '../core/validate';
 import type { Log } from '../common/log';
@@ -114,15 +114,15 @@ export class GenerationService {
   }
 }
 
-type Engine = typeof import('../core/pipeline');
+type Engine = typeof import('../core/engine');
 let engine: Engine | undefined;
 
 /**
  * undici and the client are most of the code, and only a generation needs them: esbuild emits them as
- * dist/engine.js next to dist/extension.js, loaded here on first use (activation never pays for it).
+ * dist/engine.js (src/core/engine.ts) next to dist/extension.js, loaded here on first use (activation
+ * never pays for it). A plain require: esbuild keeps `./engine.js` external (see esbuild.js).
  */
 function loadEngine(): Engine {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   engine ??= require('./engine.js') as Engine;
   return engine;
 }

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { readConfig } from '../common/config';
 import { ImageApiError } from '../core/errors';
 import { extensionFor } from '../core/naming';
-import type { SaveTarget } from '../core/pipeline';
+import type { SaveTarget } from '../core/engine';
 import type { OutputFormat } from '../core/types';
 import { imageExtensions } from '../shared/labels';
 

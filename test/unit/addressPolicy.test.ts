@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { Agent, request } from 'undici';
-import { AddressGuard, InternalAddressError, internalRange, isLoopbackHost, type Lookup } from '../../src/core/addressPolicy';
+import { AddressGuard, InternalAddressError, internalRange, isLoopbackHost, type Lookup } from '../../src/core/api/addressPolicy';
 import { smallPng, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 
 /** A DNS of fixed answers that counts its queries. */

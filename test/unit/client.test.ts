@@ -1,19 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { Pool } from 'undici';
-import {
-  abortableSleep,
-  backoffDelay,
-  buildRequestBody,
-  decodeBase64Strict,
-  excerptOf,
-  generateImages,
-  imagesEndpoint,
-  isRetryableStatus,
-  parseRetryAfter,
-  retryDelay,
-  type ClientOptions,
-} from '../../src/core/client';
-import { redact } from '../../src/core/redact';
+import { decodeBase64Strict } from '../../src/core/api/base64Images';
+import { generateImages, type ClientOptions } from '../../src/core/api/client';
+import { buildRequestBody, imagesEndpoint } from '../../src/core/api/request';
+import { excerptOf } from '../../src/core/api/responseErrors';
+import { abortableSleep, backoffDelay, isRetryableStatus, parseRetryAfter, retryDelay } from '../../src/core/api/retry';
+import { redact } from '../../src/core/api/redact';
 import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
 import type { GenerationRequest, Logger } from '../../src/core/types';
 import {

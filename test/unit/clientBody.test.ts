@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateImages, type ClientOptions } from '../../src/core/client';
+import { generateImages, type ClientOptions } from '../../src/core/api/client';
 import { ImageApiError } from '../../src/core/errors';
 import type { GenerationRequest } from '../../src/core/types';
 import { largePng, makePng, smallPng, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';

@@ -4,11 +4,11 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Agent } from 'undici';
-import { internalRange, type Lookup } from '../../src/core/addressPolicy';
-import { generateImages, type ClientOptions } from '../../src/core/client';
+import { internalRange, type Lookup } from '../../src/core/api/addressPolicy';
+import { generateImages, type ClientOptions } from '../../src/core/api/client';
 import { describeError } from '../../src/core/errorMessages';
 import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
-import { generateAndSave } from '../../src/core/pipeline';
+import { generateAndSave } from '../../src/core/engine';
 import type { GenerationRequest, Logger } from '../../src/core/types';
 import {
   largePng,

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { generateImages, type ClientOptions } from '../../src/core/client';
+import { generateImages, type ClientOptions } from '../../src/core/api/client';
 import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
 import { describeError } from '../../src/core/errorMessages';
 import { describeSaveFolder, savedImagesMessage, settingProblem } from '../../src/core/noticeMessages';

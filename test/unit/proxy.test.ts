@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { inspect } from 'node:util';
 import { request } from 'undici';
-import { generateImages } from '../../src/core/client';
+import { generateImages } from '../../src/core/api/client';
 import {
   closeProxyDispatchers,
   describeProxy,

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { redact, SecretRedactor } from '../../src/core/redact';
+import { redact, SecretRedactor } from '../../src/core/api/redact';
 
 const key = 'sk-test-SECRET-0123456789abcdef+/=x';
 

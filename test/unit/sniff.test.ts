@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { describeNonImage, sniffImageFormat } from '../../src/core/sniff';
+import { describeNonImage, sniffImageFormat } from '../../src/core/api/sniff';
 import { largePng, smallPng, tinyJpeg, tinyWebp } from '../fixtures/fakeImageServer';
 
 suite('sniff: the format is what the bytes are', () => {

@@ -2,10 +2,10 @@ import { isIP } from 'node:net';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { AddressGuard, InternalAddressError, internalRange, systemLookup, type Lookup, type RangeOf } from './addressPolicy';
 import type { Deadline } from './deadline';
-import { ImageApiError } from './errors';
+import { ImageApiError } from '../errors';
 import { isUndiciTimeout, networkReason } from './networkErrors';
 import { discard, headerValue, readBody, type ByteBudget } from './responseBody';
-import type { Logger } from './types';
+import type { Logger } from '../types';
 import { formatBytes, formatDuration } from './units';
 
 /** What the downloads of one answer share with the request that produced it. */

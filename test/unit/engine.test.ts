@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ClientOptions } from '../../src/core/client';
+import type { ClientOptions } from '../../src/core/api/client';
 import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
-import { generateAndSave, type SaveTarget } from '../../src/core/pipeline';
+import { generateAndSave, type SaveTarget } from '../../src/core/engine';
 import type { GenerationRequest } from '../../src/core/types';
 import { sniffImage, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { generateImages, type ClientOptions } from './client';
+import { generateImages, type ClientOptions } from './api/client';
 import { extensionFor, imageFileNames, numberedNames } from './naming';
 import { resolveAssetsDirReal } from './paths';
 import { saveImages } from './save';

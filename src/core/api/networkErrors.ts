@@ -1,4 +1,4 @@
-import { errorCode } from './errors';
+import { errorCode } from '../errors';
 
 const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 

@@ -1,0 +1,252 @@
+import { type Dispatcher, request as undiciRequest } from 'undici';
+import { ImageApiError, redactError } from '../errors';
+import { defaultBaseUrl, type GenerationRequest, type GenerationResult, type Logger, silentLogger } from '../types';
+import type { Lookup, RangeOf } from './addressPolicy';
+import { Base64Scan, extractImages } from './base64Images';
+import { type Deadline, startDeadline } from './deadline';
+import { toResult } from './imageResult';
+import { isUndiciTimeout, networkReason } from './networkErrors';
+import { SecretRedactor } from './redact';
+import { buildRequestBody, imagesEndpoint, parseBaseUrl } from './request';
+import { ByteBudget, discard, headerValue, readBody } from './responseBody';
+import { type AttemptOutcome, cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge, withAttempts } from './responseErrors';
+import { abortableSleep, retryDelay } from './retry';
+import { formatDuration, plural } from './units';
+
+/** How the client reaches the API. Only `apiKey` is required; effects are injectable for tests. */
+export interface ClientOptions {
+  /** Defaults to https://api.wisgate.ai/v1; trailing slashes are ignored. */
+  readonly baseUrl?: string;
+  readonly apiKey: string;
+  /** E.g. `gpt-image-studio/0.1.0`. */
+  readonly userAgent?: string;
+  /** Per attempt: headers, body and the downloads of `url` images together. Default 600,000 ms. */
+  readonly timeoutMs?: number;
+  /** Retries after the first attempt. Default 2 (three attempts). */
+  readonly maxRetries?: number;
+  /** Most bytes read for one answer: its JSON body and every image downloaded for it together. Default 200 MB. */
+  readonly maxResponseBytes?: number;
+  readonly logger?: Logger;
+  /**
+   * An undici Agent/Pool/Client (a proxy); undici's global dispatcher otherwise. Image downloads use it
+   * too; without one they connect through an Agent pinned to the addresses checked (see download.ts).
+   */
+  readonly dispatcher?: Dispatcher;
+  /** DNS for the image-URL checks: all addresses of a name. Default node:dns lookup. */
+  readonly lookup?: Lookup;
+  /** Which addresses count as internal for image URLs. Default addressPolicy.internalRange; tests narrow it. */
+  readonly internalRange?: RangeOf;
+  /** Waits between retries; must reject (or resolve early) when `signal` aborts. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** A number in [0, 1) for the backoff jitter. */
+  readonly random?: () => number;
+}
+
+export const defaultTimeoutMs = 600_000;
+export const defaultMaxRetries = 2;
+export const defaultMaxResponseBytes = 200 * 1024 * 1024;
+export const defaultUserAgent = 'gpt-image-studio';
+
+/** Error bodies are only read for their message, so a huge HTML error page is cut here. */
+const maxErrorBodyBytes = 64 * 1024;
+/**
+ * POSTs one generation to `{baseUrl}/images/generations` and returns the decoded images. Retries
+ * connection errors, timeouts, 408, 409, 429 (except insufficient_quota) and 5xx with exponential
+ * backoff, honouring Retry-After and x-should-retry. Every failure is an ImageApiError; aborting
+ * `signal` rejects at once with kind `cancelled`, also while waiting between retries.
+ */
+export async function generateImages(
+  request: GenerationRequest,
+  options: ClientOptions,
+  signal?: AbortSignal,
+): Promise<GenerationResult> {
+  const redactor = new SecretRedactor(options.apiKey);
+  try {
+    return await generate(request, options, signal, redactor);
+  } catch (error) {
+    // The last line of defence: whatever field of the error a server filled, the key leaves it here.
+    throw error instanceof ImageApiError ? redactError(error, (text) => redactor.redact(text)) : error;
+  }
+}
+
+async function generate(
+  request: GenerationRequest,
+  options: ClientOptions,
+  signal: AbortSignal | undefined,
+  redactor: SecretRedactor,
+): Promise<GenerationResult> {
+  const context = createContext(options, signal, redactor);
+  if (signal?.aborted) throw cancelledError(0);
+  const body = buildRequestBody(request);
+  const total = context.maxRetries + 1;
+
+  for (let attempt = 1; ; attempt++) {
+    // One deadline and one byte budget per attempt, shared by its response and the images it links to.
+    const deadline = startDeadline(context.timeoutMs, signal);
+    const budget = new ByteBudget(context.maxResponseBytes);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attemptGeneration(context, body, attempt, total, deadline, budget, request.n);
+      if (outcome.ok) return await toResult(context, request, outcome, attempt, deadline, budget);
+    } finally {
+      deadline.dispose();
+    }
+    if (!outcome.retryable || attempt >= total) {
+      throw outcome.toError(attempt);
+    }
+    const wait = retryDelay(outcome.headers, attempt - 1, context.random);
+    context.logger.warn(`Retrying in ${formatDuration(wait)} after ${outcome.summary} (attempt ${attempt + 1}/${total} next)`);
+    try {
+      await context.sleep(wait, signal);
+    } catch (error) {
+      if (signal?.aborted) throw cancelledError(attempt);
+      throw error;
+    }
+    if (signal?.aborted) throw cancelledError(attempt);
+  }
+}
+
+export interface Context {
+  readonly endpoint: URL;
+  readonly base: URL;
+  readonly apiKey: string;
+  readonly userAgent: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly maxResponseBytes: number;
+  /** Redacts every line, so no caller has to remember to. */
+  readonly logger: Logger;
+  readonly dispatcher?: Dispatcher;
+  readonly lookup?: Lookup;
+  readonly internalRange?: RangeOf;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly random: () => number;
+  readonly signal?: AbortSignal;
+  readonly redactor: SecretRedactor;
+  readonly redact: (text: string) => string;
+}
+
+function createContext(options: ClientOptions, signal: AbortSignal | undefined, redactor: SecretRedactor): Context {
+  const baseUrl = options.baseUrl?.trim() || defaultBaseUrl;
+  const apiKey = options.apiKey ?? '';
+  if (apiKey.trim() === '') throw new ImageApiError('auth', 'No API key is set.', { attempts: 0 });
+  // A key with control characters would make undici throw an error quoting the header value.
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new ImageApiError('auth', 'The API key contains spaces or characters that cannot be sent; set it again.', {
+      attempts: 0,
+    });
+  }
+  const redact = (text: string): string => redactor.redact(text);
+  const logger = options.logger ?? silentLogger;
+  return {
+    endpoint: imagesEndpoint(baseUrl),
+    base: parseBaseUrl(baseUrl),
+    apiKey,
+    userAgent: options.userAgent || defaultUserAgent,
+    timeoutMs: positive(options.timeoutMs, defaultTimeoutMs),
+    maxRetries: Math.max(0, Math.floor(options.maxRetries ?? defaultMaxRetries)),
+    maxResponseBytes: positive(options.maxResponseBytes, defaultMaxResponseBytes),
+    logger: {
+      info: (message) => logger.info(redact(message)),
+      warn: (message) => logger.warn(redact(message)),
+      error: (message) => logger.error(redact(message)),
+    },
+    dispatcher: options.dispatcher,
+    lookup: options.lookup,
+    internalRange: options.internalRange,
+    sleep: options.sleep ?? abortableSleep,
+    random: options.random ?? Math.random,
+    signal,
+    redactor,
+    redact,
+  };
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+async function attemptGeneration(
+  context: Context,
+  body: string,
+  attempt: number,
+  total: number,
+  deadline: Deadline,
+  budget: ByteBudget,
+  n: number,
+): Promise<AttemptOutcome> {
+  const { signal } = context;
+  const shownUrl = displayUrl(context.endpoint);
+  const started = Date.now();
+  const elapsed = (): string => `${Date.now() - started} ms`;
+  let status: number | undefined;
+  let requestId: string | undefined;
+  let headers: Record<string, unknown> = {};
+  try {
+    const response = await undiciRequest(context.endpoint, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${context.apiKey}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        'User-Agent': context.userAgent,
+      },
+      body,
+      signal: deadline.signal,
+      dispatcher: context.dispatcher,
+      // undici's own limits default to 5 minutes and would cut a slow high-quality generation short.
+      headersTimeout: context.timeoutMs,
+      bodyTimeout: context.timeoutMs,
+    });
+    status = response.statusCode;
+    headers = response.headers;
+    const id = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id');
+    // A server can put anything in a header, the key included: it is redacted once, here.
+    requestId = id === undefined ? undefined : context.redact(id);
+    const ok = status >= 200 && status < 300;
+    const declared = Number(headerValue(headers, 'content-length'));
+    if (ok && declared > budget.remaining) {
+      discard(response.body);
+      throw tooLarge(context, status, requestId);
+    }
+    const limit = ok ? budget.remaining : Math.min(budget.remaining, maxErrorBodyBytes);
+    const scan = ok ? new Base64Scan() : undefined;
+    const bytes = await readBody(response.body, limit, ok ? () => tooLarge(context, status!, requestId) : undefined, ok ? declared : undefined, scan);
+    if (ok) budget.spend(bytes.length);
+    const idNote = requestId ? `request id ${requestId}, ` : '';
+    const line = `POST ${shownUrl} → ${status} in ${elapsed()} (${idNote}attempt ${attempt}/${total})`;
+    if (ok) context.logger.info(line);
+    else context.logger.warn(line);
+    const extracted = ok ? extractImages(bytes, scan?.checked, n) : undefined;
+    if (extracted) return { ok: true, json: extracted.json, images: extracted.images, requestId };
+    const text = bytes.toString('utf8');
+    return ok ? successOutcome(context, status, text, requestId, n) : statusOutcome(context, status, headers, text, requestId);
+  } catch (error) {
+    if (signal?.aborted) throw cancelledError(attempt, requestId);
+    if (error instanceof ImageApiError) {
+      context.logger.warn(`POST ${shownUrl} → ${status ?? 'failed'} in ${elapsed()}: ${error.message} (attempt ${attempt}/${total})`);
+      return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
+    }
+    const isTimeout = deadline.timedOut() || isUndiciTimeout(error);
+    const reason = isTimeout ? `no complete answer within ${formatDuration(context.timeoutMs)}` : networkReason(error);
+    context.logger.warn(`POST ${shownUrl} → ${status ? `${status}, then ` : ''}${reason} after ${elapsed()} (attempt ${attempt}/${total})`);
+    return {
+      ok: false,
+      retryable: true,
+      summary: reason,
+      toError: (attempts) =>
+        isTimeout
+          ? new ImageApiError(
+              'timeout',
+              `The image service did not answer within ${formatDuration(context.timeoutMs)} (${plural(attempts, 'attempt')}).`,
+              { requestId, attempts, status, cause: error },
+            )
+          : new ImageApiError('network', `Could not talk to ${context.endpoint.host}: ${reason} (${plural(attempts, 'attempt')}).`, {
+              requestId,
+              attempts,
+              status,
+              cause: error,
+            }),
+    };
+  }
+}

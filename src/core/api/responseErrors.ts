@@ -1,0 +1,203 @@
+import { STATUS_CODES } from 'node:http';
+import { ImageApiError, type ImageErrorKind, withDetails } from '../errors';
+import type { Context } from './client';
+import { SecretRedactor } from './redact';
+import { headerValue } from './responseBody';
+import { isRetryableStatus } from './retry';
+import { formatBytes } from './units';
+
+const excerptLength = 200;
+/** How much of an unexpected body excerptOf looks at for its first line. */
+const excerptWindow = 8192;
+
+/**
+ * The first meaningful line of an unexpected body, ≤ 200 characters: for HTML the first line of
+ * text (the title, usually) rather than `<!DOCTYPE html>`. Redacts `secret` (raw or encoded) before
+ * each cut, so a key split by the 8 KB window or the 200-character line cannot leak part of itself.
+ */
+export function excerptOf(text: string, secret?: string | SecretRedactor): string {
+  const redactor = secret instanceof SecretRedactor ? secret : new SecretRedactor(secret);
+  let head = redactor.head(text, excerptWindow);
+  if (/^\s*</.test(head)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(head)?.[1];
+    const plain = head
+      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+      .replace(/<[^>]*>/g, '\n')
+      .replace(/&nbsp;/g, ' ');
+    head = title?.trim() ? title : plain;
+  }
+  const line = head.split(/\r?\n/).map((part) => part.trim()).find((part) => part.length > 0) ?? '';
+  // Again after the tags are gone: markup inside the key (`sk-<b>…`) is no hiding place.
+  return cut(redactor.redact(line).replace(/\s+/g, ' '), excerptLength);
+}
+
+interface ApiErrorBody {
+  readonly message?: string;
+  readonly type?: string;
+  readonly code?: string;
+  readonly param?: string;
+}
+
+export type AttemptOutcome =
+  | {
+      readonly ok: true;
+      readonly json: Record<string, unknown>;
+      readonly requestId?: string;
+      /** Images already decoded from the body, by their `data` item (see extractImages). */
+      readonly images?: ReadonlyMap<object, Buffer>;
+    }
+  | {
+      readonly ok: false;
+      readonly retryable: boolean;
+      readonly headers?: Readonly<Record<string, unknown>>;
+      /** For the retry log line, e.g. `503 Service Unavailable`. */
+      readonly summary: string;
+      readonly toError: (attempts: number) => ImageApiError;
+    };
+
+export function successOutcome(context: Context, status: number, text: string, requestId: string | undefined, n: number): AttemptOutcome {
+  const fail = (message: string, excerpt?: string): AttemptOutcome => {
+    const error = new ImageApiError('badResponse', context.redact(message), { status, requestId, excerpt });
+    return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
+  };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    const excerpt = excerptOf(text, context.redactor);
+    return fail(`The server answered ${status} with ${describeBody(text)} instead of JSON${excerpt ? `: "${excerpt}"` : ''}.`, excerpt);
+  }
+  if (!isObject(json)) return fail(`The server answered ${status} with JSON that is not an object.`);
+  const apiError = readApiError(json);
+  if (apiError?.message && !Array.isArray(json.data)) {
+    return fail(`The server answered ${status} with an error: ${sentence(context.redact(apiError.message))}`);
+  }
+  if (!Array.isArray(json.data)) return fail(`The server answered ${status} without a "data" list of images.`);
+  if (json.data.length === 0) return fail(`The server answered ${status} but returned no images.`);
+  // Never more files than were asked for (issue #9, part 2): a server's 10,000 items are refused whole.
+  if (json.data.length > n) {
+    return fail(`The server answered with ${json.data.length} images but ${n} ${n === 1 ? 'was' : 'were'} asked for, so none were saved.`);
+  }
+  return { ok: true, json, requestId };
+}
+
+export function statusOutcome(
+  context: Context,
+  status: number,
+  headers: Readonly<Record<string, unknown>>,
+  text: string,
+  requestId: string | undefined,
+): AttemptOutcome {
+  let apiError: ApiErrorBody | undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    apiError = isObject(parsed) ? readApiError(parsed) : undefined;
+  } catch {
+    apiError = undefined;
+  }
+  const excerpt = apiError?.message ? undefined : excerptOf(text, context.redactor);
+  const serverText = apiError?.message
+    ? sentence(context.redact(apiError.message).slice(0, 1000))
+    : excerpt
+      ? `"${excerpt}".`
+      : `${STATUS_CODES[status] ?? 'Unknown status'}.`;
+  const retryable = isRetryableStatus(status, apiError?.code, headerValue(headers, 'x-should-retry')?.trim().toLowerCase());
+  const target = headerValue(headers, 'location');
+  // Redacted before it is cut: a key straddling the cut would otherwise survive in part.
+  const location = target === undefined ? undefined : cut(context.redact(target), excerptLength);
+  return {
+    ok: false,
+    retryable,
+    headers,
+    summary: `${status} ${STATUS_CODES[status] ?? ''}`.trim(),
+    toError: (attempts) => {
+      const [kind, message] = statusMessage(status, apiError?.code, serverText, attempts, location);
+      return new ImageApiError(kind, context.redact(message), {
+        status,
+        requestId,
+        code: apiError?.code,
+        param: apiError?.param,
+        excerpt,
+        attempts,
+      });
+    },
+  };
+}
+
+function statusMessage(
+  status: number,
+  code: string | undefined,
+  serverText: string,
+  attempts: number,
+  location: string | undefined,
+): [ImageErrorKind, string] {
+  const after = attempts > 1 ? ` after ${attempts} attempts` : '';
+  if (code === 'moderation_blocked') return ['moderation', `The safety system refused the prompt: ${serverText}`];
+  if (code === 'insufficient_quota') return ['quota', `The account has no quota left (${status} insufficient_quota): ${serverText}`];
+  if (status === 401) return ['auth', `The API key was rejected (401): ${serverText}`];
+  if (status === 403) return ['permission', `Access was denied (403): ${serverText}`];
+  if (status === 404) return ['notFound', `The images endpoint or the model was not found (404): ${serverText}`];
+  if (status === 429) return ['rateLimited', `Rate limited (429)${after}: ${serverText}`];
+  if (status === 408) return ['timeout', `The server timed out (408)${after}: ${serverText}`];
+  if (status >= 500 || status === 409) return ['server', `The image service failed with status ${status}${after}: ${serverText}`];
+  if (status >= 400) {
+    // The server's own sentence is the most useful text for a rejected request; the UI adds context.
+    return ['invalidRequest', serverText.startsWith('"') ? `The request was rejected (${status}): ${serverText}` : serverText];
+  }
+  if (status >= 300 && status < 400) {
+    const target = location ? ` to ${location}` : '';
+    return ['badResponse', `The server redirected the request (${status}${target}); set the base URL to the final address.`];
+  }
+  return ['badResponse', `The server answered with unexpected status ${status}: ${serverText}`];
+}
+
+export function tooLarge(context: Context, status: number, requestId: string | undefined): ImageApiError {
+  return new ImageApiError(
+    'badResponse',
+    `The server's response was larger than ${formatBytes(context.maxResponseBytes)}, so reading stopped (status ${status}).`,
+    { status, requestId },
+  );
+}
+
+export function cancelledError(attempts: number, requestId?: string): ImageApiError {
+  return new ImageApiError('cancelled', 'Generation cancelled.', { attempts, requestId });
+}
+
+export function withAttempts(error: ImageApiError, attempts: number): ImageApiError {
+  return error.attempts === attempts ? error : withDetails(error, { attempts });
+}
+
+function readApiError(json: Record<string, unknown>): ApiErrorBody | undefined {
+  const error = json.error;
+  if (typeof error === 'string') return { message: error };
+  if (!isObject(error)) return undefined;
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+  return { message: text(error.message), type: text(error.type), code: text(error.code), param: text(error.param) };
+}
+
+function describeBody(text: string): string {
+  const start = text.trimStart();
+  if (start === '') return 'an empty body';
+  if (start.startsWith('<')) return 'an HTML page';
+  if (start.startsWith('{') || start.startsWith('[')) return 'incomplete or malformed JSON';
+  return 'plain text';
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Origin and path only: a query string may carry a presigned token. */
+export function displayUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim().replace(/\s+/g, ' ');
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** At most `length` characters, with an ellipsis when cut. Redact before calling it, never after. */
+export function cut(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+}
