@@ -10,19 +10,15 @@ import * as tls from 'node:tls';
 import { inspect } from 'node:util';
 import { request } from 'undici';
 import { generateImages } from '../../src/core/api/client';
+import { closeProxyDispatchers, explainProxyError, proxyDispatcher, ProxyRouter, trustedCertificates } from '../../src/core/api/proxy';
 import {
-  closeProxyDispatchers,
   describeProxy,
-  explainProxyError,
   matchNoProxy,
-  proxyDispatcher,
-  ProxyRouter,
   ProxySettingsError,
   resolveProxy,
-  trustedCertificates,
   type ProxyDecision,
   type ProxySettings,
-} from '../../src/core/api/proxy';
+} from '../../src/core/api/proxyRules';
 import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 import { startForwardingProxy, type ForwardingProxy } from '../fixtures/forwardingProxy';
 import { testCertificates } from '../fixtures/tls/testCertificates';
