@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { qualities, outputFormats, backgrounds, standardSizes } from '../core/types';
-import { acceptsCustomSize, validatePrompt, validateSize } from '../core/validate';
 import { backgroundLabel, formatLabel, plural, promptAdvice, qualityLabel, qualityPhrase, sizeLabel } from '../shared/labels';
 import { plainText } from '../shared/plainText';
 import type { GenerationOverrides } from '../generation/generationService';
+import { backgrounds, outputFormats, qualities, standardSizes } from '../shared/options';
+import { acceptsCustomSize, validatePrompt, validateSize } from '../shared/optionRules';
 
 
 /** What the options step starts from: the settings, already read. */

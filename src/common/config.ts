@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { settingProblem } from '../core/noticeMessages';
-import { defaultBaseUrl, defaultModel } from '../core/types';
+import { defaultBaseUrl } from '../core/types';
+import { defaultModel } from '../shared/options';
 
 /** The settings section; every setting key is `gptImage.<key>`. */
 export const configSection = 'gptImage';

@@ -2,9 +2,10 @@ import * as vscode from 'vscode';
 import { commandIds } from './ids';
 import { openSettings } from './config';
 import { ImageApiError } from '../core/errors';
-import { describeError, errorActionLabels, type ErrorAction } from '../core/errorMessages';
+import { describeError } from '../core/errorMessages';
 import type { Log } from './log';
 import { notify } from './notify';
+import { type ErrorAction, errorActionLabels } from '../shared/labels';
 
 /** Runs what an error button offers. Shared by notifications and the Studio's alert buttons. */
 export async function runErrorAction(action: ErrorAction): Promise<void> {

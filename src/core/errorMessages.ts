@@ -1,14 +1,6 @@
 import { plainText } from '../shared/plainText';
+import type { ErrorAction } from '../shared/labels';
 import { ImageApiError, type ImageErrorKind } from './errors';
-
-/** What a user can do about an error. The palette shows them as buttons, the Studio as buttons too. */
-export type ErrorAction = 'setApiKey' | 'openSettings' | 'showLog';
-
-export const errorActionLabels: Readonly<Record<ErrorAction, string>> = {
-  setApiKey: 'Set API Key',
-  openSettings: 'Open Settings',
-  showLog: 'Show Log',
-};
 
 export interface ErrorDescription {
   readonly kind: ImageErrorKind | 'unexpected';

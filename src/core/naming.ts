@@ -1,5 +1,5 @@
 import { ImageApiError } from './errors';
-import type { OutputFormat } from './types';
+import type { OutputFormat } from '../shared/options';
 
 /** Longest slug we produce, in code points; with the time stamp and extension a name stays short. */
 export const maxSlugLength = 48;

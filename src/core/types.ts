@@ -1,23 +1,7 @@
-/** Values and shapes of the images API that every layer shares. No `vscode` import below src/core. */
+/** Shapes of the images API the engine works with. The option vocabulary is src/shared/options.ts. */
+import type { Background, Moderation, OutputFormat, Quality } from '../shared/options';
 
-export const qualities = ['auto', 'low', 'medium', 'high'] as const;
-export type Quality = (typeof qualities)[number];
-
-export const outputFormats = ['png', 'jpeg', 'webp'] as const;
-export type OutputFormat = (typeof outputFormats)[number];
-
-export const backgrounds = ['auto', 'transparent', 'opaque'] as const;
-export type Background = (typeof backgrounds)[number];
-
-export const moderations = ['auto', 'low'] as const;
-export type Moderation = (typeof moderations)[number];
-
-/** The sizes every GPT image model accepts; gpt-image-2 also takes custom `WxH` (see validate.ts). */
-export const standardSizes = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
-
-export const defaultModel = 'gpt-image-2';
 export const defaultBaseUrl = 'https://api.wisgate.ai/v1';
-export const maxPromptLength = 32_000;
 
 /** What a user asks for, before validation: fields may be missing or of the wrong type. */
 export interface GenerationInput {

@@ -5,8 +5,8 @@ import { readConfig } from '../common/config';
 import { ImageApiError } from '../core/errors';
 import { extensionFor } from '../core/naming';
 import type { SaveTarget } from '../core/engine';
-import type { OutputFormat } from '../core/types';
 import { imageExtensions } from '../shared/labels';
+import type { OutputFormat } from '../shared/options';
 
 /**
  * Where to save for a document: the assets folder of its workspace folder; with several folders and no

@@ -1,5 +1,5 @@
-import { standardSizes } from '../core/types';
 import { quoteValue } from './plainText';
+import { standardSizes } from './options';
 
 const qualityLabels: Readonly<Record<string, string>> = { auto: 'Auto', low: 'Low', medium: 'Medium', high: 'High' };
 const formatLabels: Readonly<Record<string, string>> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP' };
@@ -96,3 +96,12 @@ export const imageExtensions: readonly string[] = ['png', 'jpg', 'jpeg', 'webp',
 /** The seed's advice, shown wherever a prompt is typed (the Studio's placeholder, the palette's prompt box). */
 export const promptAdvice =
   'Subject + style + composition + key details, e.g. "A beautiful sunset over a calm ocean, cinematic lighting, soft clouds, warm orange and purple tones"';
+
+/** What a user can do about an error. The palette shows them as buttons, the Studio as buttons too. */
+export type ErrorAction = 'setApiKey' | 'openSettings' | 'showLog';
+
+export const errorActionLabels: Readonly<Record<ErrorAction, string>> = {
+  setApiKey: 'Set API Key',
+  openSettings: 'Open Settings',
+  showLog: 'Show Log',
+};

@@ -1,5 +1,5 @@
 /**
- * The Image Studio message protocol, imported by the extension host (src/panel) and the webview
+ * The Image Studio message protocol, imported by the extension host (src/studio) and the webview
  * (src/webview). No `vscode` import: the webview bundle and plain mocha both load this file.
  *
  * Security: the webview is untrusted input. The host accepts a message only when `isFromWebview` says
@@ -7,12 +7,10 @@
  * referenced by gallery entry id + index, never by path, so a compromised webview cannot make the host
  * open, reveal or link an arbitrary file. No API key and no image bytes ever cross `postMessage`.
  */
-import type { ErrorAction } from '../core/errorMessages';
-import { backgrounds, maxPromptLength, outputFormats, qualities } from '../core/types';
-import { validatePrompt } from '../core/validate';
-import type { Background, OutputFormat, Quality } from '../core/types';
+import { backgrounds, maxCount, maxPromptLength, outputFormats, qualities, type Background, type OutputFormat, type Quality } from './options';
+import { validatePrompt } from './optionRules';
+import type { ErrorAction } from './labels';
 
-export const maxCount = 10;
 /** Generous for `WIDTHxHEIGHT`; the host's validator decides which sizes the model accepts. */
 export const maxSizeLength = 16;
 export const maxIdLength = 64;

@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { readConfig, type GptImageConfig } from '../common/config';
-import { backgrounds, outputFormats, qualities } from '../core/types';
-import { acceptsCustomSize } from '../core/validate';
 import type { GenerationOutcome } from '../generation/generationService';
 import { resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry } from '../generation/history';
-import {
-  isCount,
-  isOneOf,
-  isSizeShape,
-  maxCount,
-  type GalleryEntry,
-  type StudioDefaults,
-  type StudioOptions,
-} from '../shared/protocol';
+import { isCount, isOneOf, isSizeShape, type GalleryEntry, type StudioDefaults, type StudioOptions } from '../shared/protocol';
 import { imageRootPaths } from './resourceRoots';
+import { backgrounds, maxCount, outputFormats, qualities } from '../shared/options';
+import { acceptsCustomSize } from '../shared/optionRules';
 
 /** The open workspace folders on disk (a virtual folder holds no generated images). */
 export function workspaceFileFolders(): FolderLike[] {

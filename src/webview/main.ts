@@ -1,10 +1,9 @@
-import { errorActionLabels, type ErrorAction } from '../core/errorMessages';
-import { backgrounds, maxPromptLength, outputFormats, qualities, standardSizes } from '../core/types';
-import { validatePrompt, validateSize } from '../core/validate';
-import { maxCount, type GalleryEntry, type StudioDefaults, type StudioOptions, type ToWebview } from '../shared/protocol';
+import { type GalleryEntry, type StudioDefaults, type StudioOptions, type ToWebview } from '../shared/protocol';
 import { cardActionOf, element, renderGallery } from './gallery';
-import { customSizeValue, isStandardSize, optionText, plural, sizeLabel } from '../shared/labels';
+import { customSizeValue, type ErrorAction, errorActionLabels, isStandardSize, optionText, plural, sizeLabel } from '../shared/labels';
 import { vscode, type Draft, type OptionField, type SavedState } from './vscodeApi';
+import { backgrounds, maxCount, maxPromptLength, outputFormats, qualities, standardSizes } from '../shared/options';
+import { validatePrompt, validateSize } from '../shared/optionRules';
 
 const pageSize = 24;
 const isMac = /Mac|iPhone|iPad/.test(navigator.userAgent);

@@ -7,9 +7,10 @@ import { describeError } from '../../src/core/errorMessages';
 import { describeSaveFolder, savedImagesMessage, settingProblem } from '../../src/core/noticeMessages';
 import { resolveAssetsDir } from '../../src/core/paths';
 import type { GenerationInput } from '../../src/core/types';
-import { validateRequest, validateSize } from '../../src/core/validate';
+import { validateRequest } from '../../src/core/validate';
 import { startFakeImageServer, type FakeImageServer, type FakeResponse } from '../fixtures/fakeImageServer';
 import { assertNoLink, hostileTexts } from './linkPattern';
+import { validateSize } from '../../src/shared/optionRules';
 
 const root = path.resolve(__dirname, '../../..');
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { maxPromptLength } from '../../src/core/types';
 import { isFromWebview, isOneOf, isOutcome, type FromWebview, type ToWebview } from '../../src/shared/protocol';
+import { maxPromptLength } from '../../src/shared/options';
 
 const options = { size: '1024x1024', quality: 'high', n: 2, outputFormat: 'png', background: 'transparent' } as const;
 const id = '3f1c2a9e-7d4b-4c1e-9a51-0c2f7a8b6d10';

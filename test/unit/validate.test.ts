@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { ImageApiError } from '../../src/core/errors';
 import type { GenerationInput } from '../../src/core/types';
-import { acceptsCustomSize, validatePrompt, validateRequest, validateSize } from '../../src/core/validate';
+import { validateRequest } from '../../src/core/validate';
+import { acceptsCustomSize, validatePrompt, validateSize } from '../../src/shared/optionRules';
 
 function rejects(input: GenerationInput, field: string, pattern: RegExp): void {
   assert.throws(

@@ -1,5 +1,5 @@
 import { ImageApiError } from '../errors';
-import type { GeneratedImage, GenerationRequest, GenerationResult, ImageUsage, OutputFormat } from '../types';
+import type { GeneratedImage, GenerationRequest, GenerationResult, ImageUsage } from '../types';
 import { decodeBase64Strict } from './base64Images';
 import type { Context } from './client';
 import type { Deadline } from './deadline';
@@ -7,6 +7,7 @@ import { ImageDownloads } from './download';
 import type { ByteBudget } from './responseBody';
 import { type AttemptOutcome, cut, isObject } from './responseErrors';
 import { describeNonImage, sniffImageFormat } from './sniff';
+import type { OutputFormat } from '../../shared/options';
 
 export async function toResult(
   context: Context,

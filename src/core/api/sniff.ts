@@ -1,4 +1,4 @@
-import type { OutputFormat } from '../types';
+import type { OutputFormat } from '../../shared/options';
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const webpChunks = new Set(['VP8 ', 'VP8L', 'VP8X']);
