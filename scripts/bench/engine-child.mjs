@@ -10,7 +10,7 @@ import path from 'node:path';
 import { repoRoot } from './util.mjs';
 
 const require = createRequire(import.meta.url);
-const { generateAndSave } = require(path.join(repoRoot, 'out/src/core/pipeline.js'));
+const { generateAndSave } = require(path.join(repoRoot, 'out/src/core/engine.js'));
 const { validateRequest } = require(path.join(repoRoot, 'out/src/core/validate.js'));
 const undici = require('undici');
 
