@@ -1,13 +1,14 @@
 import * as vscode from 'vscode';
 import { SecretRedactor } from '../core/api/redact';
 import type { Logger } from '../core/types';
+import { Disposable } from './dispose';
 
 /**
  * The `GPT Image` LogOutputChannel. Every line passes through `SecretRedactor`, so a key (also percent- or base64-encoded) that slipped into a
  * server's error body or a URL can never reach the log.
  */
-export class Log implements Logger, vscode.Disposable {
-  private readonly channel = vscode.window.createOutputChannel('GPT Image', { log: true });
+export class Log extends Disposable implements Logger {
+  private readonly channel = this._register(vscode.window.createOutputChannel('GPT Image', { log: true }));
   private readonly secrets = new Map<string, SecretRedactor>();
 
   /** Registers a value (the API key) that must never be written. */
@@ -29,10 +30,6 @@ export class Log implements Logger, vscode.Disposable {
 
   show(): void {
     this.channel.show(true);
-  }
-
-  dispose(): void {
-    this.channel.dispose();
   }
 
   private redact(message: string): string {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { Disposable } from './dispose';
 
 const secretKey = 'gptImage.apiKey';
 /** The variable the seed's examples read the key from. */
@@ -11,14 +12,16 @@ export type ApiKeySource = 'secretStorage' | 'environment';
  * The API key lives only in SecretStorage (the OS keychain on desktop), with WISGATE_API_KEY as a
  * read-only fallback. It is never written to settings, logs, errors or a webview.
  */
-export class ApiKeyStore {
-  private readonly changed = new vscode.EventEmitter<void>();
+export class ApiKeyStore extends Disposable {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
     private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {}
+  ) {
+    super();
+  }
 
   async get(): Promise<{ key: string; source: ApiKeySource } | undefined> {
     const stored = (await this.secrets.get(secretKey))?.trim();
@@ -58,9 +61,6 @@ export class ApiKeyStore {
     return key.trim();
   }
 
-  dispose(): void {
-    this.changed.dispose();
-  }
 }
 
 export function validateApiKey(value: string): string | undefined {

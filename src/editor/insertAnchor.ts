@@ -1,27 +1,30 @@
 import * as vscode from 'vscode';
+import { Disposable } from '../common/dispose';
 
 /**
  * A selection remembered across edits: a generation takes minutes, and the user may type above the
  * cursor meanwhile, so the range is shifted with every change to its document until disposed.
  * `afterLine` means the selection was the prompt: keep it and put the images on the line after it.
  */
-export class InsertAnchor implements vscode.Disposable {
+export class InsertAnchor extends Disposable {
   private start: number;
   private end: number;
-  private readonly subscription: vscode.Disposable;
 
   constructor(
     readonly document: vscode.TextDocument,
     selection: vscode.Selection,
     readonly placement: 'cursor' | 'afterLine',
   ) {
+    super();
     this.start = document.offsetAt(selection.start);
     this.end = document.offsetAt(selection.end);
-    this.subscription = vscode.Disposable.from(
+    this._register(
       vscode.workspace.onDidChangeTextDocument((event) => {
         if (event.document === document) this.shift(event.contentChanges);
       }),
-      // A closed document gets no links (see insertImageLinks), so nothing is left to follow.
+    );
+    // A closed document gets no links (see insertImageLinks), so nothing is left to follow.
+    this._register(
       vscode.workspace.onDidCloseTextDocument((closed) => {
         if (closed === document) this.dispose();
       }),
@@ -31,10 +34,6 @@ export class InsertAnchor implements vscode.Disposable {
   /** The remembered range, in the document as it is now. */
   get range(): vscode.Range {
     return new vscode.Range(this.document.positionAt(this.start), this.document.positionAt(this.end));
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
   }
 
   private shift(changes: readonly vscode.TextDocumentContentChangeEvent[]): void {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { readConfig, type GptImageConfig } from '../common/config';
+import { fileExists } from '../editor/imageActions';
 import type { GenerationOutcome } from '../generation/generationService';
-import { resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry } from '../generation/history';
+import { resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry, type HistoryStore } from '../generation/history';
+import { imageExtensions } from '../shared/labels';
 import { isCount, isOneOf, isSizeShape, type GalleryEntry, type StudioDefaults, type StudioOptions } from '../shared/protocol';
 import { imageRootPaths } from './resourceRoots';
 import { backgrounds, maxCount, outputFormats, qualities } from '../shared/options';
@@ -90,4 +92,27 @@ export function studioDefaults(config: GptImageConfig): { defaults: StudioDefaul
     background: oneOf('background', config.background, backgrounds, 'auto'),
   };
   return { defaults: { model: config.model, customSizes: acceptsCustomSize(config.model), options }, problems };
+}
+
+/**
+ * Drops gallery files that no longer exist; resolves true when something changed. Files of a folder
+ * that is not open now are kept: they may come back with the folder.
+ */
+export function pruneMissingFiles(history: HistoryStore): Promise<boolean> {
+  const open = workspaceFileFolders();
+  return history.prune(async (entry, file) => {
+    const absolute = resolveStoredPath(entry, file, open);
+    return absolute === undefined ? entry.folder !== undefined : fileExists(vscode.Uri.file(absolute));
+  });
+}
+
+/** Calls `listener` (debounced, 300 ms) when image files are deleted anywhere in the workspace. */
+export function onImagesDeleted(listener: () => void): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher(`**/*.{${imageExtensions.join(',')}}`, true, true, false);
+  let pending: NodeJS.Timeout | undefined;
+  const subscription = watcher.onDidDelete(() => {
+    clearTimeout(pending);
+    pending = setTimeout(listener, 300);
+  });
+  return vscode.Disposable.from(watcher, subscription, { dispose: () => clearTimeout(pending) });
 }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LastEditorTracker } from '../common/editorTarget';
 import { configSection, readConfig } from '../common/config';
+import { Disposable } from '../common/dispose';
 import { logError, runErrorAction, showError } from '../common/errorReporting';
 import { describeError } from '../core/errorMessages';
 import { ImageApiError } from '../core/errors';
@@ -11,7 +12,7 @@ import { fileExists, revealImage } from '../editor/imageActions';
 import { insertImageLinks, linkText } from '../editor/insertLinks';
 import { resolveStoredPath, type FolderLike, type HistoryEntry, type HistoryStore } from '../generation/history';
 import { chooseSaveTarget } from '../generation/saveTarget';
-import { imageExtensions, plural } from '../shared/labels';
+import { plural } from '../shared/labels';
 import {
   isFromWebview,
   isOutcome,
@@ -23,7 +24,15 @@ import {
   type StudioOptions,
   type ToWebview,
 } from '../shared/protocol';
-import { galleryEntryFor, historyEntryFor, studioDefaults, studioResourceRoots, workspaceFileFolders } from './galleryModel';
+import {
+  galleryEntryFor,
+  historyEntryFor,
+  onImagesDeleted,
+  pruneMissingFiles,
+  studioDefaults,
+  studioResourceRoots,
+  workspaceFileFolders,
+} from './galleryModel';
 import type { StudioDeps } from './registerStudio';
 import { renderStudioHtml } from './studioHtml';
 
@@ -36,13 +45,11 @@ interface Run {
   readonly timer: NodeJS.Timeout;
 }
 
-export class StudioPanel implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
+export class StudioPanel extends Disposable {
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
   private run: Run | undefined;
   private roots: readonly vscode.Uri[];
-  private isDisposed = false;
   /** The last outcome posted while the panel was hidden (and so dropped), replayed in the next `init`. */
   private missed: OutcomeMessage | undefined;
 
@@ -57,6 +64,7 @@ export class StudioPanel implements vscode.Disposable {
     private readonly history: HistoryStore,
     private readonly editors: LastEditorTracker,
   ) {
+    super();
     const media = vscode.Uri.joinPath(extensionUri, 'media');
     const options = StudioPanel.webviewOptions(extensionUri, history);
     this.roots = options.localResourceRoots ?? [];
@@ -72,36 +80,39 @@ export class StudioPanel implements vscode.Disposable {
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css')).toString(),
     });
 
-    this.disposables.push(
-      this.disposed,
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+    this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)));
+    this._register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (!event.affectsConfiguration(configSection)) return;
         this.updateRoots();
         this.post({ type: 'defaults', defaults: this.defaults() });
       }),
+    );
+    this._register(
       vscode.workspace.onDidChangeWorkspaceFolders(() => {
         this.updateRoots();
         void this.postEntries();
       }),
-      deps.keys.onDidChange(() => void this.postHasKey()),
-      this.deletionWatcher(),
     );
+    this._register(deps.keys.onDidChange(() => void this.postHasKey()));
+    // Entries whose files are deleted disappear from an open gallery at once, not only on the next load.
+    this._register(onImagesDeleted(() => void this.postEntries()));
   }
 
   reveal(): void {
     this.panel.reveal(undefined, false);
   }
 
-  dispose(): void {
+  override dispose(): void {
     if (this.isDisposed) return;
-    this.isDisposed = true;
     this.run?.controller.abort();
     this.stopTimer();
+    super.dispose();
+    // Fired after the subscriptions are released: the panel's own onDidDispose cannot come back here.
     this.disposed.fire();
+    this.disposed.dispose();
     this.panel.dispose();
-    for (const disposable of this.disposables.splice(0)) disposable.dispose();
   }
 
   /** Security: everything from the webview is untrusted; malformed messages are dropped and logged. */
@@ -137,7 +148,7 @@ export class StudioPanel implements vscode.Disposable {
   }
 
   private async sendInit(): Promise<void> {
-    await this.pruneHistory();
+    await pruneMissingFiles(this.history);
     const hasKey = await this.hasKey();
     const run = this.run;
     const missed = this.missed;
@@ -274,7 +285,7 @@ export class StudioPanel implements vscode.Disposable {
   }
 
   private async postEntries(): Promise<void> {
-    await this.pruneHistory();
+    await pruneMissingFiles(this.history);
     this.post({ type: 'entries', entries: this.galleryEntries() });
   }
 
@@ -285,15 +296,6 @@ export class StudioPanel implements vscode.Disposable {
   private async hasKey(): Promise<boolean> {
     // Security: only a boolean crosses into the webview, never the key.
     return (await this.deps.keys.get()) !== undefined;
-  }
-
-  private async pruneHistory(): Promise<void> {
-    const open = workspaceFileFolders();
-    await this.history.prune(async (entry, file) => {
-      const absolute = resolveStoredPath(entry, file, open);
-      // Files of a folder that is not open now are kept: they may come back with the folder.
-      return absolute === undefined ? entry.folder !== undefined : fileExists(vscode.Uri.file(absolute));
-    });
   }
 
   private galleryEntries(): GalleryEntry[] {
@@ -327,17 +329,6 @@ export class StudioPanel implements vscode.Disposable {
 
   private isUnderRoots(uri: vscode.Uri): boolean {
     return this.roots.some((root) => isInside(root.fsPath, uri.fsPath));
-  }
-
-  /** Entries whose files are deleted disappear from an open gallery at once, not only on the next load. */
-  private deletionWatcher(): vscode.Disposable {
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/*.{${imageExtensions.join(',')}}`, true, true, false);
-    let pending: NodeJS.Timeout | undefined;
-    const subscription = watcher.onDidDelete(() => {
-      clearTimeout(pending);
-      pending = setTimeout(() => void this.postEntries(), 300);
-    });
-    return vscode.Disposable.from(watcher, subscription, { dispose: () => clearTimeout(pending) });
   }
 
   private stopTimer(): void {
