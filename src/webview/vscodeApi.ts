@@ -1,4 +1,5 @@
 import type { FromWebview } from '../shared/protocol';
+import type { OptionField } from '../shared/studioForm';
 
 /** What the webview keeps across hide/show (VS Code persists it; no retainContextWhenHidden). */
 export interface SavedState {
@@ -7,8 +8,6 @@ export interface SavedState {
   readonly edited?: readonly OptionField[];
   readonly visibleCount?: number;
 }
-
-export type OptionField = 'size' | 'quality' | 'n' | 'outputFormat' | 'background';
 
 export interface Draft {
   readonly prompt: string;

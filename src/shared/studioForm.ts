@@ -1,0 +1,40 @@
+/**
+ * The Studio form's pure rules, DOM-free so plain mocha tests them: which options follow the settings
+ * (the defaults) and which stay as the user set them.
+ */
+import type { StudioOptions } from './protocol';
+
+export type OptionField = keyof StudioOptions;
+export const optionFields: readonly OptionField[] = ['size', 'quality', 'n', 'outputFormat', 'background'];
+
+/**
+ * The options to show after the settings changed to `next`: fields the user edited keep their
+ * `current` value, the others take the settings' value. (`current.size` may be '' for an empty custom
+ * size; the form then falls back to the settings' size.)
+ */
+export function mergeDefaults(
+  current: StudioOptions,
+  next: StudioOptions,
+  edited: ReadonlySet<OptionField>,
+): StudioOptions {
+  const pick = <F extends OptionField>(field: F): StudioOptions[F] => (edited.has(field) ? current[field] : next[field]);
+  return {
+    size: pick('size'),
+    quality: pick('quality'),
+    n: pick('n'),
+    outputFormat: pick('outputFormat'),
+    background: pick('background'),
+  };
+}
+
+/**
+ * The edited fields that still differ from the settings: a field set back to the settings' value is no
+ * longer "edited", so later settings changes apply to it again.
+ */
+export function stillEdited(
+  current: StudioOptions,
+  defaults: StudioOptions,
+  edited: ReadonlySet<OptionField>,
+): Set<OptionField> {
+  return new Set([...edited].filter((field) => String(current[field]) !== String(defaults[field])));
+}
