@@ -60,8 +60,10 @@ suite('addressPolicy: which addresses are internal', () => {
   });
 
   test('isLoopbackHost: localhost and loopback literals only, no DNS', () => {
-    for (const host of ['localhost', 'LOCALHOST', 'localhost.', '127.0.0.1', '127.1.2.3', '[::1]', '::1', '[::ffff:7f00:1]']) assert.ok(isLoopbackHost(host), host);
+    for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '[::1]', '::1', '[::ffff:7f00:1]']) assert.ok(isLoopbackHost(host), host);
     for (const host of ['api.wisgate.ai', '10.0.0.1', 'localhost.example', '127.0.0.1.nip.io', '[fe80::1]', '0.0.0.0']) assert.ok(!isLoopbackHost(host), host);
+    // Issue #9, F9: getaddrinfo("localhost.") may ask a DNS server, so the trailing dot is not this machine.
+    for (const host of ['localhost.', 'LOCALHOST.', 'localhost..']) assert.ok(!isLoopbackHost(host), host);
   });
 });
 

@@ -593,17 +593,33 @@ suite('client: against the fixture server', () => {
       assert.deepEqual(tooLong.waits, [500], 'over 60 s falls back to backoff');
     });
 
-    test('a socket reset mid-body is a network error, retried', async () => {
+    test('a socket reset mid-body after a 200 is a network error, not retried: the generation may be billed (issue #9, F4)', async () => {
       const { options, lines } = harness(server);
-      server.script({ resetAfterBytes: 40 });
+      server.script({ resetAfterBytes: 40, headers: { 'x-request-id': 'req_cut' } });
+      await expectError(generateImages(seedRequest, options), 'network', (error) => {
+        assert.equal(error.attempts, 1);
+        assert.equal(error.status, 200);
+        assert.equal(error.requestId, 'req_cut');
+        assert.match(
+          error.message,
+          /^The connection broke after the server answered 200 \(the connection was closed unexpectedly \(UND_ERR_SOCKET\)\); the images may already have been generated and charged, so it was not retried automatically\.$/,
+        );
+      });
+      assert.equal(server.requests.length, 1);
+      assert.ok(lines.some((line) => /→ 200, then the connection was closed unexpectedly .* \(attempt 1\/3\)$/.test(line.text)), JSON.stringify(lines));
+      assert.ok(!lines.some((line) => /Retrying/.test(line.text)), JSON.stringify(lines));
+    });
+
+    test('a 503 cut off mid-body is still retried: nothing was generated', async () => {
+      const { options } = harness(server);
+      server.script({ status: 503, error: { message: 'busy', type: 'server_error' }, resetAfterBytes: 10 });
       const result = await generateImages(seedRequest, options);
       assert.equal(result.images.length, 1);
       assert.equal(server.requests.length, 2);
-      assert.ok(lines.some((line) => /→ 200, then the connection was closed unexpectedly .* \(attempt 1\/3\)$/.test(line.text)), JSON.stringify(lines));
     });
 
     test('resets on every attempt → network after 3 attempts', async () => {
-      const reset: FakeResponse = { resetAfterBytes: 10, headers: { 'x-request-id': 'req_reset' } };
+      const reset: FakeResponse = { status: 502, error: { message: 'bad gateway', type: 'server_error' }, resetAfterBytes: 10, headers: { 'x-request-id': 'req_reset' } };
       server.script(reset, reset, reset);
       await expectError(generateImages(seedRequest, harness(server).options), 'network', (error) => {
         assert.equal(error.attempts, 3);

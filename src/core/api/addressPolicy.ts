@@ -67,12 +67,13 @@ export function internalRange(address: string): string | undefined {
 }
 
 /**
- * Whether the base URL's host is the user's own machine: `localhost`, 127.0.0.0/8 or ::1 (also
- * IPv4-mapped). Only these may be reached over plain http: anywhere else the key would cross a network
- * unencrypted. No DNS: a name that merely resolves to 127.0.0.1 does not count.
+ * Whether the base URL's host is the user's own machine: exactly `localhost` (any case), 127.0.0.0/8
+ * or ::1 (also IPv4-mapped). Only these may be reached over plain http: anywhere else the key would
+ * cross a network unencrypted. No DNS: a name that merely resolves to 127.0.0.1 does not count, and
+ * neither does `localhost.` (a fully qualified name that getaddrinfo may send to a DNS server).
  */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
+  const host = hostname.toLowerCase();
   if (host === 'localhost') return true;
   return isIP(host.replace(/^\[|\]$/g, '')) !== 0 && internalRange(host) === 'loopback';
 }

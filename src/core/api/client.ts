@@ -47,12 +47,17 @@ export const defaultMaxRetries = 2;
 export const defaultMaxResponseBytes = 200 * 1024 * 1024;
 export const defaultUserAgent = 'gpt-image-studio';
 
+/** Why a 2xx answer that broke off is not retried, for its error message. */
+export const mayBeCharged =
+  'the images may already have been generated and charged, so it was not retried automatically.';
+
 /** Error bodies are only read for their message, so a huge HTML error page is cut here. */
 const maxErrorBodyBytes = 64 * 1024;
 /**
  * POSTs one generation to `{baseUrl}/images/generations` and returns the decoded images. Retries
  * connection errors, timeouts, 408, 409, 429 (except insufficient_quota) and 5xx with exponential
- * backoff, honouring Retry-After and x-should-retry. Every failure is an ImageApiError; aborting
+ * backoff, honouring Retry-After and x-should-retry; never anything after a 2xx status line (the
+ * generation may be billed already: a body that stalls or breaks off is reported, not re-sent). Every failure is an ImageApiError; aborting
  * `signal` rejects at once with kind `cancelled`, also while waiting between retries.
  */
 export async function generateImages(
@@ -80,10 +85,12 @@ async function generate(
   const body = buildRequestBody(request);
   const total = context.maxRetries + 1;
 
+  // One byte budget per generation (issue #9): the JSON of every attempt that answered 2xx and every
+  // download together. Error bodies are read only in part and never drawn from it.
+  const budget = new ByteBudget(context.maxResponseBytes);
   for (let attempt = 1; ; attempt++) {
-    // One deadline and one byte budget per attempt, shared by its response and the images it links to.
+    // One deadline per attempt, shared by its response and the images it links to.
     const deadline = startDeadline(context.timeoutMs, signal);
-    const budget = new ByteBudget(context.maxResponseBytes);
     let outcome: AttemptOutcome;
     try {
       outcome = await attemptGeneration(context, body, attempt, total, deadline, budget, request.n);
@@ -230,23 +237,29 @@ async function attemptGeneration(
     const isTimeout = deadline.timedOut() || isUndiciTimeout(error);
     const reason = isTimeout ? `no complete answer within ${formatDuration(context.timeoutMs)}` : networkReason(error);
     context.logger.warn(`POST ${shownUrl} → ${status ? `${status}, then ` : ''}${reason} after ${elapsed()} (attempt ${attempt}/${total})`);
+    // A 2xx status line means the server accepted the generation: it may be done and billed, so a
+    // body that then stalls or breaks off is reported, never POSTed again (issue #9, F4).
+    const answered = status !== undefined && status >= 200 && status < 300;
     return {
       ok: false,
-      retryable: true,
+      retryable: !answered,
       summary: reason,
       toError: (attempts) =>
         isTimeout
           ? new ImageApiError(
               'timeout',
-              `The image service did not answer within ${formatDuration(context.timeoutMs)} (${plural(attempts, 'attempt')}).`,
+              answered
+                ? `The image service answered ${status} but did not send the whole response within ${formatDuration(context.timeoutMs)}; ${mayBeCharged}`
+                : `The image service did not answer within ${formatDuration(context.timeoutMs)} (${plural(attempts, 'attempt')}).`,
               { requestId, attempts, status, cause: error },
             )
-          : new ImageApiError('network', `Could not talk to ${context.endpoint.host}: ${reason} (${plural(attempts, 'attempt')}).`, {
-              requestId,
-              attempts,
-              status,
-              cause: error,
-            }),
+          : new ImageApiError(
+              'network',
+              answered
+                ? `The connection broke after the server answered ${status} (${reason}); ${mayBeCharged}`
+                : `Could not talk to ${context.endpoint.host}: ${reason} (${plural(attempts, 'attempt')}).`,
+              { requestId, attempts, status, cause: error },
+            ),
     };
   }
 }

@@ -36,15 +36,20 @@ const shownUrlLength = 200;
  * itself succeeded, and a second POST would be billed again. Rules, checked on every redirect hop:
  * - only https, or the API's own origin (a local relay on http://127.0.0.1 keeps working);
  * - the key goes only to the API's own origin;
- * - no loopback, private, link-local, CGNAT or ULA address, judged after DNS, unless the base URL's
- *   own host is one (a relay on the LAN or this machine); the socket then connects to exactly the
+ * - no loopback, private, link-local, CGNAT or ULA address, judged after DNS. The one exception is
+ *   the base URL's own host (a relay on this machine or the LAN): its own addresses (as a literal or
+ *   resolved) stay allowed, any port, never a link-local one (169.254.169.254 is the cloud metadata
+ *   service); every other internal address stays refused. The socket connects to exactly the
  *   addresses checked. With a caller's dispatcher (a proxy) the names are checked, but the dispatcher
  *   connects on its own;
+ * - every DNS lookup is raced against the attempt's deadline and the caller's signal;
  * - everything read counts against the answer's byte budget and the attempt's deadline.
  */
 export class ImageDownloads {
   private readonly guard: AddressGuard;
-  private relaxed: Promise<boolean> | undefined;
+  private readonly lookup: Lookup;
+  private readonly rangeOf: RangeOf;
+  private ownAddresses: Promise<ReadonlySet<string>> | undefined;
   private pinned: Agent | undefined;
 
   constructor(
@@ -52,7 +57,11 @@ export class ImageDownloads {
     private readonly deadline: Deadline,
     private readonly budget: ByteBudget,
   ) {
-    this.guard = new AddressGuard(settings.lookup ?? systemLookup, settings.rangeOf ?? internalRange);
+    const lookup = settings.lookup ?? systemLookup;
+    // A resolver that never answers must not outlive the attempt or a Cancel.
+    this.lookup = (hostname) => untilAborted(lookup(hostname), deadline.signal);
+    this.rangeOf = settings.rangeOf ?? internalRange;
+    this.guard = new AddressGuard(this.lookup, (address) => this.ownRange(address));
   }
 
   /** The image at `rawUrl` (absolute, or relative to the base URL); `label` is e.g. "image 2 of 3". */
@@ -79,7 +88,7 @@ export class ImageDownloads {
           method: 'GET',
           headers,
           signal: deadline.signal,
-          dispatcher: await this.dispatcher(),
+          dispatcher: this.dispatcher(),
           headersTimeout: deadline.remainingMs(),
           bodyTimeout: deadline.remainingMs(),
           // Followed below, so that every hop is checked and the key stays with the API's origin.
@@ -132,7 +141,7 @@ export class ImageDownloads {
         `The URL of ${label} (${this.shown(`${url.protocol}//${url.host}${url.pathname}`)}) is not https and not on the API's own address ${base.origin}; it was not downloaded.`,
       );
     }
-    if (await this.allowsInternal()) return;
+    this.own = await this.ownHost();
     try {
       await this.guard.check(url.hostname);
     } catch (error) {
@@ -141,28 +150,41 @@ export class ImageDownloads {
     }
   }
 
+  /** The base host's addresses once known (see {@link ownHost}); the guard's ranges consult it. */
+  private own: ReadonlySet<string> = new Set();
+
   /**
-   * Whether the base URL's own host is internal (a relay on this machine or the LAN): then the images
-   * it links to may be too. Decided once per answer, by the same lookup and ranges as the images.
+   * The addresses of the base URL's own host (the literal, or what it resolves to), minus link-local
+   * ones: an image on one of them is allowed even if it is internal (a relay on this machine or the
+   * LAN serving its own files). Resolved once per answer, by the same lookup as the images.
    */
-  private allowsInternal(): Promise<boolean> {
-    this.relaxed ??= (async () => {
-      const rangeOf = this.settings.rangeOf ?? internalRange;
-      const host = this.settings.base.hostname.replace(/^\[|\]$/g, '');
-      if (isIP(host)) return rangeOf(host) !== undefined;
-      try {
-        const addresses = await (this.settings.lookup ?? systemLookup)(host);
-        return addresses.some(({ address }) => rangeOf(address) !== undefined);
-      } catch {
-        return false;
+  private ownHost(): Promise<ReadonlySet<string>> {
+    this.ownAddresses ??= (async () => {
+      const host = this.settings.base.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      let addresses: string[];
+      if (isIP(host)) addresses = [host];
+      else {
+        try {
+          addresses = (await this.lookup(host)).map(({ address }) => address);
+        } catch (error) {
+          if (this.deadline.signal.aborted) throw error;
+          addresses = [];
+        }
       }
+      return new Set(addresses.map(normalizeIp).filter((address) => !isLinkLocal(address, this.rangeOf)));
     })();
-    return this.relaxed;
+    return this.ownAddresses;
   }
 
-  /** The caller's dispatcher; else, unless relaxed, an Agent whose sockets use the checked addresses. */
-  private async dispatcher(): Promise<Dispatcher | undefined> {
-    if (this.settings.dispatcher || (await this.allowsInternal())) return this.settings.dispatcher;
+  /** The guard's ranges: the base host's own addresses count as public, everything else as it is. */
+  private ownRange(address: string): string | undefined {
+    const range = this.rangeOf(address);
+    return range !== undefined && range !== 'link-local' && this.own.has(normalizeIp(address)) ? undefined : range;
+  }
+
+  /** The caller's dispatcher; else an Agent whose sockets use the checked addresses (always: issue #9, F3). */
+  private dispatcher(): Dispatcher {
+    if (this.settings.dispatcher) return this.settings.dispatcher;
     this.pinned ??= new Agent({ connect: { lookup: this.guard.connectLookup } });
     return this.pinned;
   }
@@ -193,7 +215,7 @@ export class ImageDownloads {
     const where = isIP(error.hostname) ? error.address : `${error.hostname}, which resolves to ${error.address}`;
     return bad(
       `The URL of ${label} points to ${where} (${error.range} address); images are not downloaded from ` +
-        'internal addresses unless gptImage.baseUrl is on one.',
+        "internal addresses other than the base URL's own host.",
     );
   }
 
@@ -209,6 +231,41 @@ export class ImageDownloads {
   private shown(text: string): string {
     const clean = this.settings.redact(text);
     return clean.length > shownUrlLength ? `${clean.slice(0, shownUrlLength - 1)}…` : clean;
+  }
+}
+
+/** Rejects with the signal's reason as soon as it aborts, whether or not `promise` ever settles. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Link-local (169.254/16 with the metadata address, fe80::/10) by the real table and the injected one. */
+function isLinkLocal(address: string, rangeOf: RangeOf): boolean {
+  return internalRange(address) === 'link-local' || rangeOf(address) === 'link-local';
+}
+
+/** One spelling per address, so `::1` from DNS and `[::1]` from the URL compare equal. */
+function normalizeIp(address: string): string {
+  const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
+  if (isIP(ip) !== 6) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return ip;
   }
 }
 

@@ -73,10 +73,34 @@ export async function toResult(
   return {
     images,
     outputFormat,
-    ...(isObject(json.usage) && { usage: json.usage as ImageUsage }),
+    ...usageOf(json.usage),
     ...(requestId !== undefined && { requestId }),
     ...(typeof json.created === 'number' && { created: json.created }),
   };
+}
+
+/**
+ * The known token counts of `usage`, each a finite non-negative integer; everything else is dropped
+ * (issue #9, F1): the host logs usage, and a server's strings there could carry the key or link text.
+ */
+export function usageOf(value: unknown): { usage?: ImageUsage } {
+  if (!isObject(value)) return {};
+  const count = (field: unknown): number | undefined =>
+    typeof field === 'number' && Number.isSafeInteger(field) && field >= 0 ? field : undefined;
+  const pick = <K extends string>(from: Record<string, unknown>, keys: readonly K[]): Partial<Record<K, number>> => {
+    const picked: Partial<Record<K, number>> = {};
+    for (const key of keys) {
+      const n = count(from[key]);
+      if (n !== undefined) picked[key] = n;
+    }
+    return picked;
+  };
+  const usage: { -readonly [K in keyof ImageUsage]: ImageUsage[K] } = pick(value, ['input_tokens', 'output_tokens', 'total_tokens'] as const);
+  if (isObject(value.input_tokens_details)) {
+    const details = pick(value.input_tokens_details, ['text_tokens', 'image_tokens'] as const);
+    if (Object.keys(details).length > 0) usage.input_tokens_details = details;
+  }
+  return Object.keys(usage).length > 0 ? { usage } : {};
 }
 
 /** A `url` item: a data URL is decoded (its media type says nothing), anything else downloaded. */
