@@ -144,8 +144,12 @@ suite('client: pure helpers', () => {
     }
   });
 
-  test('retryDelay: a Retry-After over 0 and up to 60 s wins, anything else (0 included) falls back to backoff', () => {
-    assert.equal(retryDelay({ 'retry-after': '0.25' }, 0, () => 0), 250);
+  test('retryDelay: max(Retry-After up to 60 s, backoff); a hint never shortens the wait (issue #9, F5)', () => {
+    assert.equal(retryDelay({ 'retry-after': '0.25' }, 0, () => 0), 500, 'under the backoff: the backoff');
+    assert.equal(retryDelay({ 'retry-after': '0.001' }, 0, () => 0), 500);
+    assert.equal(retryDelay({ 'retry-after-ms': '1' }, 1, () => 0), 1000);
+    assert.equal(retryDelay({ 'retry-after-ms': '1' }, 0, () => 0.999), 500 * (1 - 0.999 * 0.25), 'the jittered backoff');
+    assert.equal(retryDelay({ 'retry-after': '3' }, 0, () => 0), 3000, 'over the backoff: the hint');
     assert.equal(retryDelay({ 'retry-after': '60' }, 0, () => 0), 60_000);
     assert.equal(retryDelay({ 'retry-after': '0' }, 0, () => 0), 500, 'Retry-After: 0 is no hint, as in openai-node');
     assert.equal(retryDelay({ 'retry-after-ms': '0' }, 2, () => 0), 2000);
@@ -575,11 +579,11 @@ suite('client: against the fixture server', () => {
     test('retry-after-ms, retry-after seconds and an HTTP date set the wait', async () => {
       const { options, waits } = harness(server);
       server.script(
-        oneError(429, null, 'slow down', { headers: { 'retry-after-ms': '250' } }),
+        oneError(429, null, 'slow down', { headers: { 'retry-after-ms': '750' } }),
         oneError(503, null, 'slow down', { headers: { 'retry-after': '2' } }),
       );
       await generateImages(seedRequest, options);
-      assert.deepEqual(waits, [250, 2000]);
+      assert.deepEqual(waits, [750, 2000]);
 
       const dated = harness(server);
       server.script(oneError(503, null, 'later', { headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString() } }));

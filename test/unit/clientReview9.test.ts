@@ -5,6 +5,7 @@ import { Agent, buildConnector } from 'undici';
 import type { Lookup } from '../../src/core/api/addressPolicy';
 import { generateImages, type ClientOptions } from '../../src/core/api/client';
 import { imagesEndpoint } from '../../src/core/api/request';
+import { extractImages } from '../../src/core/api/base64Images';
 import { usageOf } from '../../src/core/api/imageResult';
 import { ImageApiError } from '../../src/core/errors';
 import type { GenerationRequest, Logger } from '../../src/core/types';
@@ -266,6 +267,48 @@ suite('Client: review findings of issue #9 (F1–F4, F9)', () => {
       assert.throws(() => imagesEndpoint(base), (e: unknown) => e instanceof ImageApiError && e.kind === 'validation', base);
     }
     for (const base of ['http://LOCALHOST:8080/v1', 'http://127.0.0.2/v1', 'http://[::1]:1/v1']) assert.doesNotThrow(() => imagesEndpoint(base), base);
+  });
+
+  test('F5: Retry-After 0.001 and retry-after-ms 1 do not shorten the wait below the backoff', async () => {
+    for (const header of [{ 'retry-after': '0.001' }, { 'retry-after-ms': '1' }, { 'retry-after': '0' }]) {
+      await s?.close();
+      let first = true;
+      s = await serve((_q, r) => {
+        if (first) {
+          first = false;
+          json(r, 503, { error: { message: 'busy' } }, header);
+        } else json(r, 200, { data: [{ b64_json: png() }] });
+      });
+      const waits: number[] = [];
+      await generateImages(req(), opts(s, { maxRetries: 1, sleep: async (ms) => void waits.push(ms) }));
+      assert.deepEqual(waits, [500], JSON.stringify(header));
+    }
+  });
+
+  test('F8: a forged fast-path placeholder does not give an item the base64 of a field outside data', async () => {
+    const body = `{"data":[{"b64\\u005fjson":"\\u0000b64#0"}],"junk":{"b64_json":"${png()}"}}`;
+    s = await serve((_q, r) => json(r, 200, body));
+    const e = await failure(generateImages(req(), opts(s)));
+    assert.equal(e.kind, 'badResponse');
+    assert.match(e.message, /not valid base64/);
+  });
+
+  test('F8: two items naming the same placeholder are refused, not decoded from one range twice', async () => {
+    const body = `{"data":[{"b64\\u005fjson":"\\u0000b64#0"},{"b64\\u005fjson":"\\u0000b64#0"}],"x":[{"b64_json":"${png()}"},{"b64_json":"${png()}"}]}`;
+    s = await serve((_q, r) => json(r, 200, body));
+    const e = await failure(generateImages(req(2), opts(s)));
+    assert.match(e.message, /not valid base64/);
+  });
+
+  test('F8: extractImages refuses a placeholder without its nonce, twice used, or a b64_json outside data', () => {
+    const b64 = png();
+    const forged = Buffer.from(`{"data":[{"b64\\u005fjson":"\\u0000b64#0"}],"junk":{"b64_json":"${b64}"}}`);
+    assert.equal(extractImages(forged, undefined, 1), undefined);
+    const nested = Buffer.from(`{"data":[{"meta":{"b64_json":"${b64}"}}]}`);
+    assert.equal(extractImages(nested, undefined, 1), undefined);
+    const ok = extractImages(Buffer.from(`{"data":[{"b64_json":"${b64}"}]}`), undefined, 1);
+    assert.ok(ok);
+    assert.deepEqual([...ok.images.values()][0], tinyPng());
   });
 
   test('held: http base URLs off this machine are refused', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { BodyScan } from './responseBody';
 import { isObject } from './responseErrors';
 
@@ -23,7 +24,6 @@ export function decodeBase64Strict(text: string): Buffer | undefined {
 }
 
 const b64Key = Buffer.from('"b64_json"');
-const b64Placeholder = /^\u0000b64#(\d+)$/;
 /** Base64 characters decoded per step: a multiple of 4, and small enough to stay in V8's young generation. */
 const b64Step = 64 * 1024;
 
@@ -36,13 +36,17 @@ const b64Step = 64 * 1024;
  * the answer; this way it holds the body once. Undefined whenever anything is unusual (escaped
  * characters, base64 that is not canonical, broken JSON, a `b64_json` outside `data`, more images than
  * the `maxImages` asked for): the generic path then decides, with its messages. Everything is checked
- * before the first byte is overwritten.
+ * before the first byte is overwritten. The placeholder that stands for each string carries a random
+ * nonce per response, so a server cannot forge one (`"b64\u005fjson":"\u0000b64#0"` naming the base64
+ * of some other field); each must be used exactly once, as the `b64_json` of a `data` item.
  */
 export function extractImages(
   body: Buffer,
   checked: ReadonlyMap<number, number> | undefined,
   maxImages: number,
 ): { json: Record<string, unknown>; images: Map<object, Buffer> } | undefined {
+  const nonce = randomBytes(8).toString('hex');
+  const placeholder = new RegExp(`^\\u0000b64#${nonce}#(\\d+)$`);
   const pieces: string[] = [];
   const ranges: Array<readonly [number, number]> = [];
   const scratch = Buffer.allocUnsafe((b64Step / 4) * 3);
@@ -56,8 +60,8 @@ export function extractImages(
     const end = body.indexOf(0x22, start);
     if (end === -1 || ranges.length >= maxImages) return undefined;
     if (decodeBase64Range(body, start, end, scratch, checked?.get(start)) === undefined) return undefined;
-    // The JSON text gets `"b64_json":"\u0000b64#0"` instead: a value no server sends.
-    pieces.push(body.toString('utf8', from, start), `\\u0000b64#${ranges.length}`);
+    // The JSON text gets `"b64_json":"\u0000b64#<nonce>#0"` instead: a value no server can guess.
+    pieces.push(body.toString('utf8', from, start), `\\u0000b64#${nonce}#${ranges.length}`);
     ranges.push([start, end]);
     from = end;
   }
@@ -71,13 +75,17 @@ export function extractImages(
   }
   if (!isObject(json) || !Array.isArray(json.data) || json.data.length > maxImages) return undefined;
   const found = new Map<object, number>();
+  const used = new Set<number>();
   for (const item of json.data) {
     if (!isObject(item) || typeof item.b64_json !== 'string') continue;
-    const index = b64Placeholder.exec(item.b64_json)?.[1];
-    if (index === undefined) return undefined;
+    const index = placeholder.exec(item.b64_json)?.[1];
+    // Not ours, used twice (the same object twice in data cannot happen in parsed JSON, but be sure)…
+    if (index === undefined || used.has(Number(index)) || found.has(item)) return undefined;
+    used.add(Number(index));
     found.set(item, Number(index));
   }
-  if (found.size !== ranges.length) return undefined;
+  // …or a string outside data (whose placeholder then sits elsewhere in the JSON): the generic path.
+  if (found.size !== ranges.length || used.size !== ranges.length) return undefined;
   // All checked: now decode for real, each image into the start of its own base64.
   const images = new Map<object, Buffer>();
   for (const [item, index] of found) {

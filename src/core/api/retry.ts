@@ -22,9 +22,10 @@ export function backoffDelay(retry: number, random: () => number = Math.random):
 }
 
 /**
- * The wait before retry number `retry`: the server's Retry-After when it is over 0 and at most 60 s,
- * else backoff. `Retry-After: 0` is no hint, as in openai-node: taken literally it made 11 requests
- * in 54 ms with maxRetries 10.
+ * The wait before retry number `retry`: the larger of the normal backoff for that retry and the
+ * server's Retry-After (or retry-after-ms) when that is at most 60 s. A hint can only lengthen the
+ * wait, never shorten it: `Retry-After: 0`, `0.001` or `retry-after-ms: 1` taken literally made 11
+ * requests in 54 ms with maxRetries 10 (issue #9, F5). A hint over 60 s is ignored (backoff).
  */
 export function retryDelay(
   headers: Readonly<Record<string, unknown>> | undefined,
@@ -32,9 +33,9 @@ export function retryDelay(
   random: () => number = Math.random,
   now: number = Date.now(),
 ): number {
+  const backoff = backoffDelay(retry, random);
   const asked = headers ? parseRetryAfter(headers, now) : undefined;
-  if (asked !== undefined && asked > 0 && asked <= maxRetryAfterMs) return asked;
-  return backoffDelay(retry, random);
+  return asked !== undefined && asked <= maxRetryAfterMs ? Math.max(asked, backoff) : backoff;
 }
 
 /**
