@@ -22,7 +22,7 @@ export async function insertImageCommand(log: Log): Promise<void> {
     if (!picked) return;
     await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, [picked], altFromFile(picked));
   } catch (error) {
-    void showError(error, log);
+    void showError(error, log, { action: 'Insert' });
   }
 }
 
@@ -35,7 +35,7 @@ export async function insertFromExplorerCommand(log: Log, files: readonly vscode
   try {
     await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, files, altFromFile(files[0]));
   } catch (error) {
-    void showError(error, log);
+    void showError(error, log, { action: 'Insert' });
   }
 }
 

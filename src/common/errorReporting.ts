@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { commandIds } from './ids';
 import { openSettings } from './config';
 import { ImageApiError } from '../core/errors';
-import { describeError } from '../core/errorMessages';
+import { describeError, type DescribeContext } from '../core/errorMessages';
 import type { Log } from './log';
 import { notify } from './notify';
 import { type ErrorAction, errorActionLabels } from '../shared/labels';
@@ -23,8 +23,8 @@ export async function runErrorAction(action: ErrorAction): Promise<void> {
 }
 
 /** Logs the detail and describes the error for a surface; cancellation is logged, not reported. */
-export function logError(error: unknown, log: Log): ReturnType<typeof describeError> {
-  const description = describeError(error);
+export function logError(error: unknown, log: Log, context: DescribeContext = {}): ReturnType<typeof describeError> {
+  const description = describeError(error, context);
   if (description.kind === 'cancelled') {
     log.info('Generation cancelled by the user; nothing was saved.');
     return description;
@@ -50,8 +50,8 @@ export function logError(error: unknown, log: Log): ReturnType<typeof describeEr
 }
 
 /** One notification per error class with its actions (Set API Key, Open Settings, Show Log). */
-export async function showError(error: unknown, log: Log): Promise<void> {
-  const description = logError(error, log);
+export async function showError(error: unknown, log: Log, context: DescribeContext = {}): Promise<void> {
+  const description = logError(error, log, context);
   if (description.kind === 'cancelled') return;
   const labels = description.actions.map((action) => errorActionLabels[action]);
   const picked = await notify('error', description.message, labels);

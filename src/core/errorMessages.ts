@@ -9,21 +9,26 @@ export interface ErrorDescription {
   readonly actions: readonly ErrorAction[];
 }
 
+/** What the user was doing, for an error that is no ImageApiError: `Insert` → "Insert failed: …". */
+export interface DescribeContext {
+  readonly action?: string;
+}
+
 /**
  * One message and its actions per error class. The server's own text is kept where it helps (invalid
  * request, moderation); the request id is appended so a support ticket can quote it. Security: that
  * text (and the request id, a field name, a Location header, a value from settings) is the server's or
  * the workspace's, so the message is made plain: it can never form a link in a notification.
  */
-export function describeError(error: unknown): ErrorDescription {
-  const description = describe(error);
+export function describeError(error: unknown, context: DescribeContext = {}): ErrorDescription {
+  const description = describe(error, context.action ?? 'Image generation');
   return { ...description, message: plainText(description.message) };
 }
 
-function describe(error: unknown): ErrorDescription {
+function describe(error: unknown, action: string): ErrorDescription {
   if (!(error instanceof ImageApiError)) {
     const text = error instanceof Error ? error.message : String(error);
-    return { kind: 'unexpected', message: `Image generation failed: ${text}`, actions: ['showLog'] };
+    return { kind: 'unexpected', message: `${action} failed: ${text}`, actions: ['showLog'] };
   }
   const id = error.requestId ? ` (request id ${error.requestId})` : '';
   const server = error.message.replace(/\.$/, '');

@@ -1,3 +1,4 @@
+import type { ImageCommand } from './protocol';
 import { quoteValue } from './plainText';
 import { standardSizes } from './options';
 
@@ -104,4 +105,12 @@ export const errorActionLabels: Readonly<Record<ErrorAction, string>> = {
   setApiKey: 'Set API Key',
   openSettings: 'Open Settings',
   showLog: 'Show Log',
+};
+
+/** The gallery's buttons for one image, and the word for their failures ("Insert failed: …"). */
+export const imageCommandLabels: Readonly<Record<ImageCommand, string>> = {
+  insert: 'Insert',
+  open: 'Open',
+  reveal: 'Reveal',
+  copyLink: 'Copy Link',
 };

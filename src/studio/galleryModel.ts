@@ -25,6 +25,16 @@ export function studioResourceRoots(extensionUri: vscode.Uri, entries: readonly 
   return [vscode.Uri.joinPath(extensionUri, 'media'), ...imageRootPaths(folders, entries).map((dir) => vscode.Uri.file(dir))];
 }
 
+/** Whole seconds since `startedAt` (epoch ms), for the progress line. */
+export function elapsedSince(startedAt: number): number {
+  return Math.max(0, Math.floor((Date.now() - startedAt) / 1000));
+}
+
+/** Same URIs in the same order. */
+export function sameUris(a: readonly vscode.Uri[], b: readonly vscode.Uri[]): boolean {
+  return a.length === b.length && a.every((uri, i) => uri.toString() === b[i]?.toString());
+}
+
 /** The history entry of a finished generation; options the request left out keep the form's values. */
 export function historyEntryFor(outcome: GenerationOutcome, options: StudioOptions): HistoryEntry {
   const stored = toStoredPaths(

@@ -12,12 +12,13 @@ import { fileExists, revealImage } from '../editor/imageActions';
 import { insertImageLinks, linkText } from '../editor/insertLinks';
 import { resolveStoredPath, type FolderLike, type HistoryEntry, type HistoryStore } from '../generation/history';
 import { chooseSaveTarget } from '../generation/saveTarget';
-import { plural } from '../shared/labels';
+import { imageCommandLabels, plural } from '../shared/labels';
 import {
   isFromWebview,
   isOutcome,
   type FromWebview,
   type GalleryEntry,
+  type ImageCommand,
   type ImageRef,
   type OutcomeMessage,
   type StudioDefaults,
@@ -25,10 +26,12 @@ import {
   type ToWebview,
 } from '../shared/protocol';
 import {
+  elapsedSince,
   galleryEntryFor,
   historyEntryFor,
   onImagesDeleted,
   pruneMissingFiles,
+  sameUris,
   studioDefaults,
   studioResourceRoots,
   workspaceFileFolders,
@@ -122,7 +125,8 @@ export class StudioPanel extends Disposable {
       this.deps.log.warn(`Image Studio: ignored an invalid message (type ${type}).`);
       return;
     }
-    void this.handle(raw).catch((error: unknown) => this.postError(error));
+    const action = raw.type in imageCommandLabels ? imageCommandLabels[raw.type as ImageCommand] : undefined;
+    void this.handle(raw).catch((error: unknown) => this.postError(error, false, action));
   }
 
   private async handle(message: FromWebview): Promise<void> {
@@ -270,13 +274,13 @@ export class StudioPanel extends Disposable {
     return undefined;
   }
 
-  /** `endsRun`: the error ended the generation (the webview leaves its running state only then). */
-  private postError(error: unknown, endsRun = false): void {
+  /** `endsRun`: the error ended the generation (the webview leaves its running state only then); `action` names a non-generation failure. */
+  private postError(error: unknown, endsRun = false, action?: string): void {
     // The user may not look at a hidden panel for a while: say it where they are, too. showError logs
     // the detail itself, so only one of the two logs it.
     const hidden = !this.isDisposed && !this.panel.visible;
-    if (hidden) void showError(error, this.deps.log);
-    const description = hidden ? describeError(error) : logError(error, this.deps.log);
+    if (hidden) void showError(error, this.deps.log, { action });
+    const description = hidden ? describeError(error, { action }) : logError(error, this.deps.log, { action });
     if (description.kind === 'cancelled') {
       this.post({ type: 'stopped', message: description.message });
     } else {
@@ -320,9 +324,7 @@ export class StudioPanel extends Disposable {
   /** Roots change with assetsFolder and workspace folders; setting options reloads the webview, so only on change. */
   private updateRoots(): void {
     const roots = studioResourceRoots(this.extensionUri, this.history.list());
-    const same =
-      roots.length === this.roots.length && roots.every((root, i) => root.toString() === this.roots[i].toString());
-    if (same) return;
+    if (sameUris(roots, this.roots)) return;
     this.roots = roots;
     this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
   }
@@ -343,8 +345,4 @@ export class StudioPanel extends Disposable {
     else if (message.type === 'started') this.missed = undefined;
     void this.panel.webview.postMessage(message);
   }
-}
-
-function elapsedSince(startedAt: number): number {
-  return Math.max(0, Math.floor((Date.now() - startedAt) / 1000));
 }

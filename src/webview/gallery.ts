@@ -1,12 +1,12 @@
 import type { GalleryEntry, GalleryImage, ImageCommand, StudioOptions } from '../shared/protocol';
-import { backgroundLabel, formatLabel, qualityPhrase, sizeLabel } from '../shared/labels';
+import { backgroundLabel, formatLabel, imageCommandLabels, qualityPhrase, sizeLabel } from '../shared/labels';
 
 /** Buttons on every card; the labels are the accessible names tests and users rely on. */
 const cardButtons: readonly { readonly command: ImageCommand | 'reuse'; readonly label: string; readonly title: string }[] = [
-  { command: 'insert', label: 'Insert', title: 'Insert a link at the cursor of the last active editor' },
-  { command: 'open', label: 'Open', title: 'Open the image in an editor' },
-  { command: 'reveal', label: 'Reveal', title: 'Reveal the file in the Explorer' },
-  { command: 'copyLink', label: 'Copy Link', title: 'Copy a link to the image for the last active editor' },
+  { command: 'insert', label: imageCommandLabels.insert, title: 'Insert a link at the cursor of the last active editor' },
+  { command: 'open', label: imageCommandLabels.open, title: 'Open the image in an editor' },
+  { command: 'reveal', label: imageCommandLabels.reveal, title: 'Reveal the file in the Explorer' },
+  { command: 'copyLink', label: imageCommandLabels.copyLink, title: 'Copy a link to the image for the last active editor' },
   { command: 'reuse', label: 'Reuse Prompt', title: 'Put this prompt and its options back into the form' },
 ];
 

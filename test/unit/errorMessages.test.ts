@@ -58,4 +58,11 @@ suite('describeError', () => {
     assert.deepEqual(description.actions, ['showLog']);
     assert.match(description.message, /boom/);
   });
+
+  test('an unexpected error names what the user was doing (generation unless told)', () => {
+    assert.equal(describeError(new Error('boom')).message, 'Image generation failed: boom');
+    assert.equal(describeError(new Error('EACCES'), { action: 'Insert' }).message, 'Insert failed: EACCES');
+    const known = new ImageApiError('network', 'Could not connect');
+    assert.equal(describeError(known, { action: 'Insert' }).message, describeError(known).message);
+  });
 });
