@@ -311,6 +311,34 @@ suite('Client: review findings of issue #9 (F1–F4, F9)', () => {
     assert.deepEqual([...ok.images.values()][0], tinyPng());
   });
 
+  test('F7: the key does not survive as an HTML entity, a JSON escape in {"detail"} or in upper case', async () => {
+    const bodies: Array<[string, string]> = [
+      ['text/html', `<html><body><p>Invalid key &#115;${key.slice(1)}</p></body></html>`],
+      ['text/html', `<html><body><p>Invalid key &#x73;&#x6B;${key.slice(2)}</p></body></html>`],
+      ['application/json', `{"detail":"Invalid key \\u0073${key.slice(1)}"}`],
+      ['application/json', `{"detail":"Invalid key ${key.slice(0, 10)}\\u002d${key.slice(11)}"}`],
+      ['application/json', `{"detail":[{"loc":["header"],"msg":"bad key ${key.toUpperCase()}"}]}`],
+      ['text/plain', `bad key ${Buffer.from(`user:${key}`).toString('base64').replace(/(.{8})/g, '$1 ')}`],
+    ];
+    for (const [type, body] of bodies) {
+      await s?.close();
+      s = await serve((_q, r) => {
+        r.writeHead(401, { 'content-type': type });
+        r.end(body);
+      });
+      const e = await failure(generateImages(req(), opts(s)));
+      const shown = `${e.message} | ${e.excerpt ?? ''}`;
+      for (let i = 0; i + 8 <= key.length; i++) assert.ok(!shown.toLowerCase().includes(key.slice(i, i + 8).toLowerCase()), `${body} → ${shown}`);
+      assert.match(shown, /\*\*\*/, body);
+    }
+  });
+
+  test('F7: a FastAPI {"detail"} body is excerpted as its text, not as raw JSON', async () => {
+    s = await serve((_q, r) => json(r, 422, { detail: 'Field "size" is not supported' }));
+    const e = await failure(generateImages(req(), opts(s)));
+    assert.equal(e.excerpt, 'Field "size" is not supported');
+  });
+
   test('held: http base URLs off this machine are refused', async () => {
     for (const base of ['http://localhost.evil.com/v1', 'http://127.0.0.1.nip.io/v1', 'http://0.0.0.0/v1', 'HTTP://example.com/v1', ' http://10.0.0.1/v1 ']) {
       const e = await failure(generateImages(req(), { baseUrl: base, apiKey: key }));

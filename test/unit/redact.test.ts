@@ -56,6 +56,59 @@ suite('redact: the key in every form a server can echo', () => {
     assertNoKey(redactor.redact(`Basic ${Buffer.from(`user:${key}`).toString('base64')}`), 'Basic auth');
   });
 
+  test('one-character re-encodings: HTML entities, JSON \\u escapes, any letter case (issue #9, F7)', () => {
+    const entity = (char: string): string => `&#${char.codePointAt(0)};`;
+    const forms = [
+      `&#115;${key.slice(1)}`,
+      `&#x73;${key.slice(1)}`,
+      `&#X0073${key.slice(1)}`,
+      [...key].map(entity).join(''),
+      `\\u0073${key.slice(1)}`,
+      [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`).join(''),
+      `${key.slice(0, 7)}\\u002d${key.slice(8)}`,
+      key.toUpperCase(),
+      key.toLowerCase(),
+      key.replace('+', '&plus;').replace('/', '&sol;').replace('=', '&equals;'),
+    ];
+    for (const form of forms) assert.equal(redactor.redact(`Invalid key ${form} here`), 'Invalid key *** here', form);
+  });
+
+  test('MIME-wrapped base64 (line breaks inside the run)', () => {
+    for (const prefix of ['', 'a', 'ab']) {
+      const encoded = Buffer.from(`${prefix}${key} and more text after it`).toString('base64');
+      const wrapped = encoded.replace(/(.{10})/g, '$1\r\n');
+      const text = redactor.redact(`dump:\r\n${wrapped}`);
+      assert.match(text, /\*\*\*/, prefix);
+      assertNoKey(text.replace(/\s+/g, ''), `wrapped after "${prefix}"`);
+    }
+  });
+
+  test('a run holding 12 consecutive characters of the key is redacted whole, whatever else it holds', () => {
+    assert.equal(redactor.redact(`token XX${key.slice(5, 17)}YY-zz end`), 'token *** end');
+    assert.equal(redactor.redact(`a &#115;k${key.slice(2)} b`), 'a *** b');
+    assert.equal(redactor.redact(`${key.slice(0, 11)} is not enough`), `${key.slice(0, 11)} is not enough`);
+    assert.equal(redactor.redact(`x:${key.slice(-12).toUpperCase()};`), 'x:***;', "the key's own characters (= here) extend a run, others end it");
+    // Keys shorter than the window: only their full forms count.
+    assert.equal(new SecretRedactor('sk-short').redact('SK-SHORT sk-shor'), '*** sk-shor');
+  });
+
+  test('head: a 12-character piece of the key straddling the cut is removed', () => {
+    const limit = 100;
+    for (let start = limit - 14; start <= limit + 1; start++) {
+      const text = `${'x '.repeat(start / 2)}${' '.repeat(start % 2)}Q${key.slice(3, 20)}Q tail`;
+      const head = redactor.head(text, limit);
+      assert.ok(!head.includes(key.slice(3, 10)), `piece at ${start}: ${head.slice(-30)}`);
+    }
+  });
+
+  test('stays fast on a 64 KB body of one base64 run', () => {
+    const body = Buffer.alloc(48 * 1024, 7).toString('base64');
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) redactor.redact(body);
+    redactor.head(body, 8192);
+    assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+  });
+
   test('short or empty secrets redact nothing', () => {
     assert.equal(new SecretRedactor('').redact('abc'), 'abc');
     assert.equal(new SecretRedactor(undefined).redact('abc'), 'abc');

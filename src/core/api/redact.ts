@@ -1,29 +1,62 @@
 /**
- * Keeps one secret (the API key) out of text a server or a proxy sent back: raw, percent-encoded (each
- * character may be escaped or not, hex in either case) and inside base64 or base64url at any of the three
- * byte alignments (an `Authorization: Basic` echo, a JWT, a debug dump of the request). Secrets shorter
- * than 4 characters are left alone: they would redact ordinary words.
+ * Keeps one secret (the API key) out of text a server or a proxy sent back: in any letter case, with
+ * each character as itself or re-encoded on its own (percent-escaped, an HTML numeric or named entity
+ * such as `&#115;` or `&lowbar;`, a JSON `\u0073` escape), and inside base64 or base64url at any of
+ * the three byte alignments, also wrapped over lines (an `Authorization: Basic` echo, a JWT, a MIME
+ * dump). Besides, any run of token characters containing 12 consecutive characters of the secret is
+ * redacted whole, whatever the rest of it is (issue #9, F7). Secrets shorter than 4 characters are left
+ * alone: they would redact ordinary words.
  */
 export class SecretRedactor {
   private readonly pattern: RegExp | undefined;
-  /** The longest text one occurrence can take (a fully percent-encoded secret): the window around a cut. */
+  /** Every `windowLength`-character piece of the secret, any case; undefined for shorter secrets. */
+  private readonly windows: RegExp | undefined;
+  /** Which characters a run around a window match extends over: letters, digits, `-`, `_` and the secret's own. */
+  private readonly runChars: ReadonlySet<string>;
+  /** The longest text one occurrence can take (every character an entity): the window around a cut. */
   private readonly longest: number;
 
   constructor(secret: string | undefined) {
     if (!secret || secret.length < 4) {
       this.pattern = undefined;
+      this.windows = undefined;
+      this.runChars = new Set();
       this.longest = 0;
       return;
     }
-    const forms = [percentPattern(secret), ...base64Cores(secret).map(escapeRegExp)];
-    this.pattern = new RegExp(forms.join('|'), 'g');
-    this.longest = Buffer.byteLength(secret) * 3;
+    const forms = [charsPattern(secret), ...base64Cores(secret).map(wrappedPattern)];
+    this.pattern = new RegExp(forms.join('|'), 'gi');
+    const pieces = new Set<string>();
+    for (let i = 0; i + windowLength <= secret.length; i++) pieces.add(secret.slice(i, i + windowLength).toLowerCase());
+    this.windows = secret.length > windowLength ? new RegExp([...pieces].map(escapeRegExp).join('|'), 'gi') : undefined;
+    this.runChars = new Set(secret);
+    this.longest = secret.length * 12;
   }
 
   /** `text` with every form of the secret replaced by `***`. */
   redact(text: string): string {
     if (!this.pattern || text.length === 0) return text;
-    return text.replace(this.pattern, '***');
+    const replaced = text.replace(this.pattern, '***');
+    return this.windows ? this.redactRuns(replaced, this.windows) : replaced;
+  }
+
+  /** Replaces each run of token characters that contains a window of the secret by `***`. */
+  private redactRuns(text: string, windows: RegExp): string {
+    const isRun = (char: string): boolean => /[A-Za-z0-9_-]/.test(char) || this.runChars.has(char);
+    let result = '';
+    let last = 0;
+    windows.lastIndex = 0;
+    for (let match = windows.exec(text); match; match = windows.exec(text)) {
+      let start = match.index;
+      let end = start + match[0].length;
+      while (start > last && isRun(text[start - 1])) start--;
+      while (end < text.length && isRun(text[end])) end++;
+      result += `${text.slice(last, start)}***`;
+      last = end;
+      windows.lastIndex = end;
+    }
+    windows.lastIndex = 0;
+    return last === 0 ? text : result + text.slice(last);
   }
 
   /**
@@ -33,19 +66,22 @@ export class SecretRedactor {
   head(text: string, limit: number): string {
     if (text.length <= limit || !this.pattern) return this.redact(text.slice(0, limit));
     let end = limit;
+    const patterns = this.windows ? [this.pattern, this.windows] : [this.pattern];
     for (let moved = true; moved; ) {
       moved = false;
-      this.pattern.lastIndex = Math.max(0, end - this.longest);
-      for (let match = this.pattern.exec(text); match && match.index < end; match = this.pattern.exec(text)) {
-        const stop = match.index + match[0].length;
-        if (stop > end) {
-          end = stop;
-          moved = true;
+      for (const pattern of patterns) {
+        pattern.lastIndex = Math.max(0, end - this.longest);
+        for (let match = pattern.exec(text); match && match.index < end; match = pattern.exec(text)) {
+          const stop = match.index + match[0].length;
+          if (stop > end) {
+            end = stop;
+            moved = true;
+          }
+          if (match[0].length === 0) pattern.lastIndex++;
         }
-        if (match[0].length === 0) this.pattern.lastIndex++;
+        pattern.lastIndex = 0;
       }
     }
-    this.pattern.lastIndex = 0;
     return this.redact(text.slice(0, end));
   }
 }
@@ -55,21 +91,59 @@ export function redact(text: string, secret: string | undefined): string {
   return new SecretRedactor(secret).redact(text);
 }
 
-/** Every character as itself or as its percent-escape(s), so `sk%2Dabc`, `%73k-abc` and `sk-abc` all match. */
-function percentPattern(secret: string): string {
+/** How many consecutive characters of the secret make a run suspect (issue #9, F7). */
+const windowLength = 12;
+
+/** HTML named entities of the ASCII characters a key can hold (`-` has none). */
+const namedEntities: Readonly<Record<string, readonly string[]>> = {
+  '_': ['lowbar', 'UnderBar'],
+  '.': ['period'],
+  '+': ['plus'],
+  '/': ['sol'],
+  '=': ['equals'],
+  ':': ['colon'],
+  '!': ['excl'],
+  '#': ['num'],
+  '$': ['dollar'],
+  '%': ['percnt'],
+  '&': ['amp'],
+  '*': ['ast', 'midast'],
+  '@': ['commat'],
+  '~': ['tilde'],
+  '^': ['Hat'],
+  '|': ['verbar', 'vert', 'VerticalLine'],
+  '?': ['quest'],
+  ',': ['comma'],
+  ';': ['semi'],
+  '(': ['lpar'],
+  ')': ['rpar'],
+  '[': ['lsqb', 'lbrack'],
+  ']': ['rsqb', 'rbrack'],
+  '{': ['lcub', 'lbrace'],
+  '}': ['rcub', 'rbrace'],
+};
+
+/**
+ * Every character as itself or one escape of it: percent (its UTF-8 bytes), an HTML numeric entity
+ * (decimal or hex, leading zeros, `;` optional) or named one, a JSON `\uXXXX`. Used with the `i` flag,
+ * so `SK%2dABC`, `&#115;k-abc`, `\u0073k-abc` and `sk-abc` all match.
+ */
+function charsPattern(secret: string): string {
   let pattern = '';
   for (const char of secret) {
-    const escaped = [...Buffer.from(char, 'utf8')].map((byte) => `%${hexEitherCase(byte)}`).join('');
-    pattern += `(?:${escapeRegExp(char)}|${escaped})`;
+    const code = char.codePointAt(0)!;
+    const forms = [escapeRegExp(char), [...Buffer.from(char, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')];
+    forms.push(`&#0{0,6}${code};?`, `&#x0{0,6}${code.toString(16)};?`);
+    for (const name of namedEntities[char] ?? []) forms.push(`&${name};`);
+    if (code < 0x10000) forms.push(`\\\\u${code.toString(16).padStart(4, '0')}`);
+    pattern += `(?:${forms.join('|')})`;
   }
   return pattern;
 }
 
-function hexEitherCase(byte: number): string {
-  return byte
-    .toString(16)
-    .padStart(2, '0')
-    .replace(/[a-f]/g, (digit) => `[${digit}${digit.toUpperCase()}]`);
+/** A base64 core that may be wrapped over lines (MIME, PEM): whitespace allowed between its characters. */
+function wrappedPattern(core: string): string {
+  return [...core].map(escapeRegExp).join('\\s*');
 }
 
 /**

@@ -20,15 +20,46 @@ export function excerptOf(text: string, secret?: string | SecretRedactor): strin
   let head = redactor.head(text, excerptWindow);
   if (/^\s*</.test(head)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(head)?.[1];
-    const plain = head
-      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-      .replace(/<[^>]*>/g, '\n')
-      .replace(/&nbsp;/g, ' ');
-    head = title?.trim() ? title : plain;
+    const plain = head.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, '\n');
+    // Entities decoded, then redacted again below: `&#115;k-…` is no hiding place either.
+    head = decodeEntities(title?.trim() ? title : plain);
   }
   const line = head.split(/\r?\n/).map((part) => part.trim()).find((part) => part.length > 0) ?? '';
   // Again after the tags are gone: markup inside the key (`sk-<b>…`) is no hiding place.
   return cut(redactor.redact(line).replace(/\s+/g, ' '), excerptLength);
+}
+
+/** The text of HTML entities: numeric ones and the few named ones error pages use. */
+function decodeEntities(text: string): string {
+  const named: Readonly<Record<string, string>> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return text.replace(/&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]{2,8}));?/gi, (whole, decimal?: string, hex?: string, name?: string) => {
+    const code = decimal !== undefined ? Number(decimal) : hex !== undefined ? parseInt(hex, 16) : undefined;
+    if (code !== undefined) return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : ' ';
+    return named[name!.toLowerCase()] ?? whole;
+  });
+}
+
+/**
+ * The string values of parsed JSON in document order (keys left out), for the excerpt of a JSON body
+ * without an OpenAI `error` (FastAPI's `{"detail": …}`): the text a server meant, with its `\u0073`
+ * escapes already decoded, so redaction sees the key as it is (issue #9, F7).
+ */
+export function jsonText(value: unknown, limit = excerptWindow): string {
+  const parts: string[] = [];
+  let size = 0;
+  const visit = (node: unknown, depth: number): void => {
+    if (size >= limit || depth > 20) return;
+    if (typeof node === 'string') {
+      parts.push(node);
+      size += node.length + 1;
+    } else if (typeof node === 'number' || typeof node === 'boolean') {
+      parts.push(String(node));
+      size += 8;
+    } else if (Array.isArray(node)) for (const item of node) visit(item, depth + 1);
+    else if (isObject(node)) for (const item of Object.values(node)) visit(item, depth + 1);
+  };
+  visit(value, 0);
+  return parts.join(' ');
 }
 
 interface ApiErrorBody {
@@ -89,13 +120,15 @@ export function statusOutcome(
   requestId: string | undefined,
 ): AttemptOutcome {
   let apiError: ApiErrorBody | undefined;
+  let shownText = text;
   try {
     const parsed: unknown = JSON.parse(text);
     apiError = isObject(parsed) ? readApiError(parsed) : undefined;
+    shownText = jsonText(parsed);
   } catch {
     apiError = undefined;
   }
-  const excerpt = apiError?.message ? undefined : excerptOf(text, context.redactor);
+  const excerpt = apiError?.message ? undefined : excerptOf(shownText, context.redactor);
   const serverText = apiError?.message
     ? sentence(context.redact(apiError.message).slice(0, 1000))
     : excerpt
