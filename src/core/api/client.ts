@@ -1,6 +1,7 @@
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import { ImageApiError, redactError } from '../errors';
 import { defaultBaseUrl, type GenerationRequest, type GenerationResult, type Logger, silentLogger } from '../types';
+import { plural } from '../../shared/labels';
 import type { Lookup, RangeOf } from './addressPolicy';
 import { Base64Scan, extractImages } from './base64Images';
 import { type Deadline, startDeadline } from './deadline';
@@ -11,7 +12,7 @@ import { buildRequestBody, imagesEndpoint, parseBaseUrl } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { type AttemptOutcome, cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge, withAttempts } from './responseErrors';
 import { abortableSleep, retryDelay } from './retry';
-import { formatDuration, plural } from './units';
+import { formatDuration } from './units';
 
 /** How the client reaches the API. Only `apiKey` is required; effects are injectable for tests. */
 export interface ClientOptions {

@@ -1,4 +1,4 @@
-/** Durations, sizes and counts as the client's messages write them. */
+/** Durations and sizes as the client's messages write them (counts: shared/labels' plural). */
 
 /** `250 ms`, `1.5 s`, `600 s`. */
 export function formatDuration(ms: number): string {
@@ -12,9 +12,4 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${Math.round(bytes / (1024 * 1024))} MB`;
   if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
   return `${bytes} bytes`;
-}
-
-/** `1 attempt`, `3 attempts`. */
-export function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
