@@ -40,7 +40,7 @@ export interface ImageApiErrorDetails {
 const brand = Symbol.for('gpt-image-studio.ImageApiError');
 
 export class ImageApiError extends Error {
-  static [Symbol.hasInstance](value: unknown): value is ImageApiError {
+  static override [Symbol.hasInstance](value: unknown): value is ImageApiError {
     return typeof value === 'object' && value !== null && (value as { [brand]?: unknown })[brand] === true;
   }
 
