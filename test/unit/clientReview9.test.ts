@@ -339,6 +339,17 @@ suite('Client: review findings of issue #9 (F1–F4, F9)', () => {
     assert.equal(e.excerpt, 'Field "size" is not supported');
   });
 
+  test('F6: a PNG signature followed by HTML, or FF D8 FF alone, is not saved as an image', async () => {
+    const polyglot = Buffer.concat([tinyPng().subarray(0, 8), Buffer.from('<html><script>alert(1)</script></html>')]);
+    for (const bytes of [polyglot, Buffer.from([0xff, 0xd8, 0xff])]) {
+      await s?.close();
+      s = await serve((_q, r) => json(r, 200, { data: [{ b64_json: bytes.toString('base64') }] }));
+      const e = await failure(generateImages(req(), opts(s)));
+      assert.equal(e.kind, 'badResponse');
+      assert.match(e.message, /is not a PNG, JPEG or WebP image/);
+    }
+  });
+
   test('held: http base URLs off this machine are refused', async () => {
     for (const base of ['http://localhost.evil.com/v1', 'http://127.0.0.1.nip.io/v1', 'http://0.0.0.0/v1', 'HTTP://example.com/v1', ' http://10.0.0.1/v1 ']) {
       const e = await failure(generateImages(req(), { baseUrl: base, apiKey: key }));

@@ -1,21 +1,98 @@
 import type { OutputFormat } from '../../shared/options';
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const pngEnd = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 const webpChunks = new Set(['VP8 ', 'VP8L', 'VP8X']);
+/** Signature, IHDR (25 bytes) and IEND (12): no PNG is smaller. */
+const minPng = 8 + 25 + 12;
+/** SOI, a frame header, a scan header and EOI take more than this in any real JPEG. */
+const minJpeg = 64;
+/** The RIFF header (12), a chunk header (8) and a few bytes of bitstream. */
+const minWebp = 26;
 
 /**
- * The image format the bytes are, by their magic numbers: PNG's 8-byte signature, JPEG's SOI and a
- * marker (FF D8 FF), WebP's RIFF container with a VP8/VP8L/VP8X first chunk. Undefined for anything
- * else: the server's `output_format` echo (or a data URL's media type) says nothing about the bytes.
+ * The image format the bytes are, by their structure, not only their first bytes (issue #9, F6), so
+ * a signature followed by an HTML page is no image:
+ * - PNG: the signature, an IHDR chunk of 13 bytes with a valid CRC and a non-zero size, and an IEND
+ *   chunk at the end (zero bytes after it tolerated: padding some tools add);
+ * - JPEG: SOI, then well-formed marker segments with a frame header (SOF) before the first scan
+ *   (SOS), and EOI (FF D9) at the end, zero padding after it tolerated;
+ * - WebP: RIFF whose size is the file's length − 8 (or one less: an odd pad byte), WEBP and a
+ *   VP8/VP8L/VP8X first chunk that fits.
+ * Each also has a minimum size. Undefined for anything else: the server's `output_format` echo (or a
+ * data URL's media type) says nothing about the bytes.
  */
 export function sniffImageFormat(bytes: Uint8Array): OutputFormat | undefined {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b.length >= 8 && b.subarray(0, 8).equals(pngSignature)) return 'png';
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 16 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP' && webpChunks.has(b.toString('latin1', 12, 16))) {
-    return 'webp';
-  }
+  if (b.length >= 8 && b.subarray(0, 8).equals(pngSignature)) return isPng(b) ? 'png' : undefined;
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return isJpeg(b) ? 'jpeg' : undefined;
+  if (b.length >= 16 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return isWebp(b) ? 'webp' : undefined;
   return undefined;
+}
+
+function isPng(b: Buffer): boolean {
+  if (b.length < minPng || b.readUInt32BE(8) !== 13 || b.toString('latin1', 12, 16) !== 'IHDR') return false;
+  if (crc32(b.subarray(12, 29)) !== b.readUInt32BE(29)) return false;
+  if (b.readUInt32BE(16) === 0 || b.readUInt32BE(20) === 0) return false;
+  const end = withoutZeroPadding(b, pngEnd[pngEnd.length - 1]);
+  return end >= minPng && b.subarray(end - pngEnd.length, end).equals(pngEnd);
+}
+
+function isJpeg(b: Buffer): boolean {
+  if (b.length < minJpeg) return false;
+  const end = withoutZeroPadding(b, 0xd9);
+  if (end < minJpeg || b[end - 2] !== 0xff || b[end - 1] !== 0xd9) return false;
+  // The header segments, SOI to the first scan: each FF, a marker and a length that fits.
+  let frame = false;
+  for (let i = 2; i + 4 <= end; ) {
+    if (b[i] !== 0xff) return false;
+    while (b[i + 1] === 0xff && i + 5 <= end) i++; // fill bytes
+    const marker = b[i + 1];
+    if (marker === 0xda) return frame;
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2;
+      continue;
+    }
+    if (marker === 0x00 || marker === 0xd8 || marker === 0xd9) return false;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) frame = true;
+    const length = b.readUInt16BE(i + 2);
+    if (length < 2) return false;
+    i += 2 + length;
+  }
+  return false;
+}
+
+function isWebp(b: Buffer): boolean {
+  if (b.length < minWebp) return false;
+  const size = b.readUInt32LE(4);
+  if (size !== b.length - 8 && size !== b.length - 9) return false;
+  if (!webpChunks.has(b.toString('latin1', 12, 16))) return false;
+  return b.readUInt32LE(16) <= b.length - 20;
+}
+
+/** The length without trailing zero bytes, unless the last byte before them is `last` already. */
+function withoutZeroPadding(b: Buffer, last: number): number {
+  let end = b.length;
+  if (b[end - 1] === last) return end;
+  while (end > 0 && b[end - 1] === 0) end--;
+  return end;
+}
+
+const crcTable: Uint32Array = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 as PNG specifies it (ISO 3309). */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** What bytes that are not a PNG, JPEG or WebP look like, for an error message: "an HTML page", "a GIF image"… */
