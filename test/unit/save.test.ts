@@ -509,7 +509,9 @@ require(savePath).saveImages({ dir, names: ['fox.png'], images: [Buffer.alloc(Nu
   }
 
   for (const links of [true, false]) {
-    test(`killed during any write ${links ? 'with' : 'without'} hard links: the final name holds nothing partial`, async () => {
+    test(`killed during any write ${links ? 'with' : 'without'} hard links: the final name holds nothing partial`, async function () {
+      // Three child processes: slow on a loaded 2-core machine, so more than the suite's 10 s.
+      this.timeout(60_000);
       const size = 1_000_000;
       const outcomes: string[] = [];
       for (let nth = 1; nth <= 3; nth++) {
