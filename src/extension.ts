@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/registerCommands';
 import { GenerationService } from './generation/generationService';
+import { HistoryStore } from './generation/history';
 import { Log } from './common/log';
 import { registerStudio } from './studio/registerStudio';
 import { ApiKeyStore } from './common/secrets';
@@ -9,6 +10,7 @@ import { ApiKeyStore } from './common/secrets';
 export interface TestApi {
   readonly keys: ApiKeyStore;
   readonly generation: GenerationService;
+  readonly history: HistoryStore;
 }
 
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
@@ -16,16 +18,18 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const log = new Log();
   const keys = new ApiKeyStore(context.secrets);
   const version = String(context.extension.packageJSON.version ?? '0.0.0');
-  const generation = new GenerationService(keys, log, `gpt-image-studio/${version} vscode/${vscode.version}`);
+  const history = new HistoryStore(context.workspaceState);
+  const generation = new GenerationService(keys, log, `gpt-image-studio/${version} vscode/${vscode.version}`, history);
   context.subscriptions.push(
     log,
     keys,
+    generation,
     registerCommands({ generation, keys, log }),
     registerStudio(context, { generation, keys, log }),
   );
   // The e2e runner reads this line to report the real activation time (npm run bench shows it too).
   log.info(`GPT Image Studio ${version} activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return context.extensionMode === vscode.ExtensionMode.Test ? { keys, generation } : undefined;
+  return context.extensionMode === vscode.ExtensionMode.Test ? { keys, generation, history } : undefined;
 }
 
 export function deactivate(): void {}

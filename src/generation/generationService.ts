@@ -7,6 +7,9 @@ import { validateRequest } from '../core/validate';
 import type { Log } from '../common/log';
 import { notify } from '../common/notify';
 import type { ApiKeyStore } from '../common/secrets';
+import type { StudioOptions } from '../shared/protocol';
+import type { HistoryEntry, HistoryStore } from './history';
+import { historyEntryFor, pruneMissingFiles, watchHistoryFiles } from './historyFiles';
 
 /** Options a surface may override; anything left out comes from settings. */
 export interface GenerationOverrides {
@@ -20,20 +23,49 @@ export interface GenerationOverrides {
 export interface GenerationOutcome {
   readonly files: readonly vscode.Uri[];
   readonly request: GenerationRequest;
+  /** The entry recorded in the workspace history. */
+  readonly entry: HistoryEntry;
 }
 
 /**
  * Shared by the palette command and the Studio: settings + overrides → validated request → key →
- * engine → files on disk. Surfaces only decide where to save and what to do with the result.
+ * engine → files on disk → one entry in the workspace history. Surfaces only decide where to save and
+ * what to do with the result; every surface's generations reach the history (and the Studio's gallery).
  */
-export class GenerationService {
+export class GenerationService implements vscode.Disposable {
   private readonly reported = new Set<string>();
+  private readonly historyChanged = new vscode.EventEmitter<void>();
+  /** Fires after the stored history changed: a generation was recorded, files were deleted or moved. */
+  readonly onDidChangeHistory = this.historyChanged.event;
+  private readonly watcher: vscode.Disposable;
 
   constructor(
     private readonly keys: ApiKeyStore,
     private readonly log: Log,
     private readonly userAgent: string,
-  ) {}
+    private readonly history: HistoryStore,
+  ) {
+    this.watcher = watchHistoryFiles(history, () => this.historyChanged.fire(), log);
+  }
+
+  /** The workspace history, newest first. */
+  historyEntries(): readonly HistoryEntry[] {
+    return this.history.list();
+  }
+
+  historyEntry(id: string): HistoryEntry | undefined {
+    return this.history.get(id);
+  }
+
+  /** Drops entries whose files are gone (fires onDidChangeHistory when something changed). */
+  async pruneHistory(): Promise<void> {
+    if (await pruneMissingFiles(this.history)) this.historyChanged.fire();
+  }
+
+  dispose(): void {
+    this.watcher.dispose();
+    this.historyChanged.dispose();
+  }
 
   /** Builds and validates the request without touching the network; throws ImageApiError('validation'). */
   buildRequest(prompt: string, overrides: GenerationOverrides = {}, resource?: vscode.Uri): GenerationRequest {
@@ -59,6 +91,8 @@ export class GenerationService {
     target: SaveTarget,
     signal: AbortSignal,
     resource?: vscode.Uri,
+    /** The surface's options, for values the request leaves out (recorded in the history). */
+    options?: Omit<StudioOptions, 'n'>,
   ): Promise<GenerationOutcome> {
     if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
     const config = readConfig(resource);
@@ -73,7 +107,16 @@ export class GenerationService {
     });
     for (const file of files) this.log.info(`Saved ${file}`);
     this.log.info(`Usage: ${describeUsage(result.usage)}${result.requestId ? ` (request id ${result.requestId})` : ''}`);
-    return { files: files.map((file) => vscode.Uri.file(file)), request };
+    const uris = files.map((file) => vscode.Uri.file(file));
+    const entry = historyEntryFor(uris, request, result, options);
+    try {
+      await this.history.add(entry);
+      this.historyChanged.fire();
+    } catch (error) {
+      // The files are saved; a failed state write must not turn the generation into a failure.
+      this.log.warn(`Image history: recording the generation failed: ${String(error)}`);
+    }
+    return { files: uris, request, entry };
   }
 
   /** Unusable values in settings are replaced by defaults; say so once per value, with the way to fix it. */

@@ -15,6 +15,22 @@ export interface HistoryEntry {
   readonly files: readonly string[];
   /** Epoch milliseconds. */
   readonly createdAt: number;
+  /** The server's request id, when it sent one (entries from before 0.1 have none). */
+  readonly requestId?: string;
+  /** Token counts the server reported, when it did. */
+  readonly usage?: HistoryUsage;
+}
+
+export interface HistoryUsage {
+  readonly totalTokens?: number;
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+}
+
+/** A file moved from `from` to `to` (absolute paths). */
+export interface PathRename {
+  readonly from: string;
+  readonly to: string;
 }
 
 export interface FolderLike {
@@ -79,6 +95,17 @@ export class HistoryStore {
     return changed;
   }
 
+  /** Stored paths follow files moved inside VS Code; resolves true when something changed. */
+  async rename(renames: readonly PathRename[], folders: readonly FolderLike[]): Promise<boolean> {
+    let changed = false;
+    await this.mutate((entries) => {
+      const next = renameStoredPaths(entries, renames, folders);
+      changed = next !== entries;
+      return next;
+    });
+    return changed;
+  }
+
   /**
    * Every read-modify-write of the stored list goes through one promise chain: each mutation reads the
    * list only after the previous one was written, so concurrent calls cannot overwrite each other.
@@ -124,6 +151,35 @@ export function resolveStoredPath(
   return isBelow(folder.fsPath, resolved) ? resolved : undefined;
 }
 
+/**
+ * The entries with every stored file that was renamed (or lies inside a renamed folder) pointing at its
+ * new place, stored as {@link toStoredPaths} would store it. Returns `entries` itself when nothing matched.
+ */
+export function renameStoredPaths(
+  entries: readonly HistoryEntry[],
+  renames: readonly PathRename[],
+  folders: readonly FolderLike[],
+): readonly HistoryEntry[] {
+  let changed = false;
+  const next = entries.map((entry) => {
+    let touched = false;
+    const absolute = entry.files.map((file) => {
+      const resolved = resolveStoredPath(entry, file, folders);
+      if (resolved === undefined) return undefined;
+      for (const { from, to } of renames) {
+        if (resolved === from) return ((touched = true), to);
+        if (isBelow(from, resolved)) return ((touched = true), path.join(to, path.relative(from, resolved)));
+      }
+      return resolved;
+    });
+    if (!touched || absolute.some((file) => file === undefined)) return entry;
+    changed = true;
+    const stored = toStoredPaths(absolute as string[], folders);
+    return { ...entry, folder: stored.folder, files: stored.files };
+  });
+  return changed ? next : entries;
+}
+
 /** Inside `dir` but not `dir` itself: a stored image is a file, never the folder. */
 function isBelow(dir: string, file: string): boolean {
   return isInside(dir, file) && toPosixRelative(dir, file) !== '';
@@ -143,6 +199,39 @@ function isHistoryEntry(value: unknown): value is HistoryEntry {
     isCount(entry.files.length) &&
     entry.files.every((file) => typeof file === 'string' && file !== '') &&
     typeof entry.createdAt === 'number' &&
-    Number.isFinite(entry.createdAt)
+    Number.isFinite(entry.createdAt) &&
+    (entry.requestId === undefined || isRequestId(entry.requestId)) &&
+    (entry.usage === undefined || isHistoryUsage(entry.usage))
   );
+}
+
+/** Printable ASCII without spaces, 1–200 characters: what servers send as x-request-id. */
+function isRequestId(value: unknown): value is string {
+  return typeof value === 'string' && /^[\x21-\x7e]{1,200}$/.test(value);
+}
+
+function isHistoryUsage(value: unknown): value is HistoryUsage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = ['totalTokens', 'inputTokens', 'outputTokens'];
+  return Object.entries(value).every(
+    ([key, count]) => keys.includes(key) && (count === undefined || (Number.isSafeInteger(count) && (count as number) >= 0)),
+  );
+}
+
+/** What of the server's usage a history entry keeps: known whole counts only. */
+export function historyUsageFrom(usage: {
+  readonly total_tokens?: number;
+  readonly input_tokens?: number;
+  readonly output_tokens?: number;
+} | undefined): HistoryUsage | undefined {
+  if (!usage) return undefined;
+  const pick = (count: number | undefined) => (Number.isSafeInteger(count) && (count as number) >= 0 ? count : undefined);
+  const result = { totalTokens: pick(usage.total_tokens), inputTokens: pick(usage.input_tokens), outputTokens: pick(usage.output_tokens) };
+  const kept = Object.fromEntries(Object.entries(result).filter(([, count]) => count !== undefined)) as HistoryUsage;
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+/** A request id worth storing, or undefined. */
+export function historyRequestIdFrom(requestId: string | undefined): string | undefined {
+  return isRequestId(requestId) ? requestId : undefined;
 }

@@ -1,21 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { readConfig, type GptImageConfig } from '../common/config';
-import { fileExists } from '../editor/imageActions';
-import type { GenerationOutcome } from '../generation/generationService';
-import { resolveStoredPath, toStoredPaths, type FolderLike, type HistoryEntry, type HistoryStore } from '../generation/history';
-import { imageExtensions } from '../shared/labels';
+import { resolveStoredPath, type FolderLike, type HistoryEntry } from '../generation/history';
 import { isCount, isOneOf, isSizeShape, type GalleryEntry, type StudioDefaults, type StudioOptions } from '../shared/protocol';
 import { imageRootPaths } from './resourceRoots';
 import { backgrounds, maxCount, outputFormats, qualities } from '../shared/options';
 import { acceptsCustomSize } from '../shared/optionRules';
-
-/** The open workspace folders on disk (a virtual folder holds no generated images). */
-export function workspaceFileFolders(): FolderLike[] {
-  return (vscode.workspace.workspaceFolders ?? [])
-    .filter((folder) => folder.uri.scheme === 'file')
-    .map((folder) => ({ name: folder.name, fsPath: folder.uri.fsPath }));
-}
 
 /** media/ (page script, stylesheet, icons) and the image folders of {@link imageRootPaths}. */
 export function studioResourceRoots(extensionUri: vscode.Uri, entries: readonly HistoryEntry[]): vscode.Uri[] {
@@ -33,30 +22,6 @@ export function elapsedSince(startedAt: number): number {
 /** Same URIs in the same order. */
 export function sameUris(a: readonly vscode.Uri[], b: readonly vscode.Uri[]): boolean {
   return a.length === b.length && a.every((uri, i) => uri.toString() === b[i]?.toString());
-}
-
-/** The history entry of a finished generation; options the request left out keep the form's values. */
-export function historyEntryFor(outcome: GenerationOutcome, options: StudioOptions): HistoryEntry {
-  const stored = toStoredPaths(
-    outcome.files.map((file) => file.fsPath),
-    workspaceFileFolders(),
-  );
-  const request = outcome.request;
-  return {
-    id: randomUUID(),
-    prompt: request.prompt,
-    model: request.model,
-    options: {
-      size: isSizeShape(request.size) ? request.size : options.size,
-      quality: request.quality ?? options.quality,
-      n: request.n,
-      outputFormat: request.outputFormat ?? options.outputFormat,
-      background: request.background ?? options.background,
-    },
-    folder: stored.folder,
-    files: stored.files,
-    createdAt: Date.now(),
-  };
 }
 
 /**
@@ -102,27 +67,4 @@ export function studioDefaults(config: GptImageConfig): { defaults: StudioDefaul
     background: oneOf('background', config.background, backgrounds, 'auto'),
   };
   return { defaults: { model: config.model, customSizes: acceptsCustomSize(config.model), options }, problems };
-}
-
-/**
- * Drops gallery files that no longer exist; resolves true when something changed. Files of a folder
- * that is not open now are kept: they may come back with the folder.
- */
-export function pruneMissingFiles(history: HistoryStore): Promise<boolean> {
-  const open = workspaceFileFolders();
-  return history.prune(async (entry, file) => {
-    const absolute = resolveStoredPath(entry, file, open);
-    return absolute === undefined ? entry.folder !== undefined : fileExists(vscode.Uri.file(absolute));
-  });
-}
-
-/** Calls `listener` (debounced, 300 ms) when image files are deleted anywhere in the workspace. */
-export function onImagesDeleted(listener: () => void): vscode.Disposable {
-  const watcher = vscode.workspace.createFileSystemWatcher(`**/*.{${imageExtensions.join(',')}}`, true, true, false);
-  let pending: NodeJS.Timeout | undefined;
-  const subscription = watcher.onDidDelete(() => {
-    clearTimeout(pending);
-    pending = setTimeout(listener, 300);
-  });
-  return vscode.Disposable.from(watcher, subscription, { dispose: () => clearTimeout(pending) });
 }

@@ -4,7 +4,6 @@ import { commandIds, panelViewType } from '../common/ids';
 import type { Log } from '../common/log';
 import type { ApiKeyStore } from '../common/secrets';
 import type { GenerationService } from '../generation/generationService';
-import { HistoryStore } from '../generation/history';
 import { panelTitle, StudioPanel } from './studioPanel';
 
 export interface StudioDeps {
@@ -19,11 +18,10 @@ export interface StudioDeps {
  */
 export function registerStudio(context: vscode.ExtensionContext, deps: StudioDeps): vscode.Disposable {
   const editors = new LastEditorTracker();
-  const history = new HistoryStore(context.workspaceState);
   let current: StudioPanel | undefined;
 
   const adopt = (panel: vscode.WebviewPanel): void => {
-    const studio = new StudioPanel(panel, context.extensionUri, deps, history, editors);
+    const studio = new StudioPanel(panel, context.extensionUri, deps, editors);
     current = studio;
     studio.onDidDispose(() => {
       if (current === studio) current = undefined;
@@ -43,7 +41,7 @@ export function registerStudio(context: vscode.ExtensionContext, deps: StudioDep
           panelViewType,
           panelTitle,
           { viewColumn: column, preserveFocus: false },
-          StudioPanel.webviewOptions(context.extensionUri, history),
+          StudioPanel.webviewOptions(context.extensionUri, deps.generation.historyEntries()),
         ),
       );
     }),

@@ -10,7 +10,8 @@ import { isInside } from '../core/paths';
 import type { GenerationRequest } from '../core/types';
 import { fileExists, revealImage } from '../editor/imageActions';
 import { insertImageLinks, linkText } from '../editor/insertLinks';
-import { resolveStoredPath, type FolderLike, type HistoryEntry, type HistoryStore } from '../generation/history';
+import { resolveStoredPath, type FolderLike, type HistoryEntry } from '../generation/history';
+import { workspaceFileFolders } from '../generation/historyFiles';
 import { chooseSaveTarget } from '../generation/saveTarget';
 import { imageCommandLabels, plural } from '../shared/labels';
 import {
@@ -28,13 +29,9 @@ import {
 import {
   elapsedSince,
   galleryEntryFor,
-  historyEntryFor,
-  onImagesDeleted,
-  pruneMissingFiles,
   sameUris,
   studioDefaults,
   studioResourceRoots,
-  workspaceFileFolders,
 } from './galleryModel';
 import type { StudioDeps } from './registerStudio';
 import { renderStudioHtml } from './studioHtml';
@@ -56,20 +53,19 @@ export class StudioPanel extends Disposable {
   /** The last outcome posted while the panel was hidden (and so dropped), replayed in the next `init`. */
   private missed: OutcomeMessage | undefined;
 
-  static webviewOptions(extensionUri: vscode.Uri, history: HistoryStore): vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: studioResourceRoots(extensionUri, history.list()) };
+  static webviewOptions(extensionUri: vscode.Uri, entries: readonly HistoryEntry[]): vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: studioResourceRoots(extensionUri, entries) };
   }
 
   constructor(
     private readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
     private readonly deps: StudioDeps,
-    private readonly history: HistoryStore,
     private readonly editors: LastEditorTracker,
   ) {
     super();
     const media = vscode.Uri.joinPath(extensionUri, 'media');
-    const options = StudioPanel.webviewOptions(extensionUri, history);
+    const options = StudioPanel.webviewOptions(extensionUri, deps.generation.historyEntries());
     this.roots = options.localResourceRoots ?? [];
     panel.title = panelTitle;
     panel.iconPath = {
@@ -99,8 +95,13 @@ export class StudioPanel extends Disposable {
       }),
     );
     this._register(deps.keys.onDidChange(() => void this.postHasKey()));
-    // Entries whose files are deleted disappear from an open gallery at once, not only on the next load.
-    this._register(onImagesDeleted(() => void this.postEntries()));
+    // Every surface's generations, and files deleted or moved, reach an open gallery at once.
+    this._register(
+      deps.generation.onDidChangeHistory(() => {
+        this.updateRoots();
+        this.post({ type: 'entries', entries: this.galleryEntries() });
+      }),
+    );
   }
 
   reveal(): void {
@@ -152,7 +153,7 @@ export class StudioPanel extends Disposable {
   }
 
   private async sendInit(): Promise<void> {
-    await pruneMissingFiles(this.history);
+    await this.deps.generation.pruneHistory();
     const hasKey = await this.hasKey();
     const run = this.run;
     const missed = this.missed;
@@ -199,9 +200,8 @@ export class StudioPanel extends Disposable {
       }
       // Cancel may have been pressed while a folder picker or save dialog was open.
       if (controller.signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
-      const outcome = await this.deps.generation.generate(request, target, controller.signal, resource);
-      const entry = historyEntryFor(outcome, options);
-      await this.history.add(entry);
+      const outcome = await this.deps.generation.generate(request, target, controller.signal, resource, options);
+      const entry = outcome.entry;
       this.updateRoots();
       const seconds = elapsedSince(startedAt);
       const where = [...new Set(outcome.files.map((file) => vscode.workspace.asRelativePath(path.dirname(file.fsPath))))];
@@ -263,7 +263,7 @@ export class StudioPanel extends Disposable {
 
   /** The file behind an id + index, or undefined (and a refreshed gallery) when it is gone. */
   private async resolveImage(ref: ImageRef): Promise<{ entry: HistoryEntry; uri: vscode.Uri } | undefined> {
-    const entry = this.history.get(ref.id);
+    const entry = this.deps.generation.historyEntry(ref.id);
     const file = entry?.files[ref.index];
     const absolute = entry && file ? resolveStoredPath(entry, file, workspaceFileFolders()) : undefined;
     if (entry && absolute && (await fileExists(vscode.Uri.file(absolute)))) {
@@ -289,7 +289,7 @@ export class StudioPanel extends Disposable {
   }
 
   private async postEntries(): Promise<void> {
-    await pruneMissingFiles(this.history);
+    await this.deps.generation.pruneHistory();
     this.post({ type: 'entries', entries: this.galleryEntries() });
   }
 
@@ -304,7 +304,7 @@ export class StudioPanel extends Disposable {
 
   private galleryEntries(): GalleryEntry[] {
     const open = workspaceFileFolders();
-    return this.history.list().map((entry) => this.galleryEntry(entry, open));
+    return this.deps.generation.historyEntries().map((entry) => this.galleryEntry(entry, open));
   }
 
   private galleryEntry(entry: HistoryEntry, open: readonly FolderLike[] = workspaceFileFolders()): GalleryEntry {
@@ -323,7 +323,7 @@ export class StudioPanel extends Disposable {
 
   /** Roots change with assetsFolder and workspace folders; setting options reloads the webview, so only on change. */
   private updateRoots(): void {
-    const roots = studioResourceRoots(this.extensionUri, this.history.list());
+    const roots = studioResourceRoots(this.extensionUri, this.deps.generation.historyEntries());
     if (sameUris(roots, this.roots)) return;
     this.roots = roots;
     this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };

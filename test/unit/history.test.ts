@@ -1,6 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { HistoryStore, resolveStoredPath, toStoredPaths, type HistoryEntry } from '../../src/generation/history';
+import {
+  historyRequestIdFrom,
+  historyUsageFrom,
+  HistoryStore,
+  renameStoredPaths,
+  resolveStoredPath,
+  toStoredPaths,
+  type HistoryEntry,
+} from '../../src/generation/history';
 
 class MemoryMemento {
   readonly values = new Map<string, unknown>();
@@ -189,5 +197,68 @@ suite('stored paths', () => {
       resolveStoredPath({ folder: 'old name' }, 'assets/a.png', folders),
       path.join(root, 'assets', 'a.png'),
     );
+  });
+});
+
+suite('history: request id, usage and moved files (issue #10)', () => {
+  const folders = [{ name: 'site', fsPath: root }];
+  const base: HistoryEntry = {
+    id: '00000000-0000-4000-8000-000000000001',
+    prompt: 'a fox',
+    model: 'gpt-image-2',
+    options: { size: '1024x1024', quality: 'auto', n: 1, outputFormat: 'png', background: 'auto' },
+    folder: 'site',
+    files: ['assets/fox.png'],
+    createdAt: 1,
+  };
+
+  test('keeps entries with and without request id and usage; drops malformed ones', async () => {
+    const memento = new MemoryMemento();
+    memento.values.set('gptImage.studioHistory', [
+      base,
+      { ...base, id: '00000000-0000-4000-8000-000000000002', requestId: 'req_1', usage: { totalTokens: 5, inputTokens: 2 } },
+      { ...base, id: '00000000-0000-4000-8000-000000000003', requestId: '' },
+      { ...base, id: '00000000-0000-4000-8000-000000000004', requestId: 'x'.repeat(201) },
+      { ...base, id: '00000000-0000-4000-8000-000000000005', requestId: 'has space' },
+      { ...base, id: '00000000-0000-4000-8000-000000000006', usage: { totalTokens: -1 } },
+      { ...base, id: '00000000-0000-4000-8000-000000000007', usage: { totalTokens: 1.5 } },
+      { ...base, id: '00000000-0000-4000-8000-000000000008', usage: { totalTokens: Infinity } },
+      { ...base, id: '00000000-0000-4000-8000-000000000009', usage: { other: 1 } },
+      { ...base, id: '00000000-0000-4000-8000-00000000000a', usage: [] },
+    ]);
+    const ids = new HistoryStore(memento).list().map((entry) => entry.id.slice(-1));
+    assert.deepEqual(ids, ['1', '2']);
+  });
+
+  test('historyUsageFrom keeps known whole counts; historyRequestIdFrom only short printable ids', () => {
+    assert.deepEqual(historyUsageFrom({ total_tokens: 10, input_tokens: -1, output_tokens: 3 }), { totalTokens: 10, outputTokens: 3 });
+    assert.equal(historyUsageFrom({ total_tokens: 0.5 }), undefined);
+    assert.equal(historyUsageFrom(undefined), undefined);
+    assert.equal(historyRequestIdFrom('req_abc'), 'req_abc');
+    assert.equal(historyRequestIdFrom('a\nb'), undefined);
+    assert.equal(historyRequestIdFrom(undefined), undefined);
+  });
+
+  test('renameStoredPaths follows a renamed file and a renamed folder, leaves others alone', () => {
+    const other = { ...base, id: '00000000-0000-4000-8000-000000000002', files: ['img/cat.png'] };
+    const entries = [base, other];
+    assert.equal(renameStoredPaths(entries, [{ from: path.join(root, 'nope.png'), to: path.join(root, 'x.png') }], folders), entries);
+    const file = renameStoredPaths(entries, [{ from: path.join(root, 'assets', 'fox.png'), to: path.join(root, 'pics', 'fox2.png') }], folders);
+    assert.deepEqual(file[0]?.files, ['pics/fox2.png']);
+    assert.equal(file[1], other);
+    const dir = renameStoredPaths(entries, [{ from: path.join(root, 'assets'), to: path.join(root, 'media', 'a') }], folders);
+    assert.deepEqual(dir[0]?.files, ['media/a/fox.png']);
+    const out = renameStoredPaths(entries, [{ from: path.join(root, 'assets', 'fox.png'), to: path.resolve('/elsewhere/fox.png') }], folders);
+    assert.deepEqual(out[0]?.files, [path.resolve('/elsewhere/fox.png')]);
+    assert.equal(out[0]?.folder, undefined);
+  });
+
+  test('HistoryStore.rename stores the new paths and reports whether anything changed', async () => {
+    const memento = new MemoryMemento();
+    const store = new HistoryStore(memento);
+    await store.add(base);
+    assert.equal(await store.rename([{ from: path.join(root, 'x.png'), to: path.join(root, 'y.png') }], folders), false);
+    assert.equal(await store.rename([{ from: path.join(root, 'assets', 'fox.png'), to: path.join(root, 'fox.png') }], folders), true);
+    assert.deepEqual(store.get(base.id)?.files, ['fox.png']);
   });
 });
