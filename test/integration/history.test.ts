@@ -1,0 +1,61 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+import { closeAllEditors, emptyDir, listImages, openFile, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
+
+suite('One workspace history: palette generations are recorded (issue #10)', () => {
+  let server: FakeImageServer;
+  let assets: string;
+
+  suiteSetup(async () => {
+    server = await startFakeImageServer({ requireKey: 'sk-history-key' });
+    const api = await testApi();
+    await api.keys.set('sk-history-key');
+    await setUserSetting('baseUrl', server.baseUrl);
+    await setUserSetting('insertAfterGenerate', 'never');
+    assets = path.join(workspaceRoot(), 'assets');
+  });
+
+  suiteTeardown(async () => {
+    await setUserSetting('baseUrl', undefined);
+    await setUserSetting('insertAfterGenerate', undefined);
+    await (await testApi()).keys.clear();
+    await server.close();
+    await closeAllEditors();
+  });
+
+  setup(() => emptyDir(assets));
+
+  test('Generate Image… records one entry with request id and usage; deleting the file prunes it', async () => {
+    const api = await testApi();
+    await openFile('history.md', '# History\n');
+    let changes = 0;
+    const listener = api.generation.onDidChangeHistory(() => changes++);
+    try {
+      const before = api.history.list().length;
+      await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A lighthouse at dusk' });
+      const [file] = listImages(assets);
+      assert.ok(file, 'an image was saved');
+
+      const entries = api.history.list();
+      assert.equal(entries.length, before + 1, 'exactly one new entry');
+      const entry = entries[0]!;
+      assert.equal(entry.prompt, 'A lighthouse at dusk');
+      assert.deepEqual(entry.files, [`assets/${file}`]);
+      assert.equal(entry.folder, vscode.workspace.workspaceFolders?.[0]?.name);
+      assert.match(entry.requestId ?? '', /^req_/, 'the server request id is kept');
+      assert.ok((entry.usage?.totalTokens ?? 0) > 0, `usage kept: ${JSON.stringify(entry.usage)}`);
+      assert.equal(entry.options.n, 1);
+      assert.ok(changes >= 1, 'onDidChangeHistory fired');
+      assert.deepEqual(api.generation.historyEntries()[0], entry, 'the service reads the same history');
+
+      // Deleted outside the extension (the Studio is closed): the watcher prunes the entry.
+      fs.rmSync(path.join(assets, file));
+      await waitFor('the entry to be pruned', () => (api.history.get(entry.id) === undefined ? true : undefined), 10_000);
+    } finally {
+      listener.dispose();
+    }
+  });
+});
