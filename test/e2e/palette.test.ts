@@ -219,4 +219,36 @@ suite('Command palette: key, generate, insert', function () {
       await reload();
     }
   });
+  test('the Studio gallery shows palette generations, and a palette generation appears live in an open Studio (issue #10)', async () => {
+    const { page, runCommand, screenshot, waitFor } = e2e();
+    await clearNotifications();
+    await runCommand('GPT Image: Open Image Studio');
+    const frame = e2e().webviewFrame();
+    try {
+    // The palette generation made earlier in this suite is in the gallery, with its picture loaded.
+    const sunset = frame.getByRole('img', { name: prompt, exact: true });
+    await waitFor(async () => (await sunset.count()) >= 1, { timeout: 30_000, what: 'the palette image in the Studio gallery' });
+    assert.equal(await frame.getByText('No images yet').isVisible(), false, 'the gallery is not empty');
+    await waitFor(() => sunset.first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0), {
+      timeout: 15_000,
+      what: 'the palette image to load in the webview',
+    });
+    await screenshot('palette-then-studio-gallery');
+
+    // With the Studio open, the palette generates again: the new card appears without reopening.
+    const live = 'A paper boat on a puddle, macro photo';
+    await runCommand('GPT Image: Generate Image…');
+    await page.locator('.quick-input-widget', { hasText: 'Describe the image to generate' }).waitFor({ timeout: 15_000 });
+    await page.locator('.quick-input-widget input').fill(live);
+    await page.keyboard.press('Enter');
+    await notification(/Saved 1 image to assets\//, 30_000);
+    const boat = frame.getByRole('img', { name: live, exact: true });
+    await waitFor(async () => (await boat.count()) === 1, { timeout: 15_000, what: 'the live palette image in the open Studio' });
+    await screenshot('palette-live-in-studio');
+    } finally {
+      // The Studio suite opens its own panel next to notes.md.
+      await clearNotifications();
+      await runCommand('View: Close All Editors');
+    }
+  });
 });
