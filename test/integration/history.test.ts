@@ -51,8 +51,13 @@ suite('One workspace history: palette generations are recorded (issue #10)', () 
       assert.ok(changes >= 1, 'onDidChangeHistory fired');
       assert.deepEqual(api.generation.historyEntries()[0], entry, 'the service reads the same history');
 
-      // Deleted outside the extension (the Studio is closed): the watcher prunes the entry.
-      fs.rmSync(path.join(assets, file));
+      // Deleted as the Explorer deletes (a workspace edit; the Studio is closed): the entry is pruned.
+      // (A delete outside VS Code reaches the same prune through the file watcher, whose events can lag
+      // here by seconds, so this test uses the deterministic path.)
+      const edit = new vscode.WorkspaceEdit();
+      edit.deleteFile(vscode.Uri.file(path.join(assets, file)));
+      assert.ok(await vscode.workspace.applyEdit(edit), 'the file was deleted');
+      assert.equal(fs.existsSync(path.join(assets, file)), false);
       await waitFor('the entry to be pruned', () => (api.history.get(entry.id) === undefined ? true : undefined), 10_000);
     } finally {
       listener.dispose();
