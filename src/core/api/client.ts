@@ -1,4 +1,4 @@
-import { type Dispatcher, request as undiciRequest } from 'undici';
+import { type Dispatcher, type FormData, request as undiciRequest } from 'undici';
 import { ImageApiError, redactError } from '../errors';
 import { defaultBaseUrl, type GenerationRequest, type GenerationResult, type Logger, silentLogger } from '../types';
 import { plural } from '../../shared/labels';
@@ -8,7 +8,7 @@ import { type Deadline, startDeadline } from './deadline';
 import { toResult } from './imageResult';
 import { isUndiciTimeout, networkReason } from './networkErrors';
 import { SecretRedactor } from './redact';
-import { buildRequestBody, imagesEndpoint, parseBaseUrl } from './request';
+import { buildRequestBody, imagesEndpoint, type ImagesOperation, parseBaseUrl } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { type AttemptOutcome, cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge, withAttempts } from './responseErrors';
 import { abortableSleep, retryDelay } from './retry';
@@ -55,6 +55,24 @@ export const mayBeCharged =
 /** Error bodies are only read for their message, so a huge HTML error page is cut here. */
 const maxErrorBodyBytes = 64 * 1024;
 /**
+ * One kind of call to the images API: which endpoint, how many images the answer may hold, and the body.
+ * Generations and edits share everything else: transport, retries, limits, logging, errors, redaction.
+ */
+export interface ImagesCall {
+  readonly operation: ImagesOperation;
+  /** The images asked for: an answer with more is refused. */
+  readonly n: number;
+  /** A fresh body for each attempt: a FormData's file streams can be sent once only, so a retry rebuilds it. */
+  readonly payload: () => RequestPayload;
+}
+
+export interface RequestPayload {
+  readonly body: string | FormData;
+  /** Set for JSON; for a FormData undici writes `multipart/form-data; boundary=…` itself. */
+  readonly contentType?: string;
+}
+
+/**
  * POSTs one generation to `{baseUrl}/images/generations` and returns the decoded images. Retries
  * connection errors, timeouts, 408, 409, 429 (except insufficient_quota) and 5xx with exponential
  * backoff, honouring Retry-After and x-should-retry; never anything after a 2xx status line (the
@@ -66,24 +84,29 @@ export async function generateImages(
   options: ClientOptions,
   signal?: AbortSignal,
 ): Promise<GenerationResult> {
+  const body = buildRequestBody(request);
+  return callImagesApi({ operation: 'generations', n: request.n, payload: () => ({ body, contentType: 'application/json' }) }, options, signal);
+}
+
+/** Sends `call` with the policy {@link generateImages} describes; edits.ts uses it too. */
+export async function callImagesApi(call: ImagesCall, options: ClientOptions, signal?: AbortSignal): Promise<GenerationResult> {
   const redactor = new SecretRedactor(options.apiKey);
   try {
-    return await generate(request, options, signal, redactor);
+    return await run(call, options, signal, redactor);
   } catch (error) {
     // The last line of defence: whatever field of the error a server filled, the key leaves it here.
     throw error instanceof ImageApiError ? redactError(error, (text) => redactor.redact(text)) : error;
   }
 }
 
-async function generate(
-  request: GenerationRequest,
+async function run(
+  call: ImagesCall,
   options: ClientOptions,
   signal: AbortSignal | undefined,
   redactor: SecretRedactor,
 ): Promise<GenerationResult> {
-  const context = createContext(options, signal, redactor);
+  const context = createContext(options, signal, redactor, call.operation);
   if (signal?.aborted) throw cancelledError(0);
-  const body = buildRequestBody(request);
   const total = context.maxRetries + 1;
 
   // One byte budget per generation (issue #9): the JSON of every attempt that answered 2xx and every
@@ -94,8 +117,8 @@ async function generate(
     const deadline = startDeadline(context.timeoutMs, signal);
     let outcome: AttemptOutcome;
     try {
-      outcome = await attemptGeneration(context, body, attempt, total, deadline, budget, request.n);
-      if (outcome.ok) return await toResult(context, request, outcome, attempt, deadline, budget);
+      outcome = await attemptGeneration(context, call.payload(), attempt, total, deadline, budget, call.n);
+      if (outcome.ok) return await toResult(context, call, outcome, attempt, deadline, budget);
     } finally {
       deadline.dispose();
     }
@@ -134,7 +157,12 @@ export interface Context {
   readonly redact: (text: string) => string;
 }
 
-function createContext(options: ClientOptions, signal: AbortSignal | undefined, redactor: SecretRedactor): Context {
+function createContext(
+  options: ClientOptions,
+  signal: AbortSignal | undefined,
+  redactor: SecretRedactor,
+  operation: ImagesOperation,
+): Context {
   const baseUrl = options.baseUrl?.trim() || defaultBaseUrl;
   const apiKey = options.apiKey ?? '';
   if (apiKey.trim() === '') throw new ImageApiError('auth', 'No API key is set.', { attempts: 0 });
@@ -147,7 +175,7 @@ function createContext(options: ClientOptions, signal: AbortSignal | undefined, 
   const redact = (text: string): string => redactor.redact(text);
   const logger = options.logger ?? silentLogger;
   return {
-    endpoint: imagesEndpoint(baseUrl),
+    endpoint: imagesEndpoint(baseUrl, operation),
     base: parseBaseUrl(baseUrl),
     apiKey,
     userAgent: options.userAgent || defaultUserAgent,
@@ -176,7 +204,7 @@ function positive(value: number | undefined, fallback: number): number {
 
 async function attemptGeneration(
   context: Context,
-  body: string,
+  payload: RequestPayload,
   attempt: number,
   total: number,
   deadline: Deadline,
@@ -195,11 +223,11 @@ async function attemptGeneration(
       method: 'POST',
       headers: {
         Authorization: `Bearer ${context.apiKey}`,
-        'Content-Type': 'application/json',
+        ...(payload.contentType !== undefined && { 'Content-Type': payload.contentType }),
         Accept: 'application/json',
         'User-Agent': context.userAgent,
       },
-      body,
+      body: payload.body,
       signal: deadline.signal,
       dispatcher: context.dispatcher,
       // undici's own limits default to 5 minutes and would cut a slow high-quality generation short.

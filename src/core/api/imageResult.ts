@@ -11,7 +11,8 @@ import type { OutputFormat } from '../../shared/options';
 
 export async function toResult(
   context: Context,
-  request: GenerationRequest,
+  /** Only `n` matters: an answer with more images than asked for is refused. */
+  request: Pick<GenerationRequest, 'n'>,
   outcome: Extract<AttemptOutcome, { ok: true }>,
   attempts: number,
   deadline: Deadline,

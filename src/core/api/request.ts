@@ -22,15 +22,18 @@ export function buildRequestBody(request: GenerationRequest): string {
   return JSON.stringify(body);
 }
 
+/** The images API endpoints this client calls: `generations` (JSON) and `edits` (multipart). */
+export type ImagesOperation = 'generations' | 'edits';
+
 /**
- * `{baseUrl}/images/generations`, tolerating trailing slashes and keeping a query string (some relays
+ * `{baseUrl}/images/generations` (or `/images/edits`), tolerating trailing slashes and keeping a query string (some relays
  * need one). Throws ImageApiError('validation', …, {param: 'baseUrl'}) for anything but https, or
  * http on this machine (localhost, 127.0.0.0/8, ::1).
  */
-export function imagesEndpoint(baseUrl: string = defaultBaseUrl): URL {
+export function imagesEndpoint(baseUrl: string = defaultBaseUrl, operation: ImagesOperation = 'generations'): URL {
   const base = parseBaseUrl(baseUrl);
   const endpoint = new URL(base.href);
-  endpoint.pathname = `${base.pathname.replace(/\/+$/, '')}/images/generations`;
+  endpoint.pathname = `${base.pathname.replace(/\/+$/, '')}/images/${operation}`;
   return endpoint;
 }
 
