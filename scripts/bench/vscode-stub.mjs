@@ -52,7 +52,7 @@ class EventEmitter {
 }
 
 const known = {
-  version: '1.90.0',
+  version: '1.101.0',
   Disposable,
   EventEmitter,
   ExtensionMode: { Production: 1, Development: 2, Test: 3 },
