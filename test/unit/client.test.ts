@@ -16,6 +16,7 @@ import {
   type FakeImageServer,
   type FakeResponse,
 } from '../fixtures/fakeImageServer';
+import { sizedPng } from '../fixtures/fixtureImages';
 
 const key = 'sk-test-SECRET-0123456789abcdef';
 const seedRequest: GenerationRequest = { model: 'gpt-image-2', prompt: 'A beautiful sunset', n: 1, size: '1024x1024' };
@@ -237,7 +238,7 @@ suite('client: against the fixture server', () => {
       );
       assert.deepEqual(extra, [], 'no other headers');
       assert.equal(result.images.length, 1);
-      assert.deepEqual(result.images[0].bytes, smallPng());
+      assert.deepEqual(result.images[0].bytes, sizedPng(1024, 1024));
     });
 
     test("the seed curl's payload with quality high", async () => {
@@ -343,7 +344,7 @@ suite('client: against the fixture server', () => {
       server.script({ headers: { 'x-request-id': 'req_ok' } });
       const result = await generateImages({ ...seedRequest, n: 3 }, harness(server).options);
       assert.equal(result.images.length, 3);
-      for (const image of result.images) assert.deepEqual(image.bytes, smallPng());
+      result.images.forEach((image, k) => assert.deepEqual(image.bytes, sizedPng(1024, 1024, k)));
       assert.equal(result.outputFormat, 'png');
       assert.equal(result.requestId, 'req_ok');
       assert.equal(typeof result.created, 'number');
@@ -374,7 +375,7 @@ suite('client: against the fixture server', () => {
       server.script({ delivery: 'url' });
       const result = await generateImages({ ...seedRequest, n: 2 }, harness(server).options);
       assert.equal(result.images.length, 2);
-      for (const image of result.images) assert.deepEqual(image.bytes, smallPng());
+      result.images.forEach((image, k) => assert.deepEqual(image.bytes, sizedPng(1024, 1024, k)));
       const downloads = server.requests.filter((request) => request.method === 'GET');
       assert.equal(downloads.length, 2);
       assert.match(downloads[0].url, /^\/v1\/files\/[0-9a-f]+\.png$/);
@@ -667,7 +668,7 @@ suite('client: against the fixture server', () => {
     test('a slow body within the timeout is fine', async () => {
       server.script({ chunkSize: 256, chunkDelayMs: 5 });
       const result = await generateImages(seedRequest, harness(server, { timeoutMs: 5000 }).options);
-      assert.deepEqual(result.images[0].bytes, smallPng());
+      assert.deepEqual(result.images[0].bytes, sizedPng(1024, 1024));
     });
   });
 

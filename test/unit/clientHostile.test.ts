@@ -21,6 +21,7 @@ import {
   type KeyEcho,
   type KeyForm,
 } from '../fixtures/fakeImageServer';
+import { sizedPng } from '../fixtures/fixtureImages';
 import { testCertificates } from '../fixtures/tls/testCertificates';
 import { assertNoLink } from './linkPattern';
 
@@ -282,7 +283,7 @@ suite('client against a hostile server (issue #9)', () => {
       server.script({ delivery: 'url' }, { delivery: 'relativeUrl' });
       for (let i = 0; i < 2; i++) {
         const result = await generateImages(cat, run(server, { lookup: fakeDns({}), internalRange: loopbackIsPublic }).options);
-        assert.ok(result.images[0].bytes.equals(smallPng()));
+        assert.ok(result.images[0].bytes.equals(sizedPng(1024, 1024)));
       }
       assert.equal(downloads(), 2);
     });

@@ -17,6 +17,7 @@ import {
   type FakeImageServer,
   type KeyEcho,
 } from '../fixtures/fakeImageServer';
+import { sizedPng } from '../fixtures/fixtureImages';
 import { main } from '../fixtures/fakeImageServerMain';
 import { testCertificates } from '../fixtures/tls/testCertificates';
 
@@ -106,7 +107,7 @@ suite('fixture server', () => {
     const { status, json } = await post(server, seed, auth);
     assert.equal(status, 200);
     assert.deepEqual(Object.keys(json), ['created', 'data', 'background', 'output_format', 'size', 'quality', 'usage']);
-    assert.deepEqual(Buffer.from(json.data[0].b64_json, 'base64'), smallPng());
+    assert.deepEqual(Buffer.from(json.data[0].b64_json, 'base64'), sizedPng(1024, 1024, 0));
     assert.equal(server.requests[0].body, JSON.stringify(seed));
     assert.deepEqual(server.requests[0].json, seed);
   });
