@@ -6,6 +6,14 @@
  * so, which checks every field's type and value and rejects unknown types and unknown keys. Images are
  * referenced by gallery entry id + index, never by path, so a compromised webview cannot make the host
  * open, reveal or link an arbitrary file. No API key and no image bytes ever cross `postMessage`.
+ *
+ * Runs: every message about one generation carries its `runId`. The webview creates the id with its
+ * `generate` request (so it can match the answers, and cancel, before `started` arrives; parallel runs
+ * and streaming previews need nothing new); `cancel` names it; the host echoes it on `started`,
+ * `progress`, `result`, `stopped` and on the `error` that ends the run, and in `init` for runs still going
+ * or ended while the panel was hidden. The host treats the id as an untrusted token: shape-checked, used
+ * once per panel (a repeat is dropped), never a key into anything but the panel's own runs
+ * (src/studio/studioRuns.ts). The webview ignores messages of runs it does not know (src/shared/runScope.ts).
  */
 import { backgrounds, maxCount, maxPromptLength, outputFormats, qualities, type Background, type OutputFormat, type Quality } from './options';
 import { validatePrompt } from './optionRules';
@@ -14,6 +22,7 @@ import type { ErrorAction } from './labels';
 /** Generous for `WIDTHxHEIGHT`; the host's validator decides which sizes the model accepts. */
 export const maxSizeLength = 16;
 export const maxIdLength = 64;
+export const maxRunIdLength = 64;
 export const errorActions: readonly ErrorAction[] = ['setApiKey', 'openSettings', 'showLog'];
 
 /** The options a user tunes in the Studio; defaults come from settings. */
@@ -58,23 +67,36 @@ export interface ImageRef {
 
 export type ImageCommand = 'insert' | 'open' | 'reveal' | 'copyLink';
 
+/** Names one generation run of one panel: 1–64 of `A-Z a-z 0-9 _ -` (the webview uses 32 hex digits). */
+export type RunId = string;
+
+/** A run still going, as `init` reports it to a webview that was reloaded meanwhile. */
+export interface RunningRun {
+  readonly runId: RunId;
+  readonly prompt: string;
+  readonly elapsedSeconds: number;
+}
+
 export type FromWebview =
   | { readonly type: 'ready' }
-  | { readonly type: 'generate'; readonly prompt: string; readonly options: StudioOptions }
-  | { readonly type: 'cancel' }
+  | { readonly type: 'generate'; readonly runId: RunId; readonly prompt: string; readonly options: StudioOptions }
+  | { readonly type: 'cancel'; readonly runId: RunId }
   | ({ readonly type: ImageCommand } & ImageRef)
   | { readonly type: 'errorAction'; readonly action: ErrorAction };
 
 /**
- * How a run or an action ended. A hidden webview drops messages, so the host keeps the last of these
- * sent while the panel was hidden and replays it in `init` (see `missed`).
+ * How a run or an action ended. A hidden webview drops messages, so the host keeps these while the
+ * panel is hidden (or not yet ready) and replays them in `init` (see `missed`).
  */
 export type OutcomeMessage =
-  | { readonly type: 'result'; readonly entry: GalleryEntry; readonly message: string }
-  /** The run ended without images and without an error (cancelled, save dialog dismissed). */
-  | { readonly type: 'stopped'; readonly message: string }
-  /** `endsRun`: the error ended the generation; other errors (e.g. Insert with no editor) leave it running. */
-  | { readonly type: 'error'; readonly message: string; readonly actions: readonly ErrorAction[]; readonly endsRun: boolean }
+  | { readonly type: 'result'; readonly runId: RunId; readonly entry: GalleryEntry; readonly message: string }
+  /** The run ended without images and without an error (cancelled, save dialog dismissed, refused). */
+  | { readonly type: 'stopped'; readonly runId: RunId; readonly message: string }
+  /**
+   * With `runId`: the error ended that run. Without: the error is about an action (e.g. Insert with no
+   * editor) and any run goes on.
+   */
+  | { readonly type: 'error'; readonly runId?: RunId; readonly message: string; readonly actions: readonly ErrorAction[] }
   | { readonly type: 'status'; readonly message: string };
 
 const outcomeTypes: readonly OutcomeMessage['type'][] = ['result', 'stopped', 'error', 'status'];
@@ -85,15 +107,15 @@ export type ToWebview =
       readonly defaults: StudioDefaults;
       readonly hasKey: boolean;
       readonly entries: readonly GalleryEntry[];
-      /** Set when a generation is in flight (the webview was hidden and reloaded meanwhile). */
-      readonly running?: { readonly prompt: string; readonly elapsedSeconds: number };
-      /** The outcome posted while the panel was hidden, which that webview never received. */
-      readonly missed?: OutcomeMessage;
+      /** Generations in flight (the webview was hidden and reloaded meanwhile), oldest first. */
+      readonly running: readonly RunningRun[];
+      /** Outcomes posted while the panel was hidden, which no webview received, oldest first. */
+      readonly missed: readonly OutcomeMessage[];
     }
   | { readonly type: 'defaults'; readonly defaults: StudioDefaults }
   | { readonly type: 'hasKey'; readonly hasKey: boolean }
-  | { readonly type: 'started'; readonly prompt: string }
-  | { readonly type: 'progress'; readonly elapsedSeconds: number }
+  | { readonly type: 'started'; readonly runId: RunId; readonly prompt: string }
+  | { readonly type: 'progress'; readonly runId: RunId; readonly elapsedSeconds: number }
   | OutcomeMessage
   | { readonly type: 'entries'; readonly entries: readonly GalleryEntry[] };
 
@@ -138,6 +160,24 @@ export function isEntryId(value: unknown): value is string {
   return typeof value === 'string' && value.length <= maxIdLength && /^[A-Za-z0-9_-]+$/.test(value);
 }
 
+export function isRunId(value: unknown): value is RunId {
+  return typeof value === 'string' && value.length <= maxRunIdLength && /^[A-Za-z0-9_-]+$/.test(value);
+}
+
+/** The run a host message is about; undefined for messages about no run (gallery, settings, actions). */
+export function runIdOf(message: ToWebview): RunId | undefined {
+  switch (message.type) {
+    case 'started':
+    case 'progress':
+    case 'result':
+    case 'stopped':
+    case 'error':
+      return message.runId;
+    default:
+      return undefined;
+  }
+}
+
 export function isStudioOptions(value: unknown): value is StudioOptions {
   return (
     isRecord(value) &&
@@ -155,10 +195,16 @@ export function isFromWebview(raw: unknown): raw is FromWebview {
   if (!isRecord(raw) || typeof raw.type !== 'string') return false;
   switch (raw.type) {
     case 'ready':
-    case 'cancel':
       return hasExactKeys(raw, ['type']);
+    case 'cancel':
+      return hasExactKeys(raw, ['type', 'runId']) && isRunId(raw.runId);
     case 'generate':
-      return hasExactKeys(raw, ['type', 'prompt', 'options']) && isPrompt(raw.prompt) && isStudioOptions(raw.options);
+      return (
+        hasExactKeys(raw, ['type', 'runId', 'prompt', 'options']) &&
+        isRunId(raw.runId) &&
+        isPrompt(raw.prompt) &&
+        isStudioOptions(raw.options)
+      );
     case 'insert':
     case 'open':
     case 'reveal':

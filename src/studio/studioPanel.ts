@@ -8,9 +8,7 @@ import { describeError } from '../core/errorMessages';
 import { ImageApiError } from '../core/errors';
 import { isInside } from '../core/paths';
 import type { GenerationRequest } from '../core/types';
-import { fileExists, revealImage } from '../editor/imageActions';
-import { insertImageLinks, linkText } from '../editor/insertLinks';
-import { resolveStoredPath, type FolderLike, type HistoryEntry } from '../generation/history';
+import type { FolderLike, HistoryEntry } from '../generation/history';
 import { workspaceFileFolders } from '../generation/historyFiles';
 import { chooseSaveTarget } from '../generation/saveTarget';
 import { imageCommandLabels, plural } from '../shared/labels';
@@ -20,38 +18,30 @@ import {
   type FromWebview,
   type GalleryEntry,
   type ImageCommand,
-  type ImageRef,
-  type OutcomeMessage,
+  type RunId,
   type StudioDefaults,
   type StudioOptions,
   type ToWebview,
 } from '../shared/protocol';
-import {
-  elapsedSince,
-  galleryEntryFor,
-  sameUris,
-  studioDefaults,
-  studioResourceRoots,
-} from './galleryModel';
+import { elapsedSince, galleryEntryFor, sameUris, studioDefaults, studioResourceRoots } from './galleryModel';
+import { GalleryActions } from './galleryActions';
 import type { StudioDeps } from './registerStudio';
 import { renderStudioHtml } from './studioHtml';
+import { StudioRuns, type ActiveRun } from './studioRuns';
 
 export const panelTitle = 'Image Studio';
-
-interface Run {
-  readonly controller: AbortController;
-  readonly prompt: string;
-  readonly startedAt: number;
-  readonly timer: NodeJS.Timeout;
-}
 
 export class StudioPanel extends Disposable {
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
-  private run: Run | undefined;
+  private readonly runs = new StudioRuns();
+  private readonly actions: GalleryActions;
   private roots: readonly vscode.Uri[];
-  /** The last outcome posted while the panel was hidden (and so dropped), replayed in the next `init`. */
-  private missed: OutcomeMessage | undefined;
+  /**
+   * The webview has sent `ready` since it was last shown. Without retainContextWhenHidden a hidden
+   * webview is gone and drops what is posted; a shown one drops it too until its script has loaded.
+   */
+  private webviewReady = false;
 
   static webviewOptions(extensionUri: vscode.Uri, entries: readonly HistoryEntry[]): vscode.WebviewOptions {
     return { enableScripts: true, localResourceRoots: studioResourceRoots(extensionUri, entries) };
@@ -64,6 +54,7 @@ export class StudioPanel extends Disposable {
     private readonly editors: LastEditorTracker,
   ) {
     super();
+    this.actions = new GalleryActions(deps.generation, editors, (message) => this.post(message), () => this.postEntries());
     const media = vscode.Uri.joinPath(extensionUri, 'media');
     const options = StudioPanel.webviewOptions(extensionUri, deps.generation.historyEntries());
     this.roots = options.localResourceRoots ?? [];
@@ -81,6 +72,11 @@ export class StudioPanel extends Disposable {
 
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)));
+    this._register(
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.webviewReady = false;
+      }),
+    );
     this._register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (!event.affectsConfiguration(configSection)) return;
@@ -110,8 +106,7 @@ export class StudioPanel extends Disposable {
 
   override dispose(): void {
     if (this.isDisposed) return;
-    this.run?.controller.abort();
-    this.stopTimer();
+    this.runs.dispose();
     super.dispose();
     // Fired after the subscriptions are released: the panel's own onDidDispose cannot come back here.
     this.disposed.fire();
@@ -127,7 +122,7 @@ export class StudioPanel extends Disposable {
       return;
     }
     const action = raw.type in imageCommandLabels ? imageCommandLabels[raw.type as ImageCommand] : undefined;
-    void this.handle(raw).catch((error: unknown) => this.postError(error, false, action));
+    void this.handle(raw).catch((error: unknown) => this.postError(error, undefined, action));
   }
 
   private async handle(message: FromWebview): Promise<void> {
@@ -135,18 +130,16 @@ export class StudioPanel extends Disposable {
       case 'ready':
         return this.sendInit();
       case 'generate':
-        return this.generate(message.prompt, message.options);
+        return this.generate(message.runId, message.prompt, message.options);
       case 'cancel':
-        this.run?.controller.abort();
+        // A run that ended meanwhile (or never was ours) has nothing to cancel; its outcome is on its way.
+        if (!this.runs.cancel(message.runId)) this.deps.log.info('Image Studio: cancel for a run that is not running.');
         return;
       case 'insert':
-        return this.insert(message);
       case 'open':
-        return this.open(message);
       case 'reveal':
-        return this.revealFile(message);
       case 'copyLink':
-        return this.copyLink(message);
+        return this.actions.run(message.type, message);
       case 'errorAction':
         return runErrorAction(message.action);
     }
@@ -155,136 +148,85 @@ export class StudioPanel extends Disposable {
   private async sendInit(): Promise<void> {
     await this.deps.generation.pruneHistory();
     const hasKey = await this.hasKey();
-    const run = this.run;
-    const missed = this.missed;
-    this.missed = undefined;
-    this.post({
+    // Hidden meanwhile: that webview is gone, and the next one asks again (the outcomes wait for it).
+    if (this.isDisposed || !this.panel.visible) return;
+    this.webviewReady = true;
+    const init: ToWebview = {
       type: 'init',
       defaults: this.defaults(),
       hasKey,
       entries: this.galleryEntries(),
-      running: run ? { prompt: run.prompt, elapsedSeconds: elapsedSince(run.startedAt) } : undefined,
-      missed,
-    });
+      running: this.runs.running(),
+      missed: this.runs.takeMissed(),
+    };
+    void this.panel.webview.postMessage(init);
   }
 
-  private async generate(prompt: string, options: StudioOptions): Promise<void> {
-    if (this.run) {
-      this.post({ type: 'status', message: 'A generation is already running: cancel it first or wait for it.' });
+  private async generate(runId: RunId, prompt: string, options: StudioOptions): Promise<void> {
+    const run = this.runs.start(runId, prompt, (elapsedSeconds) => this.post({ type: 'progress', runId, elapsedSeconds }));
+    if (run === 'repeatedId') {
+      // Only a broken or hostile webview repeats an id: answering would speak for the other run.
+      this.deps.log.warn('Image Studio: ignored a generate request that repeats a run id.');
       return;
     }
+    if (run === 'busy') {
+      this.post({ type: 'stopped', runId, message: 'A generation is already running: cancel it first or wait for it.' });
+      return;
+    }
+    try {
+      await this.runGeneration(run, options);
+    } finally {
+      this.runs.finish(runId);
+    }
+  }
+
+  private async runGeneration({ runId, prompt, signal, startedAt }: ActiveRun, options: StudioOptions): Promise<void> {
     const editor = this.editors.get();
     const resource = editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     let request: GenerationRequest;
     try {
       request = this.deps.generation.buildRequest(prompt, options, resource);
     } catch (error) {
-      this.postError(error, true);
+      this.postError(error, runId);
       return;
     }
-    const controller = new AbortController();
-    const startedAt = Date.now();
-    this.run = {
-      controller,
-      prompt,
-      startedAt,
-      timer: setInterval(() => this.post({ type: 'progress', elapsedSeconds: elapsedSince(startedAt) }), 1000),
-    };
-    this.post({ type: 'started', prompt });
+    this.post({ type: 'started', runId, prompt });
     try {
       // Decided before the request so the files land next to the document the user was working on.
       const target = await chooseSaveTarget(editor?.document, request.outputFormat);
       if (!target) {
-        this.post({ type: 'stopped', message: 'No save location chosen. Nothing was generated.' });
+        this.post({ type: 'stopped', runId, message: 'No save location chosen. Nothing was generated.' });
         return;
       }
       // Cancel may have been pressed while a folder picker or save dialog was open.
-      if (controller.signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
-      const outcome = await this.deps.generation.generate(request, target, controller.signal, resource, options);
+      if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
+      const outcome = await this.deps.generation.generate(request, target, signal, resource, options);
       const entry = outcome.entry;
       this.updateRoots();
       const seconds = elapsedSince(startedAt);
       const where = [...new Set(outcome.files.map((file) => vscode.workspace.asRelativePath(path.dirname(file.fsPath))))];
       this.post({
         type: 'result',
+        runId,
         entry: this.galleryEntry(entry),
         message: `Generated ${plural(outcome.files.length, 'image')} in ${seconds} s, saved in ${where.join(', ')}.`,
       });
     } catch (error) {
-      this.postError(error, true);
-    } finally {
-      this.stopTimer();
-      this.run = undefined;
+      this.postError(error, runId);
     }
   }
 
-  private async insert(ref: ImageRef): Promise<void> {
-    const image = await this.resolveImage(ref);
-    if (!image) return;
-    const editor = this.editors.get();
-    if (!editor) {
-      this.post({
-        type: 'error',
-        message: 'Open a text editor first: Insert puts the link at its cursor.',
-        actions: [],
-        endsRun: false,
-      });
-      return;
-    }
-    const inserted = await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, [image.uri], image.entry.prompt);
-    this.post({
-      type: 'status',
-      message: inserted
-        ? `Inserted a link to ${vscode.workspace.asRelativePath(image.uri)} into ${path.basename(editor.document.fileName)}.`
-        : 'The link could not be inserted: the editor is read-only or changed meanwhile.',
-    });
-  }
-
-  private async open(ref: ImageRef): Promise<void> {
-    const image = await this.resolveImage(ref);
-    if (!image) return;
-    const viewColumn = this.editors.get()?.viewColumn ?? vscode.ViewColumn.One;
-    await vscode.commands.executeCommand('vscode.open', image.uri, { viewColumn, preview: true });
-  }
-
-  private async revealFile(ref: ImageRef): Promise<void> {
-    const image = await this.resolveImage(ref);
-    if (!image) return;
-    await revealImage(image.uri);
-  }
-
-  private async copyLink(ref: ImageRef): Promise<void> {
-    const image = await this.resolveImage(ref);
-    if (!image) return;
-    const text = linkText(this.editors.get()?.document, image.uri, image.entry.prompt);
-    await vscode.env.clipboard.writeText(text);
-    this.post({ type: 'status', message: `Copied the link to ${vscode.workspace.asRelativePath(image.uri)}.` });
-  }
-
-  /** The file behind an id + index, or undefined (and a refreshed gallery) when it is gone. */
-  private async resolveImage(ref: ImageRef): Promise<{ entry: HistoryEntry; uri: vscode.Uri } | undefined> {
-    const entry = this.deps.generation.historyEntry(ref.id);
-    const file = entry?.files[ref.index];
-    const absolute = entry && file ? resolveStoredPath(entry, file, workspaceFileFolders()) : undefined;
-    if (entry && absolute && (await fileExists(vscode.Uri.file(absolute)))) {
-      return { entry, uri: vscode.Uri.file(absolute) };
-    }
-    this.post({ type: 'status', message: 'That image no longer exists; it was removed from the gallery.' });
-    await this.postEntries();
-    return undefined;
-  }
-
-  /** `endsRun`: the error ended the generation (the webview leaves its running state only then); `action` names a non-generation failure. */
-  private postError(error: unknown, endsRun = false, action?: string): void {
+  /** `runId`: the error ended that run (the webview leaves its running state only then); `action` names a non-generation failure. */
+  private postError(error: unknown, runId?: RunId, action?: string): void {
     // The user may not look at a hidden panel for a while: say it where they are, too. showError logs
     // the detail itself, so only one of the two logs it.
     const hidden = !this.isDisposed && !this.panel.visible;
     if (hidden) void showError(error, this.deps.log, { action });
     const description = hidden ? describeError(error, { action }) : logError(error, this.deps.log, { action });
     if (description.kind === 'cancelled') {
-      this.post({ type: 'stopped', message: description.message });
+      this.post(runId ? { type: 'stopped', runId, message: description.message } : { type: 'status', message: description.message });
     } else {
-      this.post({ type: 'error', message: description.message, actions: description.actions, endsRun });
+      this.post({ type: 'error', ...(runId ? { runId } : {}), message: description.message, actions: description.actions });
     }
   }
 
@@ -333,16 +275,16 @@ export class StudioPanel extends Disposable {
     return this.roots.some((root) => isInside(root.fsPath, uri.fsPath));
   }
 
-  private stopTimer(): void {
-    if (this.run) clearInterval(this.run.timer);
-  }
-
+  /**
+   * A webview that is not listening (hidden, or shown but not yet `ready`) gets the outcomes in its next
+   * `init`; everything else `init` brings anew (gallery, settings, runs still going).
+   */
   private post(message: ToWebview): void {
     if (this.isDisposed) return;
-    // Without retainContextWhenHidden a hidden webview is gone and drops what is posted; it asks again
-    // with `ready` when shown. A new run makes an older outcome moot.
-    if (isOutcome(message)) this.missed = this.panel.visible ? undefined : message;
-    else if (message.type === 'started') this.missed = undefined;
+    if (!this.webviewReady || !this.panel.visible) {
+      if (isOutcome(message)) this.runs.keepMissed(message);
+      return;
+    }
     void this.panel.webview.postMessage(message);
   }
 }

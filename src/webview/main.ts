@@ -1,5 +1,6 @@
 import { customSizeValue, plural, type ErrorAction } from '../shared/labels';
-import type { GalleryEntry, ToWebview } from '../shared/protocol';
+import type { GalleryEntry, RunId, ToWebview } from '../shared/protocol';
+import { KnownRuns } from '../shared/runScope';
 import type { OptionField } from '../shared/studioForm';
 import {
   applyDefaults,
@@ -24,6 +25,7 @@ const isMac = /Mac|iPhone|iPad/.test(navigator.userAgent);
 const saved: SavedState = vscode.getState() ?? {};
 let entries: readonly GalleryEntry[] = [];
 let visibleCount = saved.visibleCount ?? pageSize;
+const runs = new KnownRuns();
 form.edited = new Set<OptionField>(saved.edited ?? []);
 
 setUpForm(saved.draft);
@@ -33,9 +35,15 @@ function persist(): void {
   vscode.setState({ draft: draft(), edited: [...form.edited], visibleCount });
 }
 
+/** 128 random bits as hex: unique per run without asking the host first (see src/shared/protocol.ts). */
+function newRunId(): RunId {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 function generateOrCancel(): void {
   if (isRunning()) {
-    vscode.postMessage({ type: 'cancel' });
+    for (const runId of runs.goingIds()) vscode.postMessage({ type: 'cancel', runId });
     setStatus('Cancelling…');
     return;
   }
@@ -47,7 +55,9 @@ function generateOrCancel(): void {
   }
   form.attempted = false;
   clearAlert();
-  vscode.postMessage({ type: 'generate', prompt: ui.prompt.value, options: options() });
+  const runId = newRunId();
+  runs.request(runId);
+  vscode.postMessage({ type: 'generate', runId, prompt: ui.prompt.value, options: options() });
 }
 
 function showGallery(): void {
@@ -67,7 +77,14 @@ function reuse(id: string): void {
   setStatus('Prompt and options copied into the form.');
 }
 
+/** Messages of runs this page does not know are dropped here; see KnownRuns. */
 function receive(message: ToWebview): void {
+  if (!runs.concerns(message)) return;
+  runs.note(message);
+  show(message);
+}
+
+function show(message: ToWebview): void {
   switch (message.type) {
     case 'init':
       applyDefaults(message.defaults);
@@ -75,11 +92,15 @@ function receive(message: ToWebview): void {
       ui.keyHint.hidden = message.hasKey;
       entries = message.entries;
       showGallery();
-      setRunning(message.running !== undefined, message.running?.elapsedSeconds);
-      if (message.running) setStatus('Generating…');
-      // The entries above already hold a missed result's images; only its message is new.
-      if (message.missed?.type === 'result') setStatus(message.missed.message);
-      else if (message.missed) receive(message.missed);
+      runs.adopt(message.running);
+      setRunning(runs.isAnyGoing(), message.running[0]?.elapsedSeconds);
+      if (runs.isAnyGoing()) setStatus('Generating…');
+      // Outcomes of runs an earlier page asked for: shown as they would have been. The entries above
+      // already hold a missed result's images; only its message is new.
+      for (const missed of message.missed) {
+        if (missed.type === 'result') setStatus(missed.message);
+        else show(missed);
+      }
       document.body.classList.add('ready');
       return;
     case 'defaults':
@@ -95,21 +116,21 @@ function receive(message: ToWebview): void {
       setStatus(`Generating ${ui.count.value === '1' ? 'an image' : plural(Number(ui.count.value), 'image')}… press Escape to cancel.`);
       return;
     case 'progress':
-      if (isRunning()) showElapsed(message.elapsedSeconds);
+      if (runs.isGoing(message.runId)) showElapsed(message.elapsedSeconds);
       return;
     case 'result':
-      setRunning(false);
+      setRunning(runs.isAnyGoing());
       entries = [message.entry, ...entries.filter((entry) => entry.id !== message.entry.id)];
       showGallery();
       setStatus(message.message);
       return;
     case 'stopped':
-      setRunning(false);
+      setRunning(runs.isAnyGoing());
       setStatus(message.message);
       return;
     case 'error':
-      if (message.endsRun) {
-        setRunning(false);
+      if (message.runId !== undefined) {
+        setRunning(runs.isAnyGoing());
         setStatus('');
       }
       showAlert(message.message, message.actions);

@@ -1,20 +1,23 @@
 import * as assert from 'node:assert/strict';
-import { isFromWebview, isOneOf, isOutcome, type FromWebview, type ToWebview } from '../../src/shared/protocol';
+import { isFromWebview, isOneOf, isOutcome, isRunId, runIdOf, type FromWebview, type ToWebview } from '../../src/shared/protocol';
 import { maxPromptLength } from '../../src/shared/options';
 
 const options = { size: '1024x1024', quality: 'high', n: 2, outputFormat: 'png', background: 'transparent' } as const;
 const id = '3f1c2a9e-7d4b-4c1e-9a51-0c2f7a8b6d10';
+const runId = '9b2e41c07d5a4f18a3c6e0d2b7f95a61';
 
 suite('isFromWebview: accepts every message type', () => {
   const valid: FromWebview[] = [
     { type: 'ready' },
-    { type: 'cancel' },
-    { type: 'generate', prompt: 'A lighthouse at dusk, watercolor, wide shot', options },
-    { type: 'generate', prompt: 'p', options: { ...options, size: 'auto', quality: 'auto', n: 1 } },
-    { type: 'generate', prompt: 'p', options: { ...options, size: '2048x1152', n: 10, outputFormat: 'webp' } },
-    { type: 'generate', prompt: 'p', options: { ...options, outputFormat: 'jpeg', background: 'opaque' } },
-    { type: 'generate', prompt: 'x'.repeat(maxPromptLength), options },
-    { type: 'generate', prompt: '🌅'.repeat(maxPromptLength), options },
+    { type: 'cancel', runId },
+    { type: 'cancel', runId: 'r' },
+    { type: 'cancel', runId: 'A'.repeat(64) },
+    { type: 'generate', runId, prompt: 'A lighthouse at dusk, watercolor, wide shot', options },
+    { type: 'generate', runId: 'run_1-b', prompt: 'p', options: { ...options, size: 'auto', quality: 'auto', n: 1 } },
+    { type: 'generate', runId, prompt: 'p', options: { ...options, size: '2048x1152', n: 10, outputFormat: 'webp' } },
+    { type: 'generate', runId, prompt: 'p', options: { ...options, outputFormat: 'jpeg', background: 'opaque' } },
+    { type: 'generate', runId, prompt: 'x'.repeat(maxPromptLength), options },
+    { type: 'generate', runId, prompt: '🌅'.repeat(maxPromptLength), options },
     { type: 'insert', id, index: 0 },
     { type: 'open', id, index: 9 },
     { type: 'reveal', id: 'a', index: 3 },
@@ -33,7 +36,7 @@ suite('isFromWebview: accepts every message type', () => {
 });
 
 suite('isFromWebview: rejects malformed, oversized and unknown messages', () => {
-  const generate = (changes: Record<string, unknown>): unknown => ({ type: 'generate', prompt: 'p', options, ...changes });
+  const generate = (changes: Record<string, unknown>): unknown => ({ type: 'generate', runId, prompt: 'p', options, ...changes });
   const withOptions = (changes: Record<string, unknown>): unknown => generate({ options: { ...options, ...changes } });
   const withoutOption = (key: string): unknown => {
     const copy: Record<string, unknown> = { ...options };
@@ -53,10 +56,22 @@ suite('isFromWebview: rejects malformed, oversized and unknown messages', () => 
     ['a type with other case', { type: 'Ready' }],
     ['the host-to-webview type init', { type: 'init' }],
     ['ready with extra keys', { type: 'ready', apiKey: 'sk-123' }],
-    ['cancel with extra keys', { type: 'cancel', id }],
+    ['cancel with extra keys', { type: 'cancel', runId, id }],
+    ['cancel without runId', { type: 'cancel' }],
+    ['cancel with an empty runId', { type: 'cancel', runId: '' }],
+    ['cancel with an oversized runId', { type: 'cancel', runId: 'a'.repeat(65) }],
+    ['cancel with a numeric runId', { type: 'cancel', runId: 7 }],
+    ['cancel with a runId list', { type: 'cancel', runId: [runId] }],
+    ['cancel with a wildcard runId', { type: 'cancel', runId: '*' }],
+    ['generate without runId', { type: 'generate', prompt: 'p', options }],
+    ['generate with a path as runId', generate({ runId: '../other' })],
+    ['generate with a runId holding a space', generate({ runId: 'run 1' })],
+    ['generate with a runId holding a newline', generate({ runId: 'run\n1' })],
+    ['generate with a non-ASCII runId', generate({ runId: 'rün' })],
+    ['generate with a null runId', generate({ runId: null })],
     ['a prototype-polluting key', JSON.parse('{"type":"ready","__proto__":{"x":1}}')],
-    ['generate without prompt', { type: 'generate', options }],
-    ['generate without options', { type: 'generate', prompt: 'p' }],
+    ['generate without prompt', { type: 'generate', runId, options }],
+    ['generate without options', { type: 'generate', runId, prompt: 'p' }],
     ['generate with an extra key', generate({ apiKey: 'sk-123' })],
     ['a non-string prompt', generate({ prompt: 42 })],
     ['an empty prompt', generate({ prompt: '' })],
@@ -111,9 +126,10 @@ suite('isOutcome: the messages a hidden panel would miss', () => {
   const entry = { id, prompt: 'p', options, model: 'gpt-image-2', createdAt: 1, images: [] };
   test('results, stops, errors and statuses are outcomes', () => {
     const outcomes: ToWebview[] = [
-      { type: 'result', entry, message: 'Generated 1 image' },
-      { type: 'stopped', message: 'Cancelled.' },
-      { type: 'error', message: 'The API key was rejected.', actions: ['setApiKey'], endsRun: true },
+      { type: 'result', runId, entry, message: 'Generated 1 image' },
+      { type: 'stopped', runId, message: 'Cancelled.' },
+      { type: 'error', runId, message: 'The API key was rejected.', actions: ['setApiKey'] },
+      { type: 'error', message: 'Open a text editor first.', actions: [] },
       { type: 'status', message: 'Copied the link.' },
     ];
     for (const message of outcomes) assert.equal(isOutcome(message), true, message.type);
@@ -121,12 +137,47 @@ suite('isOutcome: the messages a hidden panel would miss', () => {
 
   test('state, progress and the gallery are not: init and later messages bring them anew', () => {
     const others: ToWebview[] = [
-      { type: 'started', prompt: 'p' },
-      { type: 'progress', elapsedSeconds: 3 },
+      { type: 'started', runId, prompt: 'p' },
+      { type: 'progress', runId, elapsedSeconds: 3 },
       { type: 'hasKey', hasKey: true },
       { type: 'entries', entries: [entry] },
     ];
     for (const message of others) assert.equal(isOutcome(message), false, message.type);
+  });
+});
+
+suite('runId: every run-scoped message carries it', () => {
+  const entry = { id, prompt: 'p', options, model: 'gpt-image-2', createdAt: 1, images: [] };
+  test('started, progress, result, stopped and a run-ending error name their run', () => {
+    const runMessages: ToWebview[] = [
+      { type: 'started', runId, prompt: 'p' },
+      { type: 'progress', runId, elapsedSeconds: 1 },
+      { type: 'result', runId, entry, message: 'Generated 1 image' },
+      { type: 'stopped', runId, message: 'Cancelled.' },
+      { type: 'error', runId, message: 'Rejected.', actions: [] },
+    ];
+    for (const message of runMessages) assert.equal(runIdOf(message), runId, message.type);
+  });
+
+  test('gallery, settings, key, status and action errors belong to no run', () => {
+    const defaults = { options, model: 'gpt-image-2', customSizes: true };
+    const others: ToWebview[] = [
+      { type: 'init', defaults, hasKey: true, entries: [], running: [{ runId, prompt: 'p', elapsedSeconds: 2 }], missed: [] },
+      { type: 'defaults', defaults },
+      { type: 'hasKey', hasKey: false },
+      { type: 'entries', entries: [entry] },
+      { type: 'status', message: 'Copied the link.' },
+      { type: 'error', message: 'Open a text editor first.', actions: [] },
+    ];
+    for (const message of others) assert.equal(runIdOf(message), undefined, message.type);
+  });
+
+  test('isRunId: 1-64 of A-Z a-z 0-9 _ -, nothing else', () => {
+    assert.equal(isRunId(runId), true);
+    assert.equal(isRunId('a'.repeat(64)), true);
+    for (const bad of ['', 'a'.repeat(65), 'a b', 'a/b', 'a.b', 'é', '__proto__x\u0000', 1, null, undefined, {}, ['a']]) {
+      assert.equal(isRunId(bad), false, JSON.stringify(bad));
+    }
   });
 });
 
