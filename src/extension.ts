@@ -4,6 +4,7 @@ import { GenerationService } from './generation/generationService';
 import { HistoryStore } from './generation/history';
 import { Log } from './common/log';
 import { registerStudio } from './studio/registerStudio';
+import { registerSpendStatus } from './generation/spendStatusBar';
 import { ApiKeyStore } from './common/secrets';
 
 /** Test-only surface, returned only when VS Code runs the extension's own tests (never the key itself). */
@@ -19,13 +20,14 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const keys = new ApiKeyStore(context.secrets);
   const version = String(context.extension.packageJSON.version ?? '0.0.0');
   const history = new HistoryStore(context.workspaceState);
-  const generation = new GenerationService(keys, log, `gpt-image-studio/${version} vscode/${vscode.version}`, history);
+  const generation = new GenerationService(keys, log, `gpt-image-studio/${version} vscode/${vscode.version}`, history, context.globalState);
   context.subscriptions.push(
     log,
     keys,
     generation,
     registerCommands({ generation, keys, log }),
     registerStudio(context, { generation, keys, log }),
+    registerSpendStatus(generation, keys),
   );
   // The e2e runner reads this line to report the real activation time (npm run bench shows it too).
   log.info(`GPT Image Studio ${version} activated in ${(performance.now() - started).toFixed(1)} ms`);

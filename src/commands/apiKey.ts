@@ -1,9 +1,44 @@
+import * as vscode from 'vscode';
+import { commandIds } from '../common/ids';
 import { notify } from '../common/notify';
 import { apiKeyEnvVar, type ApiKeyStore } from '../common/secrets';
+import type { BalanceResult } from '../core/api/balance';
+import { formatUsd } from '../core/pricing';
 
-export async function setApiKeyCommand(keys: ApiKeyStore): Promise<void> {
+/** The balance check Set API Key runs; the GenerationService's, injectable for tests. */
+export type KeyCheck = () => Promise<BalanceResult | undefined>;
+
+/**
+ * Saves the key first (a gateway without a balance endpoint must never stop you from setting it), then
+ * checks it for free with `GET {base}/users/me/balance`: "Key works — balance $X", a clear failure
+ * for 401/403, and the plain "saved" message when the gateway cannot tell.
+ */
+export async function setApiKeyCommand(keys: ApiKeyStore, check?: KeyCheck): Promise<void> {
   const key = await keys.prompt();
-  if (key) void notify('info', 'GPT Image: API key saved in secret storage.');
+  if (!key) return;
+  const result = check ? await check().catch(() => undefined) : undefined;
+  const [severity, message, actions] = keyCheckMessage(result);
+  void notify(severity, message, actions).then((picked) => {
+    if (picked) void vscode.commands.executeCommand(commandIds.setApiKey);
+  });
+}
+
+export function keyCheckMessage(result: BalanceResult | undefined): ['info' | 'warning', string, string[]] {
+  switch (result?.kind) {
+    case 'balance': {
+      const limit = result.unlimited ? '' : result.tokenBalanceUsd !== undefined ? `, this key may spend ${formatUsd(result.tokenBalanceUsd)}` : '';
+      return ['info', `GPT Image: API key saved. Key works — balance ${formatUsd(result.availableUsd)}${limit}.`, []];
+    }
+    case 'rejected':
+      return [
+        'warning',
+        `GPT Image: API key saved, but the gateway rejected it (${result.status || 'not sent'}): ${result.reason}. Check the key, or set it again.`,
+        ['Set API Key'],
+      ];
+    default:
+      // 404 or another shape (no balance endpoint), or the gateway could not be reached: not the key's fault.
+      return ['info', 'GPT Image: API key saved in secret storage.', []];
+  }
 }
 
 export async function clearApiKeyCommand(keys: ApiKeyStore): Promise<void> {

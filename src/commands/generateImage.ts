@@ -9,6 +9,7 @@ import { InsertAnchor } from '../editor/insertAnchor';
 import { revealImage } from '../editor/imageActions';
 import { insertImageLinks, type InsertTarget } from '../editor/insertLinks';
 import type { GenerationOutcome, GenerationOverrides } from '../generation/generationService';
+import { describeCost } from '../generation/costGuard';
 import { chooseSaveTarget } from '../generation/saveTarget';
 import { plural } from '../shared/labels';
 import { plainText } from '../shared/plainText';
@@ -110,7 +111,7 @@ async function afterGenerate(
   const canInsert = insertTarget !== undefined && !insertTarget.document.isClosed && mode !== 'never';
   const actions = [...(canInsert ? ['Insert'] : []), 'Open', 'Reveal in Explorer'];
   // The command is done once the files are saved; the buttons act whenever the user gets to them.
-  void notify('info', savedImagesMessage(outcome.files.length, where), actions)
+  void notify('info', `${savedImagesMessage(outcome.files.length, where)} · cost ${describeCost(outcome.cost)}`, actions)
     .then(async (picked) => {
       if (picked === 'Insert' && insertTarget) {
         if (!(await insertImageLinks(insertTarget, outcome.files, alt))) {

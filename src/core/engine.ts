@@ -5,6 +5,9 @@ import { resolveAssetsDirReal } from './paths';
 import { saveImages } from './save';
 import type { GenerationRequest, GenerationResult } from './types';
 
+// The host loads this bundle lazily (generationService.loadEngine): the balance call needs undici too.
+export { fetchBalance } from './api/balance';
+
 /** Where generated images go: a workspace folder's assets folder, or an exact file the user chose. */
 export type SaveTarget =
   | { readonly kind: 'assets'; readonly workspaceRoot: string; readonly assetsFolder: string }

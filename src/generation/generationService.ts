@@ -10,6 +10,10 @@ import type { ApiKeyStore } from '../common/secrets';
 import type { StudioOptions } from '../shared/protocol';
 import type { HistoryEntry, HistoryStore } from './history';
 import { historyEntryFor, pruneMissingFiles, watchHistoryFiles } from './historyFiles';
+import type { BalanceResult } from '../core/api/balance';
+import { BalanceTracker } from './balanceTracker';
+import { CostGuard, describeCost, type GenerationCost } from './costGuard';
+import { SpendLedger } from './spendLedger';
 
 /** Options a surface may override; anything left out comes from settings. */
 export interface GenerationOverrides {
@@ -25,6 +29,17 @@ export interface GenerationOutcome {
   readonly request: GenerationRequest;
   /** The entry recorded in the workspace history. */
   readonly entry: HistoryEntry;
+  /** What it cost: from usage, or an estimate (`basis`), with the balance change when known. */
+  readonly cost: GenerationCost;
+}
+
+/** How a surface runs a generation. */
+export interface GenerationRunOptions {
+  /**
+   * Ask before sending when the estimate is above gptImage.confirmAboveUsd (default true). A surface
+   * with its own confirmation (the agent tools) passes false; the daily budget applies either way.
+   */
+  readonly confirmCost?: boolean;
 }
 
 /**
@@ -38,14 +53,23 @@ export class GenerationService implements vscode.Disposable {
   /** Fires after the stored history changed: a generation was recorded, files were deleted or moved. */
   readonly onDidChangeHistory = this.historyChanged.event;
   private readonly watcher: vscode.Disposable;
+  /** Today's and this session's spend (globalState), for the budget and the status bar. */
+  readonly spend: SpendLedger;
+  /** The gateway's balance, when it reports one. */
+  readonly balance: BalanceTracker;
+  private readonly costs: CostGuard;
 
   constructor(
     private readonly keys: ApiKeyStore,
     private readonly log: Log,
     private readonly userAgent: string,
     private readonly history: HistoryStore,
+    globalState: Pick<vscode.Memento, 'get' | 'update'>,
   ) {
     this.watcher = watchHistoryFiles(history, () => this.historyChanged.fire(), log);
+    this.spend = new SpendLedger(globalState);
+    this.balance = new BalanceTracker(loadEngine, log);
+    this.costs = new CostGuard(this.spend, this.balance, log);
   }
 
   /** The workspace history, newest first. */
@@ -93,22 +117,39 @@ export class GenerationService implements vscode.Disposable {
     resource?: vscode.Uri,
     /** The surface's options, for values the request leaves out (recorded in the history). */
     options?: Omit<StudioOptions, 'n'>,
+    run: GenerationRunOptions = {},
   ): Promise<GenerationOutcome> {
     if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
     const config = readConfig(resource);
     this.reportSettingProblems(config.problems);
     const apiKey = await this.requireKey();
     if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
-    this.log.info(
-      `Generating ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'}`,
-    );
-    const { files, result } = await loadEngine().generateAndSave(request, this.clientOptions(config, apiKey), target, {
-      signal,
+    const client = this.clientOptions(config, apiKey);
+    const fetchBalance = this.balance.isUnsupported(config.baseUrl) ? undefined : () => this.refreshBalance(client);
+    const ticket = await this.costs.check(request, {
+      resource,
+      confirm: run.confirmCost ?? true,
+      partialImages: 0,
+      baseUrl: config.baseUrl,
+      fetchBalance,
     });
+    let saved: Awaited<ReturnType<Engine['generateAndSave']>>;
+    try {
+      if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
+      this.log.info(
+        `Generating ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'} (estimate ${describeCost(ticket.estimate)})`,
+      );
+      saved = await loadEngine().generateAndSave(request, client, target, { signal });
+    } catch (error) {
+      ticket.release();
+      throw error;
+    }
+    const { files, result } = saved;
     for (const file of files) this.log.info(`Saved ${file}`);
     this.log.info(`Usage: ${describeUsage(result.usage)}${result.requestId ? ` (request id ${result.requestId})` : ''}`);
+    const cost = await this.costs.finish(ticket, request, [result.usage], this.balance.isUnsupported(config.baseUrl) ? undefined : fetchBalance);
     const uris = files.map((file) => vscode.Uri.file(file));
-    const entry = historyEntryFor(uris, request, result, options);
+    const entry = historyEntryFor(uris, request, result, options, cost);
     try {
       await this.history.add(entry);
       this.historyChanged.fire();
@@ -116,7 +157,33 @@ export class GenerationService implements vscode.Disposable {
       // The files are saved; a failed state write must not turn the generation into a failure.
       this.log.warn(`Image history: recording the generation failed: ${String(error)}`);
     }
-    return { files: uris, request, entry };
+    return { files: uris, request, entry, cost };
+  }
+
+  /** The estimate the Studio and the confirmation show, for a validated request. */
+  estimate(request: GenerationRequest, resource?: vscode.Uri): GenerationCost {
+    return this.costs.estimate(request, resource).figure;
+  }
+
+  /**
+   * Asks the gateway for the balance with the stored key (the status bar, Set API Key); undefined
+   * without a key. Free: it doubles as the key check. Never throws.
+   */
+  async refreshBalanceNow(): Promise<BalanceResult | undefined> {
+    const key = await this.keys.get();
+    if (!key) return undefined;
+    const config = readConfig();
+    this.log.addSecret(key.key);
+    try {
+      return await this.balance.refresh(this.clientOptions(config, key.key));
+    } catch (error) {
+      return { kind: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private async refreshBalance(client: ReturnType<GenerationService['clientOptions']>): Promise<number | undefined> {
+    const result = await this.balance.refresh(client);
+    return result.kind === 'balance' ? result.availableUsd : undefined;
   }
 
   /** Unusable values in settings are replaced by defaults; say so once per value, with the way to fix it. */

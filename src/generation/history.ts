@@ -19,6 +19,15 @@ export interface HistoryEntry {
   readonly requestId?: string;
   /** Token counts the server reported, when it did. */
   readonly usage?: HistoryUsage;
+  /** What it cost (issue #14; entries from before have none). */
+  readonly cost?: HistoryCost;
+}
+
+/** USD; `basis` says whether from the server's usage or an estimate; `chargedUsd` = the balance drop. */
+export interface HistoryCost {
+  readonly usd: number;
+  readonly basis: 'usage' | 'estimate';
+  readonly chargedUsd?: number;
 }
 
 export interface HistoryUsage {
@@ -201,7 +210,8 @@ function isHistoryEntry(value: unknown): value is HistoryEntry {
     typeof entry.createdAt === 'number' &&
     Number.isFinite(entry.createdAt) &&
     (entry.requestId === undefined || isRequestId(entry.requestId)) &&
-    (entry.usage === undefined || isHistoryUsage(entry.usage))
+    (entry.usage === undefined || isHistoryUsage(entry.usage)) &&
+    (entry.cost === undefined || isHistoryCost(entry.cost))
   );
 }
 
@@ -216,6 +226,20 @@ function isHistoryUsage(value: unknown): value is HistoryUsage {
   return Object.entries(value).every(
     ([key, count]) => keys.includes(key) && (count === undefined || (Number.isSafeInteger(count) && (count as number) >= 0)),
   );
+}
+
+function isHistoryCost(value: unknown): value is HistoryCost {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { usd, basis, chargedUsd, ...rest } = value as Record<string, unknown>;
+  const amount = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 1e7;
+  return Object.keys(rest).length === 0 && amount(usd) && (basis === 'usage' || basis === 'estimate') && (chargedUsd === undefined || amount(chargedUsd));
+}
+
+/** What of a generation's cost a history entry keeps: finite amounts only. */
+export function historyCostFrom(cost: { readonly usd: number; readonly basis: 'usage' | 'estimate'; readonly chargedUsd?: number } | undefined): HistoryCost | undefined {
+  if (!cost) return undefined;
+  const kept: HistoryCost = { usd: cost.usd, basis: cost.basis, ...(cost.chargedUsd !== undefined && { chargedUsd: cost.chargedUsd }) };
+  return isHistoryCost(kept) ? kept : undefined;
 }
 
 /** What of the server's usage a history entry keeps: known whole counts only. */

@@ -5,6 +5,7 @@ import { fileExists } from '../editor/imageActions';
 import { imageExtensions } from '../shared/labels';
 import { isSizeShape, type StudioOptions } from '../shared/protocol';
 import {
+  historyCostFrom,
   historyRequestIdFrom,
   historyUsageFrom,
   resolveStoredPath,
@@ -30,6 +31,7 @@ export function historyEntryFor(
   request: GenerationRequest,
   result: Pick<GenerationResult, 'requestId' | 'usage'>,
   fallback: Omit<StudioOptions, 'n'> = apiDefaults,
+  cost?: Parameters<typeof historyCostFrom>[0],
 ): HistoryEntry {
   const stored = toStoredPaths(
     files.map((file) => file.fsPath),
@@ -37,6 +39,7 @@ export function historyEntryFor(
   );
   const requestId = historyRequestIdFrom(result.requestId);
   const usage = historyUsageFrom(result.usage);
+  const kept = historyCostFrom(cost);
   return {
     id: randomUUID(),
     prompt: request.prompt,
@@ -53,6 +56,7 @@ export function historyEntryFor(
     createdAt: Date.now(),
     ...(requestId ? { requestId } : {}),
     ...(usage ? { usage } : {}),
+    ...(kept ? { cost: kept } : {}),
   };
 }
 

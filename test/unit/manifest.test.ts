@@ -65,7 +65,12 @@ suite('package.json (the public contract)', () => {
       'gptImage.insertAfterGenerate': 'ask',
       'gptImage.timeoutSeconds': 600,
       'gptImage.maxRetries': 2,
+      'gptImage.confirmAboveUsd': 0.5,
+      'gptImage.dailyBudgetUsd': null,
+      'gptImage.pricing': {},
+      'gptImage.previewImages': 1,
     });
+    assert.equal(props['gptImage.pricing'].scope, 'application', 'prices only from user settings (issue #14)');
     for (const [key, value] of Object.entries(props)) {
       assert.ok((value as { markdownDescription?: string }).markdownDescription, `${key} has a description`);
     }

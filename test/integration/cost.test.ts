@@ -1,0 +1,116 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SaveTarget } from '../../src/core/engine';
+import { ImageApiError } from '../../src/core/errors';
+import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+import { closeAllEditors, emptyDir, listImages, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
+
+/** Issue #14: every result has a cost, the budget refuses, the balance shows the real charge. */
+suite('Cost, daily budget and balance against the fixture server', () => {
+  let server: FakeImageServer;
+  let assets: string;
+  let target: SaveTarget;
+
+  suiteSetup(async () => {
+    server = await startFakeImageServer({ requireKey: 'sk-cost-key' });
+    const api = await testApi();
+    await api.keys.set('sk-cost-key');
+    await setUserSetting('baseUrl', server.baseUrl);
+    await setUserSetting('insertAfterGenerate', 'never');
+    assets = path.join(workspaceRoot(), 'assets');
+    target = { kind: 'assets', workspaceRoot: workspaceRoot(), assetsFolder: 'assets' };
+  });
+
+  suiteTeardown(async () => {
+    await setUserSetting('baseUrl', undefined);
+    await setUserSetting('insertAfterGenerate', undefined);
+    await setUserSetting('dailyBudgetUsd', undefined);
+    await vscode.workspace.getConfiguration('gptImage').update('dailyBudgetUsd', undefined, vscode.ConfigurationTarget.Workspace);
+    await (await testApi()).keys.clear();
+    await server.close();
+    await closeAllEditors();
+  });
+
+  setup(() => {
+    emptyDir(assets);
+    server.reset();
+  });
+
+  test('a generation reports its cost from usage, records it in history and today’s spend, and the balance drop', async () => {
+    const api = await testApi();
+    const before = api.generation.spend.today();
+    // Known balance first, as after activation or Set API Key.
+    await api.generation.refreshBalanceNow();
+    const request = api.generation.buildRequest('A red kite over the dunes', { quality: 'medium' });
+    const outcome = await api.generation.generate(request, target, new AbortController().signal);
+    // Fixture usage: ceil(25/4) = 7 text tokens in, 1056 image tokens out, at gpt-image-2 list prices.
+    const expected = (7 * 5 + 1056 * 30) / 1e6;
+    assert.equal(outcome.cost.basis, 'usage');
+    assert.ok(Math.abs(outcome.cost.usd - expected) < 1e-9, `cost ${outcome.cost.usd}`);
+    assert.ok(outcome.cost.chargedUsd !== undefined && Math.abs(outcome.cost.chargedUsd - expected) < 1e-6, `charged ${outcome.cost.chargedUsd}`);
+    assert.deepEqual(api.history.get(outcome.entry.id)?.cost, outcome.cost);
+    assert.ok(Math.abs(api.generation.spend.today() - before - expected) < 1e-9);
+    const balance = await waitFor('the balance after the generation', () => api.generation.balance.current(server.baseUrl));
+    assert.ok(Math.abs(balance.availableUsd - (25 - expected)) < 1e-6);
+    assert.ok(server.balance.requests.every((r) => r.authorization === 'Bearer sk-cost-key'));
+  });
+
+  test('over the daily budget: refused before sending, naming the budget and today’s total', async () => {
+    const api = await testApi();
+    const today = api.generation.spend.today();
+    await setUserSetting('dailyBudgetUsd', Math.round((today + 0.05) * 100) / 100);
+    try {
+      const request = api.generation.buildRequest('A very expensive poster', { quality: 'high' });
+      await assert.rejects(api.generation.generate(request, target, new AbortController().signal), (error: unknown) => {
+        assert.ok(error instanceof ImageApiError);
+        assert.equal(error.kind, 'validation');
+        assert.match(error.message, /daily budget of \$\d+\.\d+ \(gptImage\.dailyBudgetUsd\)/);
+        assert.match(error.message, /Spent today: \$/);
+        assert.match(error.message, /Nothing was sent/);
+        return true;
+      });
+      assert.equal(server.requests.length, 0, 'nothing reached the server');
+      assert.deepEqual(listImages(assets), []);
+      // A cheap one still fits.
+      const low = api.generation.buildRequest('A small icon', { quality: 'low' });
+      await api.generation.generate(low, target, new AbortController().signal);
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await setUserSetting('dailyBudgetUsd', undefined);
+    }
+  });
+
+  test('a workspace cannot raise the budget: the smaller of user and workspace values applies', async () => {
+    const api = await testApi();
+    const config = vscode.workspace.getConfiguration('gptImage');
+    await setUserSetting('dailyBudgetUsd', 0);
+    await config.update('dailyBudgetUsd', 1000, vscode.ConfigurationTarget.Workspace);
+    try {
+      const request = api.generation.buildRequest('A poster', { quality: 'low' });
+      await assert.rejects(api.generation.generate(request, target, new AbortController().signal), /daily budget of \$0\.00 \(gptImage\.dailyBudgetUsd\)/);
+      await setUserSetting('dailyBudgetUsd', undefined);
+      await config.update('dailyBudgetUsd', 0, vscode.ConfigurationTarget.Workspace);
+      await assert.rejects(api.generation.generate(request, target, new AbortController().signal), /this workspace's gptImage\.dailyBudgetUsd/);
+      assert.equal(server.requests.length, 0);
+    } finally {
+      await config.update('dailyBudgetUsd', undefined, vscode.ConfigurationTarget.Workspace);
+      await setUserSetting('dailyBudgetUsd', undefined);
+    }
+  });
+
+  test('a gateway without a balance endpoint degrades quietly to usage-based figures', async () => {
+    const api = await testApi();
+    server.balance.behaviour = 'notFound';
+    api.generation.balance.reset();
+    const request = api.generation.buildRequest('A quiet harbour', { quality: 'low' });
+    const outcome = await api.generation.generate(request, target, new AbortController().signal);
+    assert.equal(outcome.cost.basis, 'usage');
+    assert.equal(outcome.cost.chargedUsd, undefined);
+    assert.equal(api.generation.balance.isUnsupported(server.baseUrl), true);
+    const asked = server.balance.requests.length;
+    await api.generation.generate(request, target, new AbortController().signal);
+    assert.equal(server.balance.requests.length, asked, 'not asked again');
+    api.generation.balance.reset();
+  });
+});
