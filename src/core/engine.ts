@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import { generateImages, type ClientOptions } from './api/client';
-import { extensionFor, imageFileNames, numberedNames } from './naming';
+import { editImages } from './api/edits';
+import type { EditRequest } from './editTypes';
+import { extensionFor, imageFileNames, numberedNames, timestamp } from './naming';
 import { resolveAssetsDirReal } from './paths';
 import { saveImages } from './save';
 import type { GenerationRequest, GenerationResult } from './types';
@@ -60,3 +62,47 @@ function namesFromFile(filePath: string, count: number, ext: string): string[] {
   const base = path.basename(filePath, path.extname(filePath)) || 'image';
   return numberedNames(base, count, ext);
 }
+
+/** Where an edit's results go: the original's folder, which must stay inside `root` (the workspace folder). */
+export interface EditSaveTarget {
+  readonly dir: string;
+  readonly root?: string;
+  /** The original's file name; results are `<its base>-edit-<time>.<ext>`. */
+  readonly original: string;
+}
+
+/**
+ * An edit in one call: validated request → `/images/edits` → new files beside the original, named
+ * `<original>-edit-<time>.<ext>` (`-1`, `-2`… for several; taken names get the next free number).
+ * Never writes to the original, never overwrites. Validate first with validateEdit.
+ */
+export async function editAndSave(
+  request: EditRequest,
+  client: ClientOptions,
+  target: EditSaveTarget,
+  options: { readonly signal?: AbortSignal; readonly now?: () => Date } = {},
+): Promise<SavedGeneration> {
+  const result = await editImages(request, client, options.signal);
+  const now = options.now?.() ?? new Date();
+  const names = editFileNames(target.original, result.images.length, extensionFor(result.outputFormat), now);
+  const files = await saveImages({
+    dir: target.dir,
+    root: target.root,
+    names,
+    images: result.images.map((image) => image.bytes),
+    signal: options.signal,
+  });
+  return { files, result };
+}
+
+/**
+ * `<base>-edit-<stamp>.<ext>`; an earlier edit's `-edit-<stamp>` (and `-N`) is dropped from the base
+ * first, so editing an edit gives `hero-edit-<new stamp>.png`, not an ever longer name.
+ */
+export function editFileNames(original: string, count: number, ext: string, now: Date): string[] {
+  const base = path.basename(original, path.extname(original)).replace(/-edit-\d{8}-\d{6}(-\d+)*$/, '') || 'image';
+  return numberedNames(`${base}-edit-${timestamp(now)}`, count, ext);
+}
+
+export { validateEdit } from './editValidate';
+export { readEditFiles } from './editFiles';

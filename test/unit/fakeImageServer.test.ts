@@ -149,7 +149,7 @@ suite('fixture server', () => {
 
   test('404 for an unknown model or path, 400 for a non-JSON body', async () => {
     assert.equal((await post(server, { ...seed, model: 'dall-e-3' }, auth)).json.error.code, 'model_not_found');
-    const wrongPath = await fetch(`${server.baseUrl}/images/edits`, { method: 'POST', headers: auth, body: '{}' });
+    const wrongPath = await fetch(`${server.baseUrl}/images/variations`, { method: 'POST', headers: auth, body: '{}' });
     assert.equal(wrongPath.status, 404);
     assert.equal((await post(server, 'not json', auth)).status, 400);
   });

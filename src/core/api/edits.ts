@@ -1,0 +1,14 @@
+import type { GenerationResult } from '../types';
+import type { EditRequest } from '../editTypes';
+import { callImagesApi, type ClientOptions } from './client';
+import { buildEditForm } from './editRequest';
+
+/**
+ * POSTs one edit to `{baseUrl}/images/edits` as multipart/form-data (see buildEditForm) and returns the
+ * decoded images, with everything a generation has: the same transport and dispatcher, retry policy
+ * (never after a 2xx), byte budget, deadline per attempt, logging, key redaction and ImageApiError
+ * kinds; an answer with more images than `n` is refused. `request` must come from validateEdit.
+ */
+export function editImages(request: EditRequest, options: ClientOptions, signal?: AbortSignal): Promise<GenerationResult> {
+  return callImagesApi({ operation: 'edits', n: request.n, payload: () => ({ body: buildEditForm(request) }) }, options, signal);
+}
