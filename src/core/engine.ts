@@ -5,6 +5,7 @@ import type { EditRequest } from './editTypes';
 import { extensionFor, imageFileNames, numberedNames, timestamp } from './naming';
 import { resolveAssetsDirReal } from './paths';
 import { saveImages } from './save';
+import { generateStreamed, type StreamPreviews, type StreamedGeneration } from './streamedGeneration';
 import type { GenerationRequest, GenerationResult } from './types';
 
 // The host loads this bundle lazily (generationService.loadEngine): the balance call needs undici too.
@@ -18,7 +19,8 @@ export type SaveTarget =
 export interface SavedGeneration {
   /** Absolute paths of the saved images, in the order the API returned them. */
   readonly files: readonly string[];
-  readonly result: GenerationResult;
+  /** With `stream`: a StreamedGeneration (usage per stream, failures of single streams). */
+  readonly result: GenerationResult | StreamedGeneration;
 }
 
 /**
@@ -29,13 +31,21 @@ export async function generateAndSave(
   request: GenerationRequest,
   client: ClientOptions,
   target: SaveTarget,
-  options: { readonly signal?: AbortSignal; readonly now?: () => Date } = {},
+  options: {
+    readonly signal?: AbortSignal;
+    readonly now?: () => Date;
+    /** Stream with previews (issue #14): n parallel single streams, falling back to a plain request. */
+    readonly stream?: StreamPreviews;
+  } = {},
 ): Promise<SavedGeneration> {
   const dir =
     target.kind === 'assets'
       ? await resolveAssetsDirReal(target.workspaceRoot, target.assetsFolder)
       : path.dirname(target.filePath);
-  const result = await generateImages(request, client, options.signal);
+  const result =
+    options.stream && options.stream.partialImages > 0
+      ? await generateStreamed(request, client, options.stream, options.signal)
+      : await generateImages(request, client, options.signal);
   const now = options.now?.() ?? new Date();
   const ext = extensionFor(result.outputFormat);
   const names =

@@ -157,7 +157,7 @@ export interface Context {
   readonly redact: (text: string) => string;
 }
 
-function createContext(
+export function createContext(
   options: ClientOptions,
   signal: AbortSignal | undefined,
   redactor: SecretRedactor,
