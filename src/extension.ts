@@ -3,6 +3,7 @@ import { registerCommands } from './commands/registerCommands';
 import { GenerationService } from './generation/generationService';
 import { HistoryStore } from './generation/history';
 import { Log } from './common/log';
+import { NetworkSettings } from './common/networkSettings';
 import { registerStudio } from './studio/registerStudio';
 import { registerSpendStatus } from './generation/spendStatusBar';
 import { ApiKeyStore } from './common/secrets';
@@ -12,6 +13,8 @@ export interface TestApi {
   readonly keys: ApiKeyStore;
   readonly generation: GenerationService;
   readonly history: HistoryStore;
+  readonly log: Log;
+  readonly network: NetworkSettings;
 }
 
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
@@ -20,9 +23,11 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const keys = new ApiKeyStore(context.secrets);
   const version = String(context.extension.packageJSON.version ?? '0.0.0');
   const history = new HistoryStore(context.workspaceState);
-  const generation = new GenerationService(keys, log, `gpt-image-studio/${version} vscode/${vscode.version}`, history, context.globalState);
+  const network = new NetworkSettings(log);
+  const generation = new GenerationService(keys, log, `gpt-image-studio/${version} vscode/${vscode.version}`, history, context.globalState, network);
   context.subscriptions.push(
     log,
+    network,
     keys,
     generation,
     registerCommands({ generation, keys, log }),
@@ -31,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   );
   // The e2e runner reads this line to report the real activation time (npm run bench shows it too).
   log.info(`GPT Image Studio ${version} activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return context.extensionMode === vscode.ExtensionMode.Test ? { keys, generation, history } : undefined;
+  return context.extensionMode === vscode.ExtensionMode.Test ? { keys, generation, history, log, network } : undefined;
 }
 
 export function deactivate(): void {}

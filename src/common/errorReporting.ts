@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { commandIds } from './ids';
 import { openSettings } from './config';
+import { openProxySettings } from './networkSettings';
 import { ImageApiError } from '../core/errors';
 import { describeError, type DescribeContext } from '../core/errorMessages';
 import type { Log } from './log';
@@ -15,6 +16,9 @@ export async function runErrorAction(action: ErrorAction): Promise<void> {
       return;
     case 'openSettings':
       await openSettings();
+      return;
+    case 'openProxySettings':
+      await openProxySettings();
       return;
     case 'showLog':
       await vscode.commands.executeCommand(commandIds.showLog);

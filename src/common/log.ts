@@ -10,6 +10,8 @@ import { Disposable } from './dispose';
 export class Log extends Disposable implements Logger {
   private readonly channel = this._register(vscode.window.createOutputChannel('GPT Image', { log: true }));
   private readonly secrets = new Map<string, SecretRedactor>();
+  /** The last lines written, already redacted: integration tests read them (TestApi), nothing else does. */
+  private readonly tail: string[] = [];
 
   /** Registers a value (the API key) that must never be written. */
   addSecret(value: string | undefined): void {
@@ -17,15 +19,27 @@ export class Log extends Disposable implements Logger {
   }
 
   info(message: string): void {
-    this.channel.info(this.redact(message));
+    this.channel.info(this.remember('info', message));
   }
 
   warn(message: string): void {
-    this.channel.warn(this.redact(message));
+    this.channel.warn(this.remember('warning', message));
   }
 
   error(message: string): void {
-    this.channel.error(this.redact(message));
+    this.channel.error(this.remember('error', message));
+  }
+
+  /** The last (at most 500) lines as `[level] text`, redacted as written. */
+  recentLines(): readonly string[] {
+    return [...this.tail];
+  }
+
+  private remember(level: string, message: string): string {
+    const text = this.redact(message);
+    this.tail.push(`[${level}] ${text}`);
+    if (this.tail.length > 500) this.tail.shift();
+    return text;
   }
 
   show(): void {

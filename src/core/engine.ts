@@ -10,6 +10,8 @@ import type { GenerationRequest, GenerationResult } from './types';
 
 // The host loads this bundle lazily (generationService.loadEngine): the balance call needs undici too.
 export { fetchBalance } from './api/balance';
+/** The proxy transport lives in this bundle with undici; the host builds dispatchers through these (issue #11). */
+export { closeProxyDispatchers, ProxyRouter } from './api/proxy';
 
 /** Where generated images go: a workspace folder's assets folder, or an exact file the user chose. */
 export type SaveTarget =

@@ -1,6 +1,7 @@
 import { plainText } from '../shared/plainText';
 import type { ErrorAction } from '../shared/labels';
 import { ImageApiError, type ImageErrorKind } from './errors';
+import { proxyFailureOf } from './api/proxyErrors';
 
 export interface ErrorDescription {
   readonly kind: ImageErrorKind | 'unexpected';
@@ -32,6 +33,9 @@ function describe(error: unknown, action: string): ErrorDescription {
   }
   const id = error.requestId ? ` (request id ${error.requestId})` : '';
   const server = error.message.replace(/\.$/, '');
+  // A proxy or certificate failure (issue #11): its own sentence, and the proxy settings to fix it.
+  const proxy = error.kind === 'cancelled' ? undefined : proxyFailureOf(error);
+  if (proxy) return { kind: error.kind, message: `${proxy.message.replace(/\.$/, '')}${id}.`, actions: ['openProxySettings', 'showLog'] };
   switch (error.kind) {
     case 'validation':
       // A bad prompt is fixed where it was typed; anything else comes from settings.

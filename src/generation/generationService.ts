@@ -5,6 +5,7 @@ import type { SaveTarget } from '../core/engine';
 import type { GenerationInput, GenerationRequest, ImageUsage } from '../core/types';
 import { validateRequest } from '../core/validate';
 import type { Log } from '../common/log';
+import type { NetworkSettings } from '../common/networkSettings';
 import { notify } from '../common/notify';
 import type { ApiKeyStore } from '../common/secrets';
 import type { StudioOptions } from '../shared/protocol';
@@ -65,6 +66,7 @@ export class GenerationService implements vscode.Disposable {
     private readonly userAgent: string,
     private readonly history: HistoryStore,
     globalState: Pick<vscode.Memento, 'get' | 'update'>,
+    private readonly network: NetworkSettings,
   ) {
     this.watcher = watchHistoryFiles(history, () => this.historyChanged.fire(), log);
     this.spend = new SpendLedger(globalState);
@@ -206,6 +208,7 @@ export class GenerationService implements vscode.Disposable {
       timeoutMs: config.timeoutMs,
       maxRetries: config.maxRetries,
       logger: this.log,
+      dispatcher: this.network.dispatcherFor(loadEngine(), config.baseUrl),
     };
   }
 

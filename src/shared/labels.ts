@@ -99,11 +99,12 @@ export const promptAdvice =
   'Subject + style + composition + key details, e.g. "A beautiful sunset over a calm ocean, cinematic lighting, soft clouds, warm orange and purple tones"';
 
 /** What a user can do about an error. The palette shows them as buttons, the Studio as buttons too. */
-export type ErrorAction = 'setApiKey' | 'openSettings' | 'showLog';
+export type ErrorAction = 'setApiKey' | 'openSettings' | 'openProxySettings' | 'showLog';
 
 export const errorActionLabels: Readonly<Record<ErrorAction, string>> = {
   setApiKey: 'Set API Key',
   openSettings: 'Open Settings',
+  openProxySettings: 'Open Proxy Settings',
   showLog: 'Show Log',
 };
 

@@ -23,7 +23,7 @@ import type { ErrorAction } from './labels';
 export const maxSizeLength = 16;
 export const maxIdLength = 64;
 export const maxRunIdLength = 64;
-export const errorActions: readonly ErrorAction[] = ['setApiKey', 'openSettings', 'showLog'];
+export const errorActions: readonly ErrorAction[] = ['setApiKey', 'openSettings', 'openProxySettings', 'showLog'];
 
 /** The options a user tunes in the Studio; defaults come from settings. */
 export interface StudioOptions {

@@ -321,7 +321,7 @@ suite('proxy dispatcher on loopback', () => {
     const explained407 = (error: unknown): boolean => {
       assert.deepEqual(explainProxyError(error, resolveProxy(config, api)), {
         kind: 'proxyAuth',
-        message: `The proxy ${authProxy.url} asks for authentication (407): put the credentials in http.proxy (http://user:password@host:port) or set http.proxyAuthorization.`,
+        message: `The proxy ${authProxy.url} (from http.proxy) asks for a user name and password (407): put them in http.proxy (http://user:password@host:port) or set http.proxyAuthorization.`,
       });
       return true;
     };

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { AddressGuard, InternalAddressError, internalRange, systemLookup, type Lookup, type RangeOf } from './addressPolicy';
 import type { Deadline } from './deadline';
+import { ProxyRouter } from './proxy';
 import { ImageApiError } from '../errors';
 import { isUndiciTimeout, networkReason } from './networkErrors';
 import { discard, headerValue, readBody, type ByteBudget } from './responseBody';
@@ -88,7 +89,7 @@ export class ImageDownloads {
           method: 'GET',
           headers,
           signal: deadline.signal,
-          dispatcher: this.dispatcher(),
+          dispatcher: this.dispatcher(url),
           headersTimeout: deadline.remainingMs(),
           bodyTimeout: deadline.remainingMs(),
           // Followed below, so that every hop is checked and the key stays with the API's origin.
@@ -182,10 +183,15 @@ export class ImageDownloads {
     return range !== undefined && range !== 'link-local' && this.own.has(normalizeIp(address)) ? undefined : range;
   }
 
-  /** The caller's dispatcher; else an Agent whose sockets use the checked addresses (always: issue #9, F3). */
-  private dispatcher(): Dispatcher {
-    if (this.settings.dispatcher) return this.settings.dispatcher;
-    this.pinned ??= new Agent({ connect: { lookup: this.guard.connectLookup } });
+  /**
+   * The caller's dispatcher when it proxies `url`; else an Agent whose sockets use the checked addresses
+   * (always: issue #9, F3), with the ProxyRouter's trusted CAs for direct hops (issue #11).
+   */
+  private dispatcher(url: URL): Dispatcher {
+    const caller = this.settings.dispatcher;
+    const direct = caller instanceof ProxyRouter ? caller.directConnectOptions(url) : undefined;
+    if (caller && !direct) return caller;
+    this.pinned ??= new Agent({ connect: { ...direct, lookup: this.guard.connectLookup } });
     return this.pinned;
   }
 

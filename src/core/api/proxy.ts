@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
-import { Agent, Dispatcher, getGlobalDispatcher, interceptors, ProxyAgent } from 'undici';
+import { Agent, Dispatcher, getGlobalDispatcher, interceptors, Pool, ProxyAgent } from 'undici';
+import { attachProxyFailure } from './proxyErrors';
 import { describeProxy, type ProxyDecision, type ProxySettings, ProxySettingsError, resolveProxy } from './proxyRules';
+
+export { explainProxyError } from './proxyErrors';
 
 /* The undici dispatchers for a decision of proxyRules.ts; its header records why undici gets its own. */
 
@@ -22,6 +25,9 @@ export function trustedCertificates(settings: ProxySettings): string[] | undefin
   }
   return [...new Set([...defaults, ...additions].map((pem) => pem.trim()))];
 }
+
+/** How long a proxy may take to answer CONNECT. */
+const connectAnswerTimeoutMs = 30_000;
 
 /** Cached dispatchers: settings rarely change, and each holds connection pools worth reusing. */
 const cache = new Map<string, Dispatcher>();
@@ -64,6 +70,9 @@ export function proxyDispatcher(decision: ProxyDecision, settings: ProxySettings
           proxyTunnel: false,
           requestTls: { ...context, rejectUnauthorized: settings.strictSSL },
           proxyTls: { ...context, rejectUnauthorized: settings.strictSSL },
+          // undici gives the CONNECT no signal: a proxy that never answers it would hold the socket for
+          // the default 5 minutes. A proxy answers CONNECT as soon as it reached the host.
+          clientFactory: (origin: URL, options: object) => new Pool(origin, { ...options, headersTimeout: connectAnswerTimeoutMs }),
         });
   cache.set(key, dispatcher);
   for (const [oldKey, old] of cache) {
@@ -107,58 +116,43 @@ export class ProxyRouter extends Dispatcher {
     return Promise.resolve();
   }
 
+  /**
+   * Connect options for a request to `url` that goes direct (the TLS context of extra CAs, or none),
+   * or `undefined` when a proxy carries it. Image downloads use this to keep pinning their sockets to
+   * the addresses they checked (issue #9): only a proxy may connect on its own.
+   */
+  directConnectOptions(url: string | URL): { readonly secureContext?: tls.SecureContext } | undefined {
+    const decision = resolveProxy(this.settings, url);
+    if (decision.kind !== 'direct') return undefined;
+    const ca = trustedCertificates(this.settings);
+    if (!ca) return {};
+    const key = ca.join('\n');
+    if (this.#direct?.key !== key) this.#direct = { key, context: tls.createSecureContext({ ca }) };
+    return { secureContext: this.#direct.context };
+  }
+
+  #direct: { readonly key: string; readonly context: tls.SecureContext } | undefined;
+
   #route(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): boolean {
     const decision = resolveProxy(this.settings, String(options.origin));
-    return (proxyDispatcher(decision, this.settings) ?? getGlobalDispatcher()).dispatch(options, handler);
+    let dispatcher: Dispatcher;
+    try {
+      dispatcher = proxyDispatcher(decision, this.settings) ?? getGlobalDispatcher();
+    } catch (error) {
+      throw attachProxyFailure(error, decision);
+    }
+    return dispatcher.dispatch(options, explaining(handler, decision, (options as { signal?: unknown }).signal));
   }
 }
-
-/** TLS verification failures worth a sentence of their own (OpenSSL codes as Node reports them). */
-const certificateCodes = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /**
- * A clear sentence for the failures proxies and TLS inspection cause, or `undefined` for anything
- * else. `certificate` and `proxyAuth` are not worth retrying; `proxySettings` is a
- * {@link ProxySettingsError}. Never includes credentials: it only uses the decision's sanitized URL.
+ * Closes every cached dispatcher: in-flight requests finish first (settings changed), or with
+ * `destroy` everything is cut at once (deactivate: nothing may outlive the extension).
  */
-export function explainProxyError(
-  error: unknown,
-  decision: ProxyDecision,
-): { readonly kind: 'certificate' | 'proxyAuth' | 'proxySettings'; readonly message: string } | undefined {
-  if (error instanceof ProxySettingsError) return { kind: 'proxySettings', message: `${error.message}.` };
-  const proxyName = decision.kind === 'proxy' ? `The proxy ${decision.proxyUrl}` : 'The proxy';
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 4; depth++) {
-    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof code === 'string' && certificateCodes.has(code)) {
-      return {
-        kind: 'certificate',
-        message:
-          `The server's certificate is not trusted (${code}). If a proxy or security software inspects HTTPS, ` +
-          'trust its CA: add it to the OS certificate store (http.systemCertificates) or to the file named by ' +
-          'NODE_EXTRA_CA_CERTS, or set http.proxyStrictSSL to false for proxied requests.',
-      };
-    }
-    // undici 6: "Proxy response (407) !== 200 when HTTP Tunneling" (CONNECT) or "Proxy Authentication Required (407)".
-    if (typeof message === 'string' && /\b407\b/.test(message) && /proxy/i.test(message)) {
-      return {
-        kind: 'proxyAuth',
-        message: `${proxyName} asks for authentication (407): put the credentials in http.proxy (http://user:password@host:port) or set http.proxyAuthorization.`,
-      };
-    }
-    current = cause;
-  }
-  return undefined;
-}
-
-/** Closes every cached dispatcher (deactivate, tests); in-flight requests finish first. */
-export async function closeProxyDispatchers(): Promise<void> {
+export async function closeProxyDispatchers(how: 'close' | 'destroy' = 'close'): Promise<void> {
   const all = [...cache.values()];
   cache.clear();
-  await Promise.all(all.map((dispatcher) => dispatcher.close().catch(() => undefined)));
+  await Promise.all(all.map((dispatcher) => (how === 'destroy' ? dispatcher.destroy() : dispatcher.close()).catch(() => undefined)));
 }
 
 function pemList(value: ProxySettings['extraCa']): string[] {
@@ -184,4 +178,40 @@ function readOptional(file: string | undefined): string | undefined {
   } catch {
     return undefined; // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS
   }
+}
+
+/**
+ * The same handler, except that a failure gets its explanation attached (proxyErrors.ts). A JS Proxy
+ * bound to the original, not a DecoratorHandler: undici 6's DecoratorHandler drops hooks it does not
+ * know (onRequestSent), and the handler's own state must stay on the handler.
+ */
+function explaining(handler: Dispatcher.DispatchHandlers, decision: ProxyDecision, signal: unknown): Dispatcher.DispatchHandlers {
+  // undici acts on an abort only once the request has a connection (onConnect). Through a proxy that
+  // is slow to answer CONNECT that can take minutes, so a Cancel fails the request here and now; the
+  // late onConnect then aborts it for good (undici's handler ignores a second error).
+  let connected = false;
+  const cancel = signal instanceof EventTarget && 'aborted' in signal ? (signal as AbortSignal) : undefined;
+  const onAbort = (): void => {
+    if (!connected) handler.onError?.(cancel?.reason instanceof Error ? cancel.reason : new Error('The request was aborted.'));
+  };
+  cancel?.addEventListener('abort', onAbort, { once: true });
+  return new Proxy(handler, {
+    get(target, property) {
+      if (property === 'onError') {
+        return (error: Error) => {
+          cancel?.removeEventListener('abort', onAbort);
+          return target.onError?.(attachProxyFailure(error, decision));
+        };
+      }
+      if (property === 'onConnect') {
+        return (...args: unknown[]) => {
+          connected = true;
+          cancel?.removeEventListener('abort', onAbort);
+          return (target.onConnect as ((...all: unknown[]) => unknown) | undefined)?.apply(target, args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
