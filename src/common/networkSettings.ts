@@ -97,19 +97,26 @@ export class NetworkSettings extends Disposable {
     }
   }
 
-  /** Belt and braces: the proxy password never reaches the log, whatever a later line quotes. */
+  /**
+   * Belt and braces: no line names credentials (describeProxy drops them), and should an error ever
+   * quote them, the log's redactor knows the Basic token, the Proxy-Authorization value and passwords
+   * long enough (12+) not to blank ordinary words (a password "test" would cut "api.wisgate.test").
+   */
   private protectCredentials(settings: ProxySettings): void {
     for (const value of [settings.proxy, settings.env.https_proxy, settings.env.HTTPS_PROXY, settings.env.http_proxy, settings.env.HTTP_PROXY]) {
       if (!value) continue;
       try {
         const url = new URL(/^[a-z][a-z\d+.-]*:\/\//i.test(value) ? value : `http://${value}`);
-        this.log.addSecret(decodeURIComponent(url.password));
+        if (!url.password && !url.username) continue;
+        const password = decodeURIComponent(url.password);
+        this.log.addSecret(Buffer.from(`${decodeURIComponent(url.username)}:${password}`).toString('base64'));
+        if (password.length >= 12) this.log.addSecret(password);
       } catch {
         // unparsable: describeProxy never quotes it
       }
     }
     const authorization = settings.proxyAuthorization?.replace(/^\S+\s+/, '');
-    this.log.addSecret(authorization);
+    if (authorization && authorization.length >= 12) this.log.addSecret(authorization);
   }
 
   private warnOnce(message: string): void {

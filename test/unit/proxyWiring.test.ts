@@ -189,6 +189,15 @@ suite('proxy failures through the images client', () => {
     assert.equal(message, 'no usable proxy: http.proxy socks5://proxy.corp:1080: only http:// and https:// proxies are supported. Fix http.proxy (or HTTPS_PROXY) and try again.');
   });
 
+  test('images delivered as URLs download through the proxy, though this machine cannot resolve the host', async () => {
+    server.script({ delivery: 'relativeUrl' });
+    const result = await generateImages(request, options(settings({ proxy: proxy.url })));
+    assert.equal(result.images.length, 1);
+    // The name resolves nowhere here: the GET can only have come through the proxy's tunnel.
+    assert.ok(server.requests.some((r) => r.method === 'GET' && r.url.includes('/files/')), 'the image was fetched');
+    assert.ok(proxy.records.length >= 1 && proxy.records.every((r) => r.method === 'CONNECT' && r.target === `api.wisgate.test:${server.port}`));
+  });
+
   test('other failures keep their own message', async () => {
     server.script({ status: 500, error: { message: 'boom', type: 'server_error' } });
     const { error, actions } = await failure(settings({ proxy: proxy.url }));

@@ -147,6 +147,9 @@ export class ImageDownloads {
       await this.guard.check(url.hostname);
     } catch (error) {
       if (error instanceof InternalAddressError) throw this.internal(error, label, bad);
+      // Behind a proxy this machine often cannot resolve outside names at all; the proxy does. Names
+      // that do resolve here are still checked (an intranet name maps to a private address: refused).
+      if (this.proxied(url) && isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 && unresolvable(error)) return;
       throw error;
     }
   }
@@ -181,6 +184,12 @@ export class ImageDownloads {
   private ownRange(address: string): string | undefined {
     const range = this.rangeOf(address);
     return range !== undefined && range !== 'link-local' && this.own.has(normalizeIp(address)) ? undefined : range;
+  }
+
+  /** Whether the caller's dispatcher sends `url` through a proxy (issue #11). */
+  private proxied(url: URL): boolean {
+    const caller = this.settings.dispatcher;
+    return caller instanceof ProxyRouter && caller.proxies(url);
   }
 
   /**
@@ -287,4 +296,10 @@ function findInternal(error: unknown): InternalAddressError | undefined {
 /** Origin and path only: a query string may carry a presigned token. */
 function displayUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;
+}
+
+/** A name this machine's resolver does not know (as opposed to a refused or internal address). */
+function unresolvable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA';
 }

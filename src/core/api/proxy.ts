@@ -116,6 +116,11 @@ export class ProxyRouter extends Dispatcher {
     return Promise.resolve();
   }
 
+  /** Whether a request to `url` goes through a proxy. */
+  proxies(url: string | URL): boolean {
+    return resolveProxy(this.settings, url).kind === 'proxy';
+  }
+
   /**
    * Connect options for a request to `url` that goes direct (the TLS context of extra CAs, or none),
    * or `undefined` when a proxy carries it. Image downloads use this to keep pinning their sockets to
