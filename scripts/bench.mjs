@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { footprint } from './bench/footprint.mjs';
+import { preview, previewRows } from './bench/preview.mjs';
 import { kb, machine, mb, median, repoRoot, round, run, table } from './bench/util.mjs';
 
 const require = createRequire(import.meta.url);
@@ -25,7 +26,7 @@ const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
 const option = (name) => args.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
 const quick = flag('quick');
-const only = option('only')?.split(',') ?? ['overhead', 'many', 'concurrency', 'footprint'];
+const only = option('only')?.split(',') ?? ['overhead', 'many', 'concurrency', 'preview', 'footprint'];
 const rounds = Math.min(Math.max(Number(option('rounds') ?? (quick ? 7 : 15)), 3), 100);
 const log = (line) => console.log(`[bench] ${line}`);
 const started = performance.now();
@@ -53,6 +54,7 @@ try {
     if (only.includes('overhead')) results.sections.overhead = await overhead(large, small);
     if (only.includes('concurrency')) results.sections.concurrency = await concurrency(large, small);
     if (only.includes('many')) results.sections.many = await many(large, small);
+    if (only.includes('preview')) results.sections.preview = await preview({ log, rounds, deadline });
   }
   if (only.includes('footprint')) {
     const f = await footprint({ log, pack: !flag('no-package'), runs: quick ? 7 : 15 });
@@ -346,6 +348,7 @@ function report(all) {
     rows.push([`   ${c.concurrent} at once (same prompt)`, `${c.samePromptMs} ms`, '', '']);
     rows.push(['   name collisions / broken files', c.nameCollisions, '0', mark(t.concurrencyNoCollisions)]);
   }
+  if (s.preview) rows.push(...previewRows(s.preview));
   if (s.footprint) {
     const f = s.footprint;
     rows.push(['4. dist/extension.js (production)', `${kb(f.bundleBytes)} KB (${kb(f.bundleGzipBytes)} KB gz)`, '≤ 250 KB', mark(t.bundleSize)]);

@@ -27,12 +27,12 @@ export function keyCheckMessage(result: BalanceResult | undefined): ['info' | 'w
   switch (result?.kind) {
     case 'balance': {
       const limit = result.unlimited ? '' : result.tokenBalanceUsd !== undefined ? `, this key may spend ${formatUsd(result.tokenBalanceUsd)}` : '';
-      return ['info', `GPT Image: API key saved. Key works — balance ${formatUsd(result.availableUsd)}${limit}.`, []];
+      return ['info', `GPT Image: API key saved in secret storage. Key works — balance ${formatUsd(result.availableUsd)}${limit}.`, []];
     }
     case 'rejected':
       return [
         'warning',
-        `GPT Image: API key saved, but the gateway rejected it (${result.status || 'not sent'}): ${result.reason}. Check the key, or set it again.`,
+        `GPT Image: API key saved in secret storage, but the gateway rejected it (${result.status || 'not sent'}): ${result.reason}. Check the key, or set it again.`,
         ['Set API Key'],
       ];
     default:

@@ -52,32 +52,33 @@ export interface ResolvedPricing {
  * balance) shows the real charge.
  */
 export const builtInPricing: Readonly<Record<string, ModelPricing>> = {
+  // gpt-image-2: as quoted by the team reference (shared/reference/images-api.md, "Cost").
   'gpt-image-2': {
     textInputPerMillion: 5,
     imageInputPerMillion: 8,
     imageOutputPerMillion: 30,
-    source: 'OpenAI API pricing for gpt-image-2 (team reference images-api.md, "Cost")',
+    source: 'OpenAI list prices for gpt-image-2',
     asOf: '2026-12-02',
   },
   'gpt-image-1.5': {
     textInputPerMillion: 5,
     imageInputPerMillion: 8,
     imageOutputPerMillion: 32,
-    source: 'OpenAI API pricing page for gpt-image-1.5 as last seen (not re-checked)',
+    source: 'OpenAI list prices for gpt-image-1.5 as last seen (not re-checked)',
     asOf: '2026-12-02',
   },
   'gpt-image-1': {
     textInputPerMillion: 5,
     imageInputPerMillion: 10,
     imageOutputPerMillion: 40,
-    source: 'OpenAI API pricing page for gpt-image-1 as last seen (not re-checked)',
+    source: 'OpenAI list prices for gpt-image-1 as last seen (not re-checked)',
     asOf: '2026-12-02',
   },
   'gpt-image-1-mini': {
     textInputPerMillion: 2,
     imageInputPerMillion: 2.5,
     imageOutputPerMillion: 8,
-    source: 'OpenAI API pricing page for gpt-image-1-mini as last seen (not re-checked)',
+    source: 'OpenAI list prices for gpt-image-1-mini as last seen (not re-checked)',
     asOf: '2026-12-02',
   },
 };

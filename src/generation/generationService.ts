@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { openSettings, readConfig, settingForField, type GptImageConfig } from '../common/config';
-import { ImageApiError } from '../core/errors';
+import { ImageApiError, withDetails } from '../core/errors';
+import type { ClientOptions } from '../core/api/client';
+import { formatUsd } from '../core/pricing';
 import type { SaveTarget } from '../core/engine';
 import type { GenerationInput, GenerationRequest, ImageUsage } from '../core/types';
 import { validateRequest } from '../core/validate';
@@ -9,6 +11,7 @@ import type { NetworkSettings } from '../common/networkSettings';
 import { notify } from '../common/notify';
 import type { ApiKeyStore } from '../common/secrets';
 import type { StudioOptions } from '../shared/protocol';
+import type { OutputFormat } from '../shared/options';
 import type { HistoryEntry, HistoryStore } from './history';
 import { historyEntryFor, pruneMissingFiles, watchHistoryFiles } from './historyFiles';
 import type { BalanceResult } from '../core/api/balance';
@@ -41,6 +44,14 @@ export interface GenerationRunOptions {
    * with its own confirmation (the agent tools) passes false; the daily budget applies either way.
    */
   readonly confirmCost?: boolean;
+  /**
+   * Stream with previews (issue #14): `partialImages` 1–3 per image; `onPartial` gets each preview of
+   * image `imageIndex` as it arrives. Falls back to a plain request where the gateway cannot stream.
+   */
+  readonly previews?: {
+    readonly partialImages: number;
+    readonly onPartial: (imageIndex: number, bytes: Buffer, format: OutputFormat) => void;
+  };
 }
 
 /**
@@ -131,7 +142,7 @@ export class GenerationService implements vscode.Disposable {
     const ticket = await this.costs.check(request, {
       resource,
       confirm: run.confirmCost ?? true,
-      partialImages: 0,
+      partialImages: run.previews?.partialImages ?? 0,
       baseUrl: config.baseUrl,
       fetchBalance,
     });
@@ -141,15 +152,34 @@ export class GenerationService implements vscode.Disposable {
       this.log.info(
         `Generating ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'} (estimate ${describeCost(ticket.estimate)})`,
       );
-      saved = await loadEngine().generateAndSave(request, client, target, { signal });
+      const previews = run.previews;
+      saved = await loadEngine().generateAndSave(request, client, target, {
+        signal,
+        ...(previews &&
+          previews.partialImages > 0 && {
+            stream: {
+              partialImages: previews.partialImages,
+              onPartial: (imageIndex: number, partial: { bytes: Buffer; format: OutputFormat }) =>
+                previews.onPartial(imageIndex, partial.bytes, partial.format),
+            },
+          }),
+      });
     } catch (error) {
       ticket.release();
-      throw error;
+      throw await this.withBalance(error, client, fetchBalance);
     }
     const { files, result } = saved;
     for (const file of files) this.log.info(`Saved ${file}`);
     this.log.info(`Usage: ${describeUsage(result.usage)}${result.requestId ? ` (request id ${result.requestId})` : ''}`);
-    const cost = await this.costs.finish(ticket, request, [result.usage], this.balance.isUnsupported(config.baseUrl) ? undefined : fetchBalance);
+    const usages = 'usages' in result ? result.usages : [result.usage];
+    if ('failures' in result) for (const failure of result.failures) this.log.warn(`One of the parallel streams failed: ${failure}`);
+    const cost = await this.costs.finish(
+      ticket,
+      request,
+      usages,
+      this.balance.isUnsupported(config.baseUrl) ? undefined : fetchBalance,
+      run.previews?.partialImages ?? 0,
+    );
     const uris = files.map((file) => vscode.Uri.file(file));
     const entry = historyEntryFor(uris, request, result, options, cost);
     try {
@@ -181,6 +211,19 @@ export class GenerationService implements vscode.Disposable {
     } catch (error) {
       return { kind: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
     }
+  }
+
+  /**
+   * A 403 ("Token Group … Has Been Disabled", which can mean the key's quota is spent) or an exhausted
+   * quota explains itself with the balance, asked fresh (2 s at most) when the gateway reports one.
+   */
+  private async withBalance(error: unknown, client: ClientOptions, fetch: (() => Promise<number | undefined>) | undefined): Promise<unknown> {
+    if (!(error instanceof ImageApiError) || (error.kind !== 'permission' && error.kind !== 'quota') || !fetch) return error;
+    await Promise.race([fetch().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    const known = this.balance.current(client.baseUrl);
+    if (!known) return error;
+    const limit = known.unlimited ? '' : known.tokenBalanceUsd !== undefined ? `; this key may still spend ${formatUsd(known.tokenBalanceUsd)}` : '';
+    return withDetails(error, { message: `${error.message.replace(/\.$/, '')}. WisGate balance: ${formatUsd(known.availableUsd)}${limit}.` });
   }
 
   private async refreshBalance(client: ReturnType<GenerationService['clientOptions']>): Promise<number | undefined> {

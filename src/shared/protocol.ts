@@ -18,6 +18,7 @@
 import { backgrounds, maxCount, maxPromptLength, outputFormats, qualities, type Background, type OutputFormat, type Quality } from './options';
 import { validatePrompt } from './optionRules';
 import type { ErrorAction } from './labels';
+import type { TokenRates } from './cost';
 
 /** Generous for `WIDTHxHEIGHT`; the host's validator decides which sizes the model accepts. */
 export const maxSizeLength = 16;
@@ -50,6 +51,8 @@ export interface GalleryEntry {
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly images: readonly GalleryImage[];
+  /** What the generation cost, formatted (`$0.13`, `≈ $0.21 (estimate)`); older entries have none. */
+  readonly cost?: string;
 }
 
 export interface StudioDefaults {
@@ -57,6 +60,16 @@ export interface StudioDefaults {
   readonly model: string;
   /** gpt-image-2 accepts custom `WxH` sizes; other models only the standard ones. */
   readonly customSizes: boolean;
+  /** For the estimate the form shows as options change (issue #14). */
+  readonly cost?: StudioCostInfo;
+}
+
+export interface StudioCostInfo {
+  readonly rates: TokenRates;
+  /** Previews each image streams (they cost a little). */
+  readonly previewImages: number;
+  /** Generate asks to confirm above this estimate. */
+  readonly confirmAboveUsd: number;
 }
 
 /** Identifies one image of one gallery entry. */
@@ -116,6 +129,11 @@ export type ToWebview =
   | { readonly type: 'hasKey'; readonly hasKey: boolean }
   | { readonly type: 'started'; readonly runId: RunId; readonly prompt: string }
   | { readonly type: 'progress'; readonly runId: RunId; readonly elapsedSeconds: number }
+  /**
+   * A streamed preview of image `imageIndex` of `count` (issue #14): `src` is the webview URI of a
+   * temporary file (never image bytes over postMessage); it replaces that tile's placeholder.
+   */
+  | { readonly type: 'preview'; readonly runId: RunId; readonly imageIndex: number; readonly count: number; readonly src: string }
   | OutcomeMessage
   | { readonly type: 'entries'; readonly entries: readonly GalleryEntry[] };
 
@@ -169,6 +187,7 @@ export function runIdOf(message: ToWebview): RunId | undefined {
   switch (message.type) {
     case 'started':
     case 'progress':
+    case 'preview':
     case 'result':
     case 'stopped':
     case 'error':

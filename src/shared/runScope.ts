@@ -39,6 +39,7 @@ export class KnownRuns {
         this.going.add(runId);
         return;
       case 'progress':
+      case 'preview':
         return;
       default:
         // result, stopped, and the error that ended the run

@@ -1,17 +1,35 @@
 import * as vscode from 'vscode';
 import { readConfig, type GptImageConfig } from '../common/config';
 import { resolveStoredPath, type FolderLike, type HistoryEntry } from '../generation/history';
-import { isCount, isOneOf, isSizeShape, type GalleryEntry, type StudioDefaults, type StudioOptions } from '../shared/protocol';
+import { readCostConfig } from '../common/costSettings';
+import { pricingFor } from '../core/pricing';
+import { describeCost } from '../generation/costGuard';
+import {
+  isCount,
+  isOneOf,
+  isSizeShape,
+  type GalleryEntry,
+  type StudioCostInfo,
+  type StudioDefaults,
+  type StudioOptions,
+} from '../shared/protocol';
 import { imageRootPaths } from './resourceRoots';
 import { backgrounds, maxCount, outputFormats, qualities } from '../shared/options';
 import { acceptsCustomSize } from '../shared/optionRules';
 
-/** media/ (page script, stylesheet, icons) and the image folders of {@link imageRootPaths}. */
-export function studioResourceRoots(extensionUri: vscode.Uri, entries: readonly HistoryEntry[]): vscode.Uri[] {
+/**
+ * media/ (page script, stylesheet, icons), the image folders of {@link imageRootPaths}, and the
+ * extension's own folder of streamed previews (`previewDir`, outside every workspace: issue #14).
+ */
+export function studioResourceRoots(extensionUri: vscode.Uri, entries: readonly HistoryEntry[], previewDir?: vscode.Uri): vscode.Uri[] {
   const folders = (vscode.workspace.workspaceFolders ?? [])
     .filter((folder) => folder.uri.scheme === 'file')
     .map((folder) => ({ name: folder.name, fsPath: folder.uri.fsPath, assetsFolder: readConfig(folder.uri).assetsFolder }));
-  return [vscode.Uri.joinPath(extensionUri, 'media'), ...imageRootPaths(folders, entries).map((dir) => vscode.Uri.file(dir))];
+  return [
+    vscode.Uri.joinPath(extensionUri, 'media'),
+    ...(previewDir ? [previewDir] : []),
+    ...imageRootPaths(folders, entries).map((dir) => vscode.Uri.file(dir)),
+  ];
 }
 
 /** Whole seconds since `startedAt` (epoch ms), for the progress line. */
@@ -44,7 +62,14 @@ export function galleryEntryFor(
       const uri = absolute ? vscode.Uri.file(absolute) : undefined;
       return { src: uri && src(uri), label: uri ? vscode.workspace.asRelativePath(uri) : file };
     }),
+    ...(entry.cost && { cost: describeCost(entry.cost) }),
   };
+}
+
+/** The rates and thresholds the form's live estimate needs (prices from user settings only). */
+export function studioCostInfo(model: string, resource?: vscode.Uri): StudioCostInfo {
+  const config = readCostConfig(resource);
+  return { rates: pricingFor(model, config.pricing).rates, previewImages: config.previewImages, confirmAboveUsd: config.confirmAboveUsd };
 }
 
 /**

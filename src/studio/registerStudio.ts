@@ -4,20 +4,27 @@ import { commandIds, panelViewType } from '../common/ids';
 import type { Log } from '../common/log';
 import type { ApiKeyStore } from '../common/secrets';
 import type { GenerationService } from '../generation/generationService';
+import { PreviewFiles } from './previewFiles';
 import { panelTitle, StudioPanel } from './studioPanel';
 
 export interface StudioDeps {
   readonly generation: GenerationService;
   readonly keys: ApiKeyStore;
   readonly log: Log;
+  /** Where streamed previews go (set by registerStudio). */
+  readonly previews?: PreviewFiles;
 }
 
 /**
  * Registers `gptImage.openStudio`, the serializer that brings the panel back after a reload, and the
  * tracker of the text editor that Insert targets. At most one Studio panel exists at a time.
  */
-export function registerStudio(context: vscode.ExtensionContext, deps: StudioDeps): vscode.Disposable {
+export function registerStudio(context: vscode.ExtensionContext, given: StudioDeps): vscode.Disposable {
   const editors = new LastEditorTracker();
+  const previews = new PreviewFiles(vscode.Uri.joinPath(context.globalStorageUri, 'previews'));
+  // Leftovers of a window that crashed mid-run; off the activation path.
+  void previews.clear();
+  const deps: StudioDeps = { ...given, previews };
   let current: StudioPanel | undefined;
 
   const adopt = (panel: vscode.WebviewPanel): void => {
@@ -41,7 +48,7 @@ export function registerStudio(context: vscode.ExtensionContext, deps: StudioDep
           panelViewType,
           panelTitle,
           { viewColumn: column, preserveFocus: false },
-          StudioPanel.webviewOptions(context.extensionUri, deps.generation.historyEntries()),
+          StudioPanel.webviewOptions(context.extensionUri, deps.generation.historyEntries(), previews.dir),
         ),
       );
     }),
@@ -56,5 +63,6 @@ export function registerStudio(context: vscode.ExtensionContext, deps: StudioDep
       },
     }),
     { dispose: () => current?.dispose() },
+    { dispose: () => void previews.clear() },
   );
 }

@@ -85,6 +85,7 @@ export function renderStudioHtml(page: {
       <div class="actions">
         <button id="generate" type="submit" class="primary">Generate</button>
         <span id="elapsed" class="elapsed" role="timer" hidden></span>
+        <span id="estimate" class="estimate" aria-live="polite"></span>
         <span id="model" class="model"></span>
       </div>
     </form>
@@ -94,6 +95,10 @@ export function renderStudioHtml(page: {
     </div>
     <div id="status" class="status" role="status" aria-live="polite"></div>
     <div id="alert" class="alert" role="alert"></div>
+    <section id="previews" class="previews" aria-label="Previews" hidden>
+      <ul id="preview-list" class="gallery"></ul>
+      <div id="preview-note" class="preview-note"></div>
+    </section>
     <section class="results" aria-labelledby="results-heading">
       <h2 id="results-heading">Results</h2>
       <p id="gallery-empty" class="empty" hidden>No images yet. Describe one above and press Generate.</p>

@@ -23,7 +23,8 @@ import {
   type StudioOptions,
   type ToWebview,
 } from '../shared/protocol';
-import { elapsedSince, galleryEntryFor, sameUris, studioDefaults, studioResourceRoots } from './galleryModel';
+import { elapsedSince, galleryEntryFor, sameUris, studioCostInfo, studioDefaults, studioResourceRoots } from './galleryModel';
+import { streamPreviews } from './streamPreviews';
 import { GalleryActions } from './galleryActions';
 import type { StudioDeps } from './registerStudio';
 import { renderStudioHtml } from './studioHtml';
@@ -43,8 +44,8 @@ export class StudioPanel extends Disposable {
    */
   private webviewReady = false;
 
-  static webviewOptions(extensionUri: vscode.Uri, entries: readonly HistoryEntry[]): vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: studioResourceRoots(extensionUri, entries) };
+  static webviewOptions(extensionUri: vscode.Uri, entries: readonly HistoryEntry[], previewDir?: vscode.Uri): vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: studioResourceRoots(extensionUri, entries, previewDir) };
   }
 
   constructor(
@@ -56,7 +57,7 @@ export class StudioPanel extends Disposable {
     super();
     this.actions = new GalleryActions(deps.generation, editors, (message) => this.post(message), () => this.postEntries());
     const media = vscode.Uri.joinPath(extensionUri, 'media');
-    const options = StudioPanel.webviewOptions(extensionUri, deps.generation.historyEntries());
+    const options = StudioPanel.webviewOptions(extensionUri, deps.generation.historyEntries(), deps.previews?.dir);
     this.roots = options.localResourceRoots ?? [];
     panel.title = panelTitle;
     panel.iconPath = {
@@ -200,7 +201,11 @@ export class StudioPanel extends Disposable {
       }
       // Cancel may have been pressed while a folder picker or save dialog was open.
       if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
-      const outcome = await this.deps.generation.generate(request, target, signal, resource, options);
+      const outcome = await this.deps.generation.generate(request, target, signal, resource, options, {
+        previews: streamPreviews(this.deps.previews, runId, request.n, resource, (message) => this.post(message), (uri) =>
+          this.panel.webview.asWebviewUri(uri).toString(),
+        ),
+      });
       const entry = outcome.entry;
       this.updateRoots();
       const seconds = elapsedSince(startedAt);
@@ -260,12 +265,12 @@ export class StudioPanel extends Disposable {
     const config = readConfig(editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri);
     const { defaults, problems } = studioDefaults(config);
     this.deps.generation.reportSettingProblems(problems);
-    return defaults;
+    return { ...defaults, cost: studioCostInfo(defaults.model, editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri) };
   }
 
   /** Roots change with assetsFolder and workspace folders; setting options reloads the webview, so only on change. */
   private updateRoots(): void {
-    const roots = studioResourceRoots(this.extensionUri, this.deps.generation.historyEntries());
+    const roots = studioResourceRoots(this.extensionUri, this.deps.generation.historyEntries(), this.deps.previews?.dir);
     if (sameUris(roots, this.roots)) return;
     this.roots = roots;
     this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };

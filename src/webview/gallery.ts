@@ -60,6 +60,11 @@ function card(entry: GalleryEntry, image: GalleryImage, index: number, now: numb
     element('p', 'meta', optionsSummary(entry.options) + count),
     element('p', 'file', `${image.label} · ${relativeTime(entry.createdAt, now)}`),
   );
+  // One cost per generation: on its first card (cards of one generation sit side by side).
+  if (entry.cost && index === 0) {
+    const cost = element('p', 'cost', entry.images.length > 1 ? `Cost ${entry.cost} for ${entry.images.length} images` : `Cost ${entry.cost}`);
+    caption.append(cost);
+  }
   figure.append(frame, caption);
 
   const actions = element('div', 'card-actions');

@@ -16,7 +16,9 @@ import {
 } from './composer';
 import { ui } from './dom';
 import { clearAlert, isRunning, setRunning, setStatus, showAlert, showElapsed } from './feedback';
+import { updateEstimate } from './estimate';
 import { cardActionOf, renderGallery } from './gallery';
+import { clearPreviews, endPreviews, showPreview, startPreviews } from './previews';
 import { vscode, type SavedState } from './vscodeApi';
 
 const pageSize = 24;
@@ -26,6 +28,8 @@ const saved: SavedState = vscode.getState() ?? {};
 let entries: readonly GalleryEntry[] = [];
 let visibleCount = saved.visibleCount ?? pageSize;
 const runs = new KnownRuns();
+/** What each run asked for, for its preview tiles. */
+const asked = new Map<RunId, { readonly count: number; readonly size: string; readonly prompt: string }>();
 form.edited = new Set<OptionField>(saved.edited ?? []);
 
 setUpForm(saved.draft);
@@ -57,7 +61,9 @@ function generateOrCancel(): void {
   clearAlert();
   const runId = newRunId();
   runs.request(runId);
-  vscode.postMessage({ type: 'generate', runId, prompt: ui.prompt.value, options: options() });
+  const chosen = options();
+  asked.set(runId, { count: chosen.n, size: chosen.size, prompt: ui.prompt.value });
+  vscode.postMessage({ type: 'generate', runId, prompt: ui.prompt.value, options: chosen });
 }
 
 function showGallery(): void {
@@ -89,6 +95,7 @@ function show(message: ToWebview): void {
     case 'init':
       applyDefaults(message.defaults);
       persist();
+      updateEstimate();
       ui.keyHint.hidden = message.hasKey;
       entries = message.entries;
       showGallery();
@@ -106,30 +113,51 @@ function show(message: ToWebview): void {
     case 'defaults':
       applyDefaults(message.defaults);
       persist();
+      updateEstimate();
       return;
     case 'hasKey':
       ui.keyHint.hidden = message.hasKey;
       return;
-    case 'started':
+    case 'started': {
       setRunning(true);
       clearAlert();
+      const request = asked.get(message.runId);
+      if (request) startPreviews(message.runId, request.count, request.size, request.prompt);
+      else clearPreviews();
       setStatus(`Generating ${ui.count.value === '1' ? 'an image' : plural(Number(ui.count.value), 'image')}… press Escape to cancel.`);
       return;
+    }
+    case 'preview': {
+      const request = asked.get(message.runId);
+      if (!request) {
+        // A reloaded page: the run is known from `init`, its options are not.
+        startPreviews(message.runId, message.count, 'auto', '');
+        asked.set(message.runId, { count: message.count, size: 'auto', prompt: '' });
+      }
+      showPreview(message.runId, message.imageIndex, message.src, asked.get(message.runId)?.prompt ?? '');
+      return;
+    }
     case 'progress':
       if (runs.isGoing(message.runId)) showElapsed(message.elapsedSeconds);
       return;
     case 'result':
+      endPreviews(message.runId, false);
+      asked.delete(message.runId);
       setRunning(runs.isAnyGoing());
       entries = [message.entry, ...entries.filter((entry) => entry.id !== message.entry.id)];
       showGallery();
       setStatus(message.message);
       return;
     case 'stopped':
+      endPreviews(message.runId, false);
+      asked.delete(message.runId);
       setRunning(runs.isAnyGoing());
       setStatus(message.message);
       return;
     case 'error':
       if (message.runId !== undefined) {
+        endPreviews(message.runId, true);
+        asked.delete(message.runId);
         setRunning(runs.isAnyGoing());
         setStatus('');
       }
@@ -174,6 +202,7 @@ document.addEventListener('keydown', (event) => {
 
 ui.prompt.addEventListener('input', () => {
   updatePromptCount();
+  updateEstimate();
   validate(false);
   persist();
 });
@@ -233,6 +262,13 @@ ui.showMore.addEventListener('click', () => {
 ui.form.addEventListener('change', () => {
   resetEditedToDefaults();
   persist();
+  updateEstimate();
+});
+ui.customSize.addEventListener('input', updateEstimate);
+
+ui.previewNote.addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest<HTMLButtonElement>('button[data-try-again]') : null;
+  if (button && !isRunning()) generateOrCancel();
 });
 
 vscode.postMessage({ type: 'ready' });

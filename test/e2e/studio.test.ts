@@ -212,4 +212,51 @@ suite('Image Studio (webview panel)', function () {
     assert.equal(await shown.getByRole('img', { name: /ink drawing of a fox/ }).count(), 1);
     await screenshot('studio-result-while-hidden');
   });
+
+  test('streaming: a partial preview replaces the placeholder before the final image; the result shows its cost (issue #14)', async () => {
+    const { page, screenshot, waitFor } = e2e();
+    const frame = studio();
+    const text = 'A hot-air balloon over a canyon at sunrise [stream-delay:3000]';
+    await frame.getByLabel('Prompt', { exact: true }).fill(text);
+    await frame.getByLabel('Count', { exact: true }).selectOption('1');
+    await frame.getByLabel('Quality', { exact: true }).selectOption('medium');
+    // The estimate follows the options before anything is sent.
+    const estimate = frame.locator('#estimate');
+    await waitFor(async () => /^≈ \$\d+\.\d+ \(estimate\)/.test((await estimate.textContent()) ?? ''), { timeout: 5_000, what: 'the estimate' });
+    const medium = (await estimate.textContent()) ?? '';
+    await frame.getByLabel('Quality', { exact: true }).selectOption('low');
+    await waitFor(async () => ((await estimate.textContent()) ?? '') !== medium, { timeout: 5_000, what: 'the estimate to change with the quality' });
+    await frame.getByLabel('Quality', { exact: true }).selectOption('medium');
+    await generateButton(frame).click();
+    const preview = frame.getByRole('img', { name: `Preview: ${text}`, exact: true });
+    await preview.waitFor({ state: 'visible', timeout: 30_000 });
+    const final = frame.getByRole('img', { name: text, exact: true });
+    assert.equal(await final.count(), 0, 'the preview shows before the final image');
+    assert.match((await preview.getAttribute('src')) ?? '', /^https:\/\/.*vscode-(cdn|resource)/, 'a webview resource, not a data: URL');
+    await preview.scrollIntoViewIfNeeded();
+    await screenshot('studio-stream-preview');
+    await final.waitFor({ state: 'visible', timeout: 30_000 });
+    await waitFor(async () => (await preview.count()) === 0, { timeout: 5_000, what: 'the preview tile to give way to the card' });
+    const card = frame.locator('li.card', { has: final });
+    await card.getByText(/^Cost \$\d+\.\d+/).waitFor({ timeout: 5_000 });
+    await final.scrollIntoViewIfNeeded();
+    await screenshot('studio-stream-final');
+    const dir = path.join(process.cwd(), '.test-artifacts', 'e2e');
+    fs.mkdirSync(dir, { recursive: true });
+    await card.screenshot({ path: path.join(dir, 'result-card-with-cost.png') });
+    const spend = page.locator('[aria-label^="GPT Image spend today"]').first();
+    await spend.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match((await spend.textContent()) ?? '', /\$\d+\.\d+ today/);
+    await spend.hover();
+    await page.locator('.monaco-hover, .workbench-hover, [role="tooltip"]').filter({ hasText: /spent today/ }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await page.screenshot({ path: path.join(dir, 'status-bar-spend.png'), clip: await statusBarClip(spend) });
+  });
 });
+
+/** The status-bar item and the hover above it, for the closing note's screenshot. */
+async function statusBarClip(item: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
+  const box = (await item.boundingBox()) ?? { x: 0, y: 0, width: 200, height: 22 };
+  const x = Math.max(0, box.x - 560);
+  const y = Math.max(0, box.y - 120);
+  return { x, y, width: box.x + box.width - x + 20, height: box.y + box.height - y };
+}

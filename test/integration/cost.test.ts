@@ -113,4 +113,34 @@ suite('Cost, daily budget and balance against the fixture server', () => {
     assert.equal(server.balance.requests.length, asked, 'not asked again');
     api.generation.balance.reset();
   });
+
+  test('a 403 Token Group disabled explains itself with the balance', async () => {
+    const api = await testApi();
+    api.generation.balance.reset();
+    server.script({ status: 403, error: { message: 'Token Group default Has Been Disabled', type: 'new_api_error' } });
+    const request = api.generation.buildRequest('A lantern', { quality: 'low' });
+    await assert.rejects(api.generation.generate(request, target, new AbortController().signal), (error: unknown) => {
+      assert.ok(error instanceof ImageApiError);
+      assert.equal(error.kind, 'permission');
+      assert.match(error.message, /Token Group default Has Been Disabled\. WisGate balance: \$25\.00/);
+      return true;
+    });
+    assert.equal(api.generation.spend.session() >= 0, true);
+  });
+
+  test('Set API Key checks the key for free: the message names the balance, or the rejection', async () => {
+    const { keyCheckMessage } = await import('../../src/commands/apiKey');
+    const api = await testApi();
+    server.balance.behaviour = 'ok';
+    const works = keyCheckMessage(await api.generation.refreshBalanceNow());
+    assert.match(works[1], /Key works — balance \$25\.00/);
+    server.balance.behaviour = 'unauthorized';
+    const rejected = keyCheckMessage(await api.generation.refreshBalanceNow());
+    assert.equal(rejected[0], 'warning');
+    assert.match(rejected[1], /rejected it \(401\)/);
+    server.balance.behaviour = 'notFound';
+    api.generation.balance.reset();
+    assert.equal(keyCheckMessage(await api.generation.refreshBalanceNow())[1], 'GPT Image: API key saved in secret storage.');
+    api.generation.balance.reset();
+  });
 });
