@@ -79,7 +79,7 @@ export async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}
   }
 }
 
-function promptDefaults(resource: vscode.Uri | undefined): PromptDefaults {
+export function promptDefaults(resource: vscode.Uri | undefined): PromptDefaults {
   const config = readConfig(resource);
   return {
     model: config.model,

@@ -1,14 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readConfig } from '../common/config';
 import { showError } from '../common/errorReporting';
 import type { Log } from '../common/log';
 import { notify } from '../common/notify';
-import { resolveAssetsDir } from '../core/paths';
 import { insertImageLinks } from '../editor/insertLinks';
 import { imageExtensions } from '../shared/labels';
-
-const imageGlob = `**/*.{${imageExtensions.join(',')}}`;
+import { pickAssetImage } from './pickImage';
 
 /** Insert Image…: pick an image of the assets folder (newest first) or browse, then link it at the cursor. */
 export async function insertImageCommand(log: Log): Promise<void> {
@@ -39,42 +36,15 @@ export async function insertFromExplorerCommand(log: Log, files: readonly vscode
   }
 }
 
-async function pickImage(document: vscode.TextDocument): Promise<vscode.Uri | undefined> {
-  const folder =
-    vscode.workspace.getWorkspaceFolder(document.uri) ?? vscode.workspace.workspaceFolders?.[0] ?? undefined;
-  const browse = { label: '$(folder-opened) Browse…', description: 'Choose an image file anywhere' };
-  let items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [];
-  if (folder) {
-    const assets = resolveAssetsDir(folder.uri.fsPath, readConfig(folder.uri).assetsFolder);
-    // No exclude argument: the user's files.exclude applies.
-    const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(vscode.Uri.file(assets), imageGlob), undefined, 500);
-    const dated = await Promise.all(
-      uris.map(async (uri) => ({ uri, mtime: (await vscode.workspace.fs.stat(uri)).mtime })),
-    );
-    dated.sort((a, b) => b.mtime - a.mtime);
-    items = dated.map(({ uri, mtime }) => ({
-      label: path.basename(uri.fsPath),
-      description: vscode.workspace.asRelativePath(path.dirname(uri.fsPath), false),
-      detail: new Date(mtime).toLocaleString(),
-      iconPath: vscode.ThemeIcon.File,
-      resourceUri: uri,
-      uri,
-    }));
-  }
-  const choice = await vscode.window.showQuickPick([...items, browse], {
+function pickImage(document: vscode.TextDocument): Promise<vscode.Uri | undefined> {
+  const folder = vscode.workspace.getWorkspaceFolder(document.uri) ?? vscode.workspace.workspaceFolders?.[0] ?? undefined;
+  return pickAssetImage(folder, {
     title: 'GPT Image: Insert Image',
-    placeHolder: items.length ? 'Pick an image to insert at the cursor' : 'No images in the assets folder yet',
-    matchOnDescription: true,
-  });
-  if (!choice) return undefined;
-  if ('uri' in choice && choice.uri) return choice.uri;
-  const browsed = await vscode.window.showOpenDialog({
-    canSelectMany: false,
-    defaultUri: folder?.uri,
-    filters: { Images: [...imageExtensions] },
+    placeHolder: 'Pick an image to insert at the cursor',
+    emptyPlaceHolder: 'No images in the assets folder yet',
+    extensions: imageExtensions,
     openLabel: 'Insert',
   });
-  return browsed?.[0];
 }
 
 /** `sunset-over-sea-20261125-101500.png` → `sunset over sea`. */

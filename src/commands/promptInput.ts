@@ -16,6 +16,14 @@ export interface PromptDefaults {
   readonly background: string;
 }
 
+/** The prompt box's title and its first sentence: Generate Image… and Edit Image… word them differently. */
+export interface PromptWording {
+  readonly title: string;
+  readonly describe: string;
+}
+
+const generateWording: PromptWording = { title: 'GPT Image: Generate Image', describe: 'Describe the image to generate.' };
+
 export interface PromptAnswer {
   readonly prompt: string;
   /** Only what the user changed in Options…; the rest comes from settings. */
@@ -35,12 +43,16 @@ const optionsButton: vscode.QuickInputButton = {
  * The prompt box of Generate Image…: validates as you type, and its Options… button changes size,
  * quality, count, format and background for this generation only, then comes back with the text kept.
  */
-export async function askForPrompt(initial: string, defaults: PromptDefaults): Promise<PromptAnswer | undefined> {
+export async function askForPrompt(
+  initial: string,
+  defaults: PromptDefaults,
+  wording: PromptWording = generateWording,
+): Promise<PromptAnswer | undefined> {
   let value = initial;
   let overrides: GenerationOverrides = {};
   for (;;) {
     const current = { ...defaults, ...overrides };
-    const step = await showPromptBox(value, summary(current));
+    const step = await showPromptBox(value, summary(current), wording);
     if (step.kind === 'cancel') return undefined;
     value = step.value;
     if (step.kind === 'accept') return { prompt: value.trim(), overrides };
@@ -62,12 +74,12 @@ function summary(options: PromptDefaults): string {
 
 type PromptStep = { kind: 'accept' | 'options'; value: string } | { kind: 'cancel' };
 
-function showPromptBox(value: string, options: string): Promise<PromptStep> {
+function showPromptBox(value: string, options: string, wording: PromptWording): Promise<PromptStep> {
   return new Promise((resolve) => {
     const box = vscode.window.createInputBox();
-    box.title = 'GPT Image: Generate Image';
+    box.title = wording.title;
     // Quick input prompts render links like notifications do, and the summary shows values from settings.
-    box.prompt = plainText(`Describe the image to generate. ${options} (change with the gear button).`);
+    box.prompt = plainText(`${wording.describe} ${options} (change with the gear button).`);
     box.placeholder = promptAdvice;
     box.value = value;
     box.ignoreFocusOut = true;

@@ -4,6 +4,7 @@ import type { Log } from '../common/log';
 import type { ApiKeyStore } from '../common/secrets';
 import type { GenerationService } from '../generation/generationService';
 import { clearApiKeyCommand, setApiKeyCommand } from './apiKey';
+import { editImageCommand } from './editImage';
 import { generateCommand, type GenerateArgs } from './generateImage';
 import { insertFromExplorerCommand, insertImageCommand } from './insertImage';
 
@@ -23,5 +24,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
       insertFromExplorerCommand(deps.log, uris?.length ? uris : uri ? [uri] : []),
     ),
     vscode.commands.registerCommand(commandIds.showLog, () => deps.log.show()),
+    vscode.commands.registerCommand(commandIds.editImage, (first?: unknown, second?: unknown) => editImageCommand(deps, first, second)),
   );
 }

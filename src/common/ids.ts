@@ -7,6 +7,7 @@ export const commandIds = {
   insertImage: 'gptImage.insertImage',
   insertImageFromExplorer: 'gptImage.insertImageFromExplorer',
   showLog: 'gptImage.showLog',
+  editImage: 'gptImage.editImage',
 } as const;
 
 export const panelViewType = 'gptImage.panel';

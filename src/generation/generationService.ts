@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { openSettings, readConfig, settingForField, type GptImageConfig } from '../common/config';
+import { openSettings, readConfig, type GptImageConfig } from '../common/config';
 import { ImageApiError, withDetails } from '../core/errors';
 import type { ClientOptions } from '../core/api/client';
 import { formatUsd } from '../core/pricing';
 import type { SaveTarget } from '../core/engine';
-import type { GenerationInput, GenerationRequest, ImageUsage } from '../core/types';
+import type { GenerationRequest, ImageUsage } from '../core/types';
 import { validateRequest } from '../core/validate';
 import type { Log } from '../common/log';
 import type { NetworkSettings } from '../common/networkSettings';
@@ -13,7 +13,9 @@ import type { ApiKeyStore } from '../common/secrets';
 import type { StudioOptions } from '../shared/protocol';
 import type { OutputFormat } from '../shared/options';
 import type { HistoryEntry, HistoryStore } from './history';
-import { historyEntryFor, pruneMissingFiles, watchHistoryFiles } from './historyFiles';
+import { historyEntryFor, pruneMissingFiles, watchHistoryFiles, withLineage } from './historyFiles';
+import { prepareEdit, type EditSources, type PreparedEdit } from './editSources';
+import { inputFor, withSettingHint } from './requestInput';
 import type { BalanceResult } from '../core/api/balance';
 import { BalanceTracker } from './balanceTracker';
 import { CostGuard, describeCost, type GenerationCost } from './costGuard';
@@ -106,21 +108,36 @@ export class GenerationService implements vscode.Disposable {
 
   /** Builds and validates the request without touching the network; throws ImageApiError('validation'). */
   buildRequest(prompt: string, overrides: GenerationOverrides = {}, resource?: vscode.Uri): GenerationRequest {
-    const config = readConfig(resource);
-    const input: GenerationInput = {
-      prompt,
-      model: config.model,
-      n: overrides.n ?? config.count,
-      size: overrides.size ?? config.size,
-      quality: overrides.quality ?? config.quality,
-      outputFormat: overrides.outputFormat ?? config.outputFormat,
-      background: overrides.background ?? config.background,
-    };
     try {
-      return validateRequest(input);
+      return validateRequest(inputFor(prompt, overrides, resource));
     } catch (error) {
       throw withSettingHint(error, overrides);
     }
+  }
+
+  /**
+   * Reads and validates an edit (issue #13) without touching the network: the images and mask of
+   * `sources`, the prompt, settings + overrides as for a generation. Throws ImageApiError('validation')
+   * naming the file and the rule. Pass the result to {@link edit}.
+   */
+  async buildEdit(prompt: string, sources: EditSources, overrides: GenerationOverrides = {}): Promise<PreparedEdit> {
+    try {
+      return await prepareEdit(loadEngine(), inputFor(prompt, overrides, sources.images[0]), sources);
+    } catch (error) {
+      throw withSettingHint(error, overrides);
+    }
+  }
+
+  /**
+   * Runs a prepared edit like a generation (key, cost check, progress-free engine call, history) and
+   * saves the results beside the original as `<original>-edit-<time>.<ext>`, never overwriting. The
+   * history entry records the parent images and the mask file.
+   */
+  edit(prepared: PreparedEdit, signal: AbortSignal, options?: Omit<StudioOptions, 'n'>, run: GenerationRunOptions = {}): Promise<GenerationOutcome> {
+    const { request, target, resource } = prepared;
+    return this.runAndRecord(request, signal, resource, options, run, 'Editing', (client) => loadEngine().editAndSave(request, client, target, { signal }), (entry) =>
+      withLineage(entry, prepared.parents, prepared.maskFile),
+    );
   }
 
   async generate(
@@ -131,6 +148,33 @@ export class GenerationService implements vscode.Disposable {
     /** The surface's options, for values the request leaves out (recorded in the history). */
     options?: Omit<StudioOptions, 'n'>,
     run: GenerationRunOptions = {},
+  ): Promise<GenerationOutcome> {
+    const previews = run.previews;
+    return this.runAndRecord(request, signal, resource, options, run, 'Generating', (client) =>
+      loadEngine().generateAndSave(request, client, target, {
+        signal,
+        ...(previews &&
+          previews.partialImages > 0 && {
+            stream: {
+              partialImages: previews.partialImages,
+              onPartial: (imageIndex: number, partial: { bytes: Buffer; format: OutputFormat }) =>
+                previews.onPartial(imageIndex, partial.bytes, partial.format),
+            },
+          }),
+      }),
+    );
+  }
+
+  /** The one path of generations and edits: key, cost check, engine, log, cost, history entry. */
+  private async runAndRecord(
+    request: GenerationRequest,
+    signal: AbortSignal,
+    resource: vscode.Uri | undefined,
+    options: Omit<StudioOptions, 'n'> | undefined,
+    run: GenerationRunOptions,
+    verb: 'Generating' | 'Editing',
+    save: (client: ReturnType<GenerationService['clientOptions']>) => ReturnType<Engine['generateAndSave']>,
+    record: (entry: HistoryEntry) => HistoryEntry = (entry) => entry,
   ): Promise<GenerationOutcome> {
     if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
     const config = readConfig(resource);
@@ -150,20 +194,9 @@ export class GenerationService implements vscode.Disposable {
     try {
       if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
       this.log.info(
-        `Generating ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'} (estimate ${describeCost(ticket.estimate)})`,
+        `${verb} ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'} (estimate ${describeCost(ticket.estimate)})`,
       );
-      const previews = run.previews;
-      saved = await loadEngine().generateAndSave(request, client, target, {
-        signal,
-        ...(previews &&
-          previews.partialImages > 0 && {
-            stream: {
-              partialImages: previews.partialImages,
-              onPartial: (imageIndex: number, partial: { bytes: Buffer; format: OutputFormat }) =>
-                previews.onPartial(imageIndex, partial.bytes, partial.format),
-            },
-          }),
-      });
+      saved = await save(client);
     } catch (error) {
       ticket.release();
       throw await this.withBalance(error, client, fetchBalance);
@@ -181,7 +214,7 @@ export class GenerationService implements vscode.Disposable {
       run.previews?.partialImages ?? 0,
     );
     const uris = files.map((file) => vscode.Uri.file(file));
-    const entry = historyEntryFor(uris, request, result, options, cost);
+    const entry = record(historyEntryFor(uris, request, result, options, cost));
     try {
       await this.history.add(entry);
       this.historyChanged.fire();
@@ -283,15 +316,6 @@ function loadEngine(): Engine {
   return engine;
 }
 
-/** Validation messages name request fields; when the value came from settings, name the setting too. */
-function withSettingHint(error: unknown, overrides: GenerationOverrides): unknown {
-  if (!(error instanceof ImageApiError) || !error.param) return error;
-  const setting = settingForField[error.param];
-  if (error.param in overrides || !setting) return error;
-  return new ImageApiError('validation', `${error.message.replace(/\.$/, '')} (setting ${setting})`, {
-    param: error.param,
-  });
-}
 
 /** `4260 tokens (60 in, 4200 out)`, or `not reported` when the server sent no usage. */
 function describeUsage(usage: ImageUsage | undefined): string {

@@ -21,6 +21,13 @@ export interface HistoryEntry {
   readonly usage?: HistoryUsage;
   /** What it cost (issue #14; entries from before have none). */
   readonly cost?: HistoryCost;
+  /**
+   * An edit's source images (issue #13), stored like `files`: the first is the image edited, the
+   * others are references. Absent for a generation from scratch.
+   */
+  readonly parents?: readonly string[];
+  /** The mask file of an edit, stored like `files`; absent when the mask was not a file (or none). */
+  readonly mask?: string;
 }
 
 /** USD; `basis` says whether from the server's usage or an estimate; `chargedUsd` = the balance drop. */
@@ -211,8 +218,14 @@ function isHistoryEntry(value: unknown): value is HistoryEntry {
     Number.isFinite(entry.createdAt) &&
     (entry.requestId === undefined || isRequestId(entry.requestId)) &&
     (entry.usage === undefined || isHistoryUsage(entry.usage)) &&
-    (entry.cost === undefined || isHistoryCost(entry.cost))
+    (entry.cost === undefined || isHistoryCost(entry.cost)) &&
+    (entry.parents === undefined || isStoredPathList(entry.parents, 16)) &&
+    (entry.mask === undefined || (typeof entry.mask === 'string' && entry.mask !== ''))
   );
+}
+
+function isStoredPathList(value: unknown, max: number): boolean {
+  return Array.isArray(value) && value.length > 0 && value.length <= max && value.every((file) => typeof file === 'string' && file !== '');
 }
 
 /** Printable ASCII without spaces, 1–200 characters: what servers send as x-request-id. */

@@ -61,6 +61,19 @@ export function historyEntryFor(
 }
 
 /**
+ * An edit's entry with its lineage (issue #13): the source images and the mask file, stored relative to
+ * the entry's folder like its files (an edit is saved beside its original, so they share the folder).
+ */
+export function withLineage(entry: HistoryEntry, parents: readonly vscode.Uri[], mask?: vscode.Uri): HistoryEntry {
+  if (parents.length === 0) return entry;
+  const folder = workspaceFileFolders().find((candidate) => candidate.name === entry.folder);
+  const sources = [...parents, ...(mask ? [mask] : [])].map((uri) => uri.fsPath);
+  // Relative to the entry's folder when the first source is inside it (always, for edits saved beside it).
+  const paths = folder ? toStoredPaths(sources, [folder]).files : sources;
+  return { ...entry, parents: paths.slice(0, parents.length), ...(mask && { mask: paths[parents.length] }) };
+}
+
+/**
  * Drops history files that no longer exist; resolves true when something changed. Files of a folder
  * that is not open now are kept: they may come back with the folder.
  */

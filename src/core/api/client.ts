@@ -1,4 +1,4 @@
-import { type Dispatcher, type FormData, request as undiciRequest } from 'undici';
+import { type Dispatcher, request as undiciRequest } from 'undici';
 import { ImageApiError, redactError } from '../errors';
 import { defaultBaseUrl, type GenerationRequest, type GenerationResult, type Logger, silentLogger } from '../types';
 import { plural } from '../../shared/labels';
@@ -62,14 +62,14 @@ export interface ImagesCall {
   readonly operation: ImagesOperation;
   /** The images asked for: an answer with more is refused. */
   readonly n: number;
-  /** A fresh body for each attempt: a FormData's file streams can be sent once only, so a retry rebuilds it. */
+  /** A fresh body for each attempt (an edit's form gets a new boundary on a retry). */
   readonly payload: () => RequestPayload;
 }
 
 export interface RequestPayload {
-  readonly body: string | FormData;
-  /** Set for JSON; for a FormData undici writes `multipart/form-data; boundary=…` itself. */
-  readonly contentType?: string;
+  readonly body: string | Buffer;
+  /** `application/json`, or `multipart/form-data; boundary=…` for an edit. */
+  readonly contentType: string;
 }
 
 /**
@@ -223,7 +223,7 @@ async function attemptGeneration(
       method: 'POST',
       headers: {
         Authorization: `Bearer ${context.apiKey}`,
-        ...(payload.contentType !== undefined && { 'Content-Type': payload.contentType }),
+        'Content-Type': payload.contentType,
         Accept: 'application/json',
         'User-Agent': context.userAgent,
       },

@@ -1,6 +1,6 @@
 import type { GenerationResult } from '../types';
 import type { EditRequest } from '../editTypes';
-import { callImagesApi, type ClientOptions } from './client';
+import { callImagesApi, type ClientOptions, type RequestPayload } from './client';
 import { buildEditForm } from './editRequest';
 
 /**
@@ -10,5 +10,6 @@ import { buildEditForm } from './editRequest';
  * kinds; an answer with more images than `n` is refused. `request` must come from validateEdit.
  */
 export function editImages(request: EditRequest, options: ClientOptions, signal?: AbortSignal): Promise<GenerationResult> {
-  return callImagesApi({ operation: 'edits', n: request.n, payload: () => ({ body: buildEditForm(request) }) }, options, signal);
+  const payload = (): RequestPayload => buildEditForm(request);
+  return callImagesApi({ operation: 'edits', n: request.n, payload }, options, signal);
 }
