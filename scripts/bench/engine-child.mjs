@@ -3,10 +3,11 @@
 // {ok, ...} or {ok: false, error}. Operations:
 //   engine   validateRequest + generateAndSave (client, retries, logging, naming, atomic save)
 //   minimal  the floor in Node: undici request → JSON.parse → Buffer.from(base64) → writeFile
-//   rss      one engine run, reporting peak RSS (getrusage maxRSS) over the RSS before it
+//   rss      one engine run in this fresh process, reporting its peak RSS (getrusage maxRSS) and growth
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { measurePeak, serve } from './measure.mjs';
 import { repoRoot } from './util.mjs';
 
 const require = createRequire(import.meta.url);
@@ -33,7 +34,7 @@ async function engine({ baseUrl, n = 1, size = '1024x1024', prompts, workspaceRo
   );
   const ms = performance.now() - started;
   const files = runs.flatMap((run) => run.files);
-  const bytes = runs.reduce((sum, run) => sum + run.result.images.reduce((s, image) => s + image.bytes.length, 0), 0);
+  const bytes = runs.reduce((sum, run) => sum + run.result.images.reduce((s, image) => s + image.byteLength, 0), 0);
   return { ms, files, bytes };
 }
 
@@ -50,51 +51,4 @@ async function minimal({ baseUrl, n = 1, size = '1024x1024', prompt, file }) {
   return { ms: performance.now() - started, bytes: bytes.length };
 }
 
-async function rss(message) {
-  globalThis.gc?.();
-  globalThis.gc?.();
-  const before = process.memoryUsage().rss;
-  const beforeMax = process.resourceUsage().maxRSS * 1024;
-  // Sampling shows where the peak lives (JS heap vs Buffers); maxRSS is the number that counts.
-  const samples = [];
-  const sample = () => {
-    const usage = process.memoryUsage();
-    samples.push({
-      t: performance.now(),
-      rss: usage.rss,
-      heapUsed: usage.heapUsed,
-      heapTotal: usage.heapTotal,
-      arrayBuffers: usage.arrayBuffers,
-    });
-  };
-  const timer = setInterval(sample, 5);
-  const result = await engine(message);
-  clearInterval(timer);
-  sample();
-  const peak = process.resourceUsage().maxRSS * 1024;
-  const top = samples.reduce((a, b) => (b.rss > a.rss ? b : a), samples[0]);
-  return {
-    ...result,
-    rssBefore: before,
-    peakRss: peak,
-    peakBeforeRun: beforeMax,
-    growth: peak - before,
-    atSampledPeak: { rss: top.rss, heapUsed: top.heapUsed, heapTotal: top.heapTotal, arrayBuffers: top.arrayBuffers, samples: samples.length },
-  };
-}
-
-const operations = { engine, minimal, rss };
-
-process.on('message', async (message) => {
-  if (message.op === 'exit') {
-    process.disconnect();
-    return;
-  }
-  try {
-    const result = await operations[message.op](message);
-    process.send({ ok: true, id: message.id, ...result });
-  } catch (error) {
-    process.send({ ok: false, id: message.id, error: String(error?.stack ?? error) });
-  }
-});
-process.send({ ready: true });
+serve({ engine, minimal, rss: (message) => measurePeak(() => engine(message)) });

@@ -1,12 +1,15 @@
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { generateImages, type ClientOptions } from './api/client';
-import { editImages } from './api/edits';
+import { generateImagesToFiles, type ClientOptions } from './api/client';
+import { editImagesToFiles } from './api/edits';
 import type { EditRequest } from './editTypes';
 import { extensionFor, imageFileNames, numberedNames, timestamp } from './naming';
-import { resolveAssetsDirReal } from './paths';
+import type { SpoolTarget } from './api/streamingImages';
+import { errorCode, ImageApiError } from './errors';
+import { isInside, resolveAssetsDirReal } from './paths';
 import { saveImages } from './save';
 import { generateStreamed, type StreamPreviews, type StreamedGeneration } from './streamedGeneration';
-import type { GenerationRequest, GenerationResult } from './types';
+import type { GenerationRequest, GenerationResult, SpooledGenerationResult, SpooledImage } from './types';
 
 // The host loads this bundle lazily (generationService.loadEngine): the balance call needs undici too.
 export { fetchBalance } from './api/balance';
@@ -21,8 +24,11 @@ export type SaveTarget =
 export interface SavedGeneration {
   /** Absolute paths of the saved images, in the order the API returned them. */
   readonly files: readonly string[];
-  /** With `stream`: a StreamedGeneration (usage per stream, failures of single streams). */
-  readonly result: GenerationResult | StreamedGeneration;
+  /**
+   * What the API said; with `stream` a StreamedGeneration (usage per stream, failures of single streams).
+   * The images' bytes are in `files` only: a result never holds them (issue #11).
+   */
+  readonly result: WithoutBytes<GenerationResult> | WithoutBytes<StreamedGeneration>;
 }
 
 /**
@@ -44,25 +50,89 @@ export async function generateAndSave(
     target.kind === 'assets'
       ? await resolveAssetsDirReal(target.workspaceRoot, target.assetsFolder)
       : path.dirname(target.filePath);
-  const result =
+  // Without previews the images are decoded into temp files beside their destination while the answer
+  // arrives, so saving is a rename and memory does not grow with the answer (issue #11).
+  const result: SpooledGenerationResult | StreamedGeneration =
     options.stream && options.stream.partialImages > 0
       ? await generateStreamed(request, client, options.stream, options.signal)
-      : await generateImages(request, client, options.signal);
-  const now = options.now?.() ?? new Date();
-  const ext = extensionFor(result.outputFormat);
-  const names =
-    target.kind === 'assets'
-      ? imageFileNames(request.prompt, result.images.length, ext, now)
-      : namesFromFile(target.filePath, result.images.length, ext);
-  const files = await saveImages({
-    dir,
-    // Checked again when saving: the request may take minutes, and the folder may change meanwhile.
-    root: target.kind === 'assets' ? target.workspaceRoot : undefined,
-    names,
-    images: result.images.map((image) => image.bytes),
-    signal: options.signal,
-  });
-  return { files, result };
+      : await generateImagesToFiles(request, client, await spoolTarget(dir, target.kind === 'assets' ? target.workspaceRoot : undefined), options.signal);
+  try {
+    const now = options.now?.() ?? new Date();
+    const ext = extensionFor(result.outputFormat);
+    const names =
+      target.kind === 'assets'
+        ? imageFileNames(request.prompt, result.images.length, ext, now)
+        : namesFromFile(target.filePath, result.images.length, ext);
+    const files = await saveImages({
+      dir,
+      // Checked again when saving: the request may take minutes, and the folder may change meanwhile.
+      root: target.kind === 'assets' ? target.workspaceRoot : undefined,
+      names,
+      images: result.images.map((image: SpooledImage) => ('tempFile' in image ? { tempFile: image.tempFile } : image.bytes)),
+      signal: options.signal,
+    });
+    return { files, result: withoutBytes(result) };
+  } finally {
+    // Saved ones were renamed or linked away already; the rest (a failed save, a throw before it) go.
+    await removeTemps(result.images);
+  }
+}
+
+/** What a saved image was: its size and format (the bytes are in the file). */
+export interface ImageInfo {
+  readonly byteLength: number;
+  readonly format: GenerationResult['outputFormat'];
+  readonly revisedPrompt?: string;
+}
+
+export type WithoutBytes<T extends { readonly images: readonly unknown[] }> = Omit<T, 'images'> & { readonly images: readonly ImageInfo[] };
+
+function withoutBytes<T extends { readonly images: readonly SpooledImage[] }>(result: T): WithoutBytes<T> {
+  const images = result.images.map((image) => ({
+    byteLength: 'tempFile' in image ? image.byteLength : image.bytes.length,
+    format: image.format,
+    ...(image.revisedPrompt !== undefined && { revisedPrompt: image.revisedPrompt }),
+  }));
+  return { ...result, images };
+}
+
+/**
+ * Where the temp files go: `dir` if it exists, else its deepest existing ancestor (already checked to lie
+ * inside the workspace by resolveAssetsDirReal), with symlinks resolved. The same file system as the
+ * destination, so saving is a rename. Before each temp file the path must still resolve the same way.
+ */
+async function spoolTarget(dir: string, root: string | undefined): Promise<SpoolTarget> {
+  const realRoot = root === undefined ? undefined : await fs.realpath(root).catch(() => undefined);
+  let existing = path.resolve(dir);
+  for (;;) {
+    let real: string;
+    try {
+      real = await fs.realpath(existing);
+    } catch (error) {
+      const parent = path.dirname(existing);
+      if ((errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') || parent === existing) {
+        throw new ImageApiError('io', `Could not check the folder ${existing}: ${errorCode(error) ?? String(error)}.`, { cause: error });
+      }
+      existing = parent;
+      continue;
+    }
+    const shown = existing;
+    const recheck = async (): Promise<void> => {
+      const now = await fs.realpath(shown).catch(() => undefined);
+      if (now === real) return;
+      const where =
+        now !== undefined && realRoot !== undefined && !isInside(realRoot, now)
+          ? `leads outside the workspace folder through a symbolic link (to ${now})`
+          : 'changed while the images were arriving';
+      throw new ImageApiError('io', `Could not save images to ${dir}: the folder ${shown} ${where}, so nothing was written there.`);
+    };
+    return { dir: real, recheck };
+  }
+}
+
+async function removeTemps(images: readonly SpooledImage[]): Promise<void> {
+  const temps = images.flatMap((image) => ('tempFile' in image ? [image.tempFile] : []));
+  await Promise.all(temps.map((file) => fs.rm(file, { force: true }).catch(() => undefined)));
 }
 
 /**
@@ -94,17 +164,21 @@ export async function editAndSave(
   target: EditSaveTarget,
   options: { readonly signal?: AbortSignal; readonly now?: () => Date } = {},
 ): Promise<SavedGeneration> {
-  const result = await editImages(request, client, options.signal);
-  const now = options.now?.() ?? new Date();
-  const names = editFileNames(target.original, result.images.length, extensionFor(result.outputFormat), now);
-  const files = await saveImages({
-    dir: target.dir,
-    root: target.root,
-    names,
-    images: result.images.map((image) => image.bytes),
-    signal: options.signal,
-  });
-  return { files, result };
+  const result = await editImagesToFiles(request, client, await spoolTarget(target.dir, target.root), options.signal);
+  try {
+    const now = options.now?.() ?? new Date();
+    const names = editFileNames(target.original, result.images.length, extensionFor(result.outputFormat), now);
+    const files = await saveImages({
+      dir: target.dir,
+      root: target.root,
+      names,
+      images: result.images.map((image: SpooledImage) => ('tempFile' in image ? { tempFile: image.tempFile } : image.bytes)),
+      signal: options.signal,
+    });
+    return { files, result: withoutBytes(result) };
+  } finally {
+    await removeTemps(result.images);
+  }
 }
 
 /**

@@ -1,9 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorCode, ImageApiError } from './errors';
 import { prepareFolder, type ReadyFolder } from './folder';
 import { maxNameAttempts, nextCandidate } from './naming';
+import { createTempFile, tempPattern } from './tempFile';
+
+export { tempPattern };
+
+/**
+ * An image already on disk: a complete, fsynced temp file of ours (see api/streamingImages.ts). Saving
+ * adopts it (moved into the folder under a fresh temp name if it lies elsewhere) instead of writing bytes.
+ */
+export interface TempImageFile {
+  readonly tempFile: string;
+}
 
 export interface SaveImagesOptions {
   /** Absolute folder; missing parts are created one level at a time (see prepareFolder). */
@@ -16,7 +26,8 @@ export interface SaveImagesOptions {
   readonly root?: string;
   /** Wished-for file names, one per image; taken names get `-1`, `-2`… */
   readonly names: readonly string[];
-  readonly images: readonly Uint8Array[];
+  /** The bytes, or a temp file holding them; a temp file is consumed (placed, or removed on failure). */
+  readonly images: readonly (Uint8Array | TempImageFile)[];
   readonly signal?: AbortSignal;
 }
 
@@ -42,7 +53,8 @@ const ioReasons: Readonly<Record<string, string>> = {
 // means EISDIR (a folder in the way of the new name is EEXIST).
 const linkUnsupported = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS', 'EISDIR']);
 
-function ioError(dir: string, error: unknown): ImageApiError {
+/** An `io` ImageApiError naming the folder and a readable cause (ENOSPC → "no space left on device"). */
+export function ioError(dir: string, error: unknown): ImageApiError {
   if (error instanceof ImageApiError) return error;
   const code = errorCode(error);
   const reason = code
@@ -63,11 +75,6 @@ function checkName(name: string): void {
   }
 }
 
-/**
- * Our temp files: `.gpt-image-<12 hex>.tmp`, 27 bytes whatever the final name (so final names of up to
- * 255 bytes work), hidden, and named after the extension so no other tool's temp files match.
- */
-export const tempPattern = /^\.gpt-image-[0-9a-f]{12}\.tmp$/;
 /** A temp file this old is a crash's leftover: no save takes an hour between writing it and linking it. */
 export const staleTempMs = 60 * 60 * 1000;
 
@@ -122,7 +129,8 @@ export async function saveImages(options: SaveImagesOptions): Promise<string[]> 
     await sweepStaleTemps(folder);
     for (let k = 0; k < images.length; k++) {
       checkSignal(signal);
-      const temp = await writeTemp(folder, images[k], signal, temps);
+      const image = images[k];
+      const temp = isTempImage(image) ? await adoptTemp(folder, image.tempFile, temps) : await writeTemp(folder, image, signal, temps);
       const final = await placeTemp(folder, temp, names[k], signal, saved);
       if (final === undefined) {
         const tried = `${names[k]} and its next ${maxNameAttempts - 1} alternatives`;
@@ -195,18 +203,7 @@ async function writeTemp(
   signal: AbortSignal | undefined,
   temps: Set<string>,
 ): Promise<string> {
-  let handle: fs.FileHandle | undefined;
-  let name = '';
-  for (let attempt = 0; handle === undefined; attempt++) {
-    name = `.gpt-image-${randomBytes(6).toString('hex')}.tmp`;
-    await folder.recheck();
-    try {
-      handle = await fs.open(path.join(folder.real, name), 'wx');
-    } catch (error) {
-      // 48 random bits: a clash is rare, and only possible with a file of our own pattern.
-      if (errorCode(error) !== 'EEXIST' || attempt >= 5) throw error;
-    }
-  }
+  const { name, handle } = await createTempFile(folder.real, () => folder.recheck());
   temps.add(name);
   try {
     await handle.writeFile(bytes);
@@ -216,6 +213,38 @@ async function writeTemp(
     await handle.close().catch(() => undefined);
   }
   return name;
+}
+
+function isTempImage(image: Uint8Array | TempImageFile): image is TempImageFile {
+  return typeof (image as TempImageFile).tempFile === 'string';
+}
+
+/**
+ * Takes over a complete temp file (already fsynced by whoever wrote it): used where it is when it lies in
+ * the folder, otherwise moved there under a fresh temp name (a rename; a copy and fsync across file
+ * systems). Returns its name in the folder, recorded in `temps` so a failure removes it.
+ */
+async function adoptTemp(folder: ReadyFolder, file: string, temps: Set<string>): Promise<string> {
+  const name = path.basename(file);
+  if (path.dirname(file) === folder.real && tempPattern.test(name)) {
+    temps.add(name);
+    return name;
+  }
+  const { name: moved, handle } = await createTempFile(folder.real, () => folder.recheck());
+  temps.add(moved);
+  const target = path.join(folder.real, moved);
+  try {
+    await folder.recheck();
+    await fs.rename(file, target);
+  } catch (error) {
+    if (errorCode(error) !== 'EXDEV') throw error;
+    await fs.copyFile(file, target);
+    await handle.sync();
+    await removeQuietly(file);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  return moved;
 }
 
 /**

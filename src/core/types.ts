@@ -54,6 +54,18 @@ export interface GenerationResult {
   readonly created?: number;
 }
 
+/**
+ * An image of a generation decoded to disk (issue #11): `tempFile` is a complete, fsynced temp file of
+ * ours that saving renames into place; images that came another way (a `url` item, the generic path
+ * for unusual answers) are `bytes` in memory.
+ */
+export type SpooledImage = Omit<GeneratedImage, 'bytes'> &
+  ({ readonly bytes: Buffer } | { readonly tempFile: string; readonly byteLength: number });
+
+export interface SpooledGenerationResult extends Omit<GenerationResult, 'images'> {
+  readonly images: readonly SpooledImage[];
+}
+
 /** One line per event; the extension routes it to a LogOutputChannel. Never pass the API key. */
 export interface Logger {
   info(message: string): void;

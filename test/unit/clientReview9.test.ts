@@ -303,10 +303,10 @@ suite('Client: review findings of issue #9 (F1–F4, F9)', () => {
   test('F8: extractImages refuses a placeholder without its nonce, twice used, or a b64_json outside data', () => {
     const b64 = png();
     const forged = Buffer.from(`{"data":[{"b64\\u005fjson":"\\u0000b64#0"}],"junk":{"b64_json":"${b64}"}}`);
-    assert.equal(extractImages(forged, undefined, 1), undefined);
+    assert.equal(extractImages(forged, 1), undefined);
     const nested = Buffer.from(`{"data":[{"meta":{"b64_json":"${b64}"}}]}`);
-    assert.equal(extractImages(nested, undefined, 1), undefined);
-    const ok = extractImages(Buffer.from(`{"data":[{"b64_json":"${b64}"}]}`), undefined, 1);
+    assert.equal(extractImages(nested, 1), undefined);
+    const ok = extractImages(Buffer.from(`{"data":[{"b64_json":"${b64}"}]}`), 1);
     assert.ok(ok);
     assert.deepEqual([...ok.images.values()][0], tinyPng());
   });

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { BodyScan } from './responseBody';
 import { isObject } from './responseErrors';
 
 /**
@@ -42,7 +41,6 @@ const b64Step = 64 * 1024;
  */
 export function extractImages(
   body: Buffer,
-  checked: ReadonlyMap<number, number> | undefined,
   maxImages: number,
 ): { json: Record<string, unknown>; images: Map<object, Buffer> } | undefined {
   const nonce = randomBytes(8).toString('hex');
@@ -59,7 +57,7 @@ export function extractImages(
     const start = i + 1;
     const end = body.indexOf(0x22, start);
     if (end === -1 || ranges.length >= maxImages) return undefined;
-    if (decodeBase64Range(body, start, end, scratch, checked?.get(start)) === undefined) return undefined;
+    if (decodeBase64Range(body, start, end, scratch) === undefined) return undefined;
     // The JSON text gets `"b64_json":"\u0000b64#<nonce>#0"` instead: a value no server can guess.
     pieces.push(body.toString('utf8', from, start), `\\u0000b64#${nonce}#${ranges.length}`);
     ranges.push([start, end]);
@@ -106,10 +104,9 @@ function skipJsonSpace(body: Buffer, i: number): number {
  * undefined when it is not base64. With `into` of 48 KB the bytes only pass through it (a check);
  * with `into = body.subarray(start)` they land in place. Node's decoder skips characters outside the
  * alphabet and stops at a misplaced `=`, so any such character leaves a step short of its ⌊3n/4⌋
- * bytes; `-` and `_` (base64url), which it would accept, are refused up front. A check skips the
- * whole steps below `checkedTo` (Base64Scan checked them while the body arrived), never the last.
+ * bytes; `-` and `_` (base64url), which it would accept, are refused up front.
  */
-function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffer, checkedTo = start): number | undefined {
+function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffer): number | undefined {
   const length = end - start;
   let padding = 0;
   while (padding < 2 && padding < length && body[end - 1 - padding] === 0x3d /* = */) padding++;
@@ -121,10 +118,6 @@ function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffe
   let written = 0;
   for (let step = start; step < end; step += b64Step) {
     const stop = Math.min(step + b64Step, end);
-    if (!inPlace && stop <= checkedTo && stop < end) {
-      written += (b64Step / 4) * 3;
-      continue;
-    }
     const chars = stop - step - (stop === end ? padding : 0);
     // The string is a copy, so writing in place never clobbers what this step reads.
     const n = into.write(body.toString('latin1', step, stop), inPlace ? written : 0, 'base64');
@@ -132,62 +125,4 @@ function decodeBase64Range(body: Buffer, start: number, end: number, into: Buffe
     written += n;
   }
   return written === Math.floor((data * 3) / 4) ? written : undefined;
-}
-
-/**
- * Checks the base64 of each `b64_json` string, whole 64 KB steps exactly as decodeBase64Range does,
- * while the body is still arriving, and records how far each string (by its start) checked out;
- * extractImages then skips those steps. Besides moving work into the wait for the network, the
- * short-lived strings this allocates make V8 collect young garbage during the read, above all the
- * socket's 64 KB chunks, already copied: without that they all stay allocated until the body is in,
- * and the process holds the body twice. Purely an optimisation: anything unexpected just stops it.
- */
-export class Base64Scan implements BodyScan {
-  /** String start → end of the whole steps that decoded to their full ⌊3n/4⌋ bytes. */
-  readonly checked = new Map<number, number>();
-  private cursor = 0;
-  private start = -1;
-  private next = -1;
-  private stopped = false;
-  private scratch: Buffer | undefined;
-
-  /** `body[0, size)` has arrived; the bytes before `size` never change again. */
-  advance(body: Buffer, size: number): void {
-    if (this.stopped) return;
-    const view = body.subarray(0, size);
-    for (;;) {
-      if (this.start === -1) {
-        const at = view.indexOf(b64Key, this.cursor);
-        if (at === -1) {
-          this.cursor = Math.max(this.cursor, size - b64Key.length + 1);
-          return;
-        }
-        this.cursor = at;
-        let i = skipJsonSpace(view, at + b64Key.length);
-        if (i >= size) return;
-        if (view[i] !== 0x3a /* : */) return this.stop();
-        i = skipJsonSpace(view, i + 1);
-        if (i >= size) return;
-        if (view[i] !== 0x22 /* " */) return this.stop();
-        this.start = this.next = i + 1;
-      }
-      const quote = view.subarray(this.next, this.next + b64Step).indexOf(0x22);
-      if (quote !== -1) {
-        // The string ends in this step: extractImages checks its last step itself.
-        this.cursor = this.next + quote;
-        this.start = this.next = -1;
-        continue;
-      }
-      if (this.next + b64Step > size) return;
-      this.scratch ??= Buffer.allocUnsafe((b64Step / 4) * 3);
-      const n = this.scratch.write(view.toString('latin1', this.next, this.next + b64Step), 0, 'base64');
-      if (n !== (b64Step / 4) * 3) return this.stop();
-      this.next += b64Step;
-      this.checked.set(this.start, this.next);
-    }
-  }
-
-  private stop(): void {
-    this.stopped = true;
-  }
 }

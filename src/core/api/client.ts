@@ -1,15 +1,23 @@
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import { ImageApiError, redactError } from '../errors';
-import { defaultBaseUrl, type GenerationRequest, type GenerationResult, type Logger, silentLogger } from '../types';
+import {
+  defaultBaseUrl,
+  type GenerationRequest,
+  type GenerationResult,
+  type Logger,
+  silentLogger,
+  type SpooledGenerationResult,
+} from '../types';
 import { plural } from '../../shared/labels';
 import type { Lookup, RangeOf } from './addressPolicy';
-import { Base64Scan, extractImages } from './base64Images';
+import { extractImages } from './base64Images';
 import { type Deadline, startDeadline } from './deadline';
-import { toResult } from './imageResult';
+import { toSpooledResult } from './imageResult';
 import { isUndiciTimeout, networkReason } from './networkErrors';
 import { SecretRedactor } from './redact';
 import { buildRequestBody, imagesEndpoint, type ImagesOperation, parseBaseUrl } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
+import { readImagesStreaming, removeSpooled, type SpoolTarget } from './streamingImages';
 import { type AttemptOutcome, cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge, withAttempts } from './responseErrors';
 import { abortableSleep, retryDelay } from './retry';
 import { formatDuration } from './units';
@@ -85,14 +93,46 @@ export async function generateImages(
   signal?: AbortSignal,
 ): Promise<GenerationResult> {
   const body = buildRequestBody(request);
-  return callImagesApi({ operation: 'generations', n: request.n, payload: () => ({ body, contentType: 'application/json' }) }, options, signal);
+  // Without a spool folder every image is in memory.
+  const call: ImagesCall = { operation: 'generations', n: request.n, payload: () => ({ body, contentType: 'application/json' }) };
+  return (await callImagesApi(call, options, signal)) as GenerationResult;
 }
 
-/** Sends `call` with the policy {@link generateImages} describes; edits.ts uses it too. */
-export async function callImagesApi(call: ImagesCall, options: ClientOptions, signal?: AbortSignal): Promise<GenerationResult> {
+/**
+ * generateImages, but each `b64_json` image is decoded into a temp file in `spool.dir` while the body
+ * arrives (see streamingImages.ts), so memory stays flat whatever the size of the answer. The caller owns
+ * the temp files of the result (saveImages takes them over); on any failure none are left.
+ */
+export async function generateImagesToFiles(
+  request: GenerationRequest,
+  options: ClientOptions,
+  spool: SpoolTarget,
+  signal?: AbortSignal,
+): Promise<SpooledGenerationResult> {
+  const body = buildRequestBody(request);
+  return callImagesApi({ operation: 'generations', n: request.n, payload: () => ({ body, contentType: 'application/json' }) }, options, signal, spool);
+}
+
+/**
+ * Sends `call` with the policy {@link generateImages} describes; edits.ts uses it too. With `spool`,
+ * `b64_json` images arrive as temp files there (see generateImagesToFiles); without it, in memory.
+ */
+export async function callImagesApi(call: ImagesCall, options: ClientOptions, signal?: AbortSignal): Promise<GenerationResult>;
+export async function callImagesApi(
+  call: ImagesCall,
+  options: ClientOptions,
+  signal: AbortSignal | undefined,
+  spool: SpoolTarget,
+): Promise<SpooledGenerationResult>;
+export async function callImagesApi(
+  call: ImagesCall,
+  options: ClientOptions,
+  signal?: AbortSignal,
+  spool?: SpoolTarget,
+): Promise<SpooledGenerationResult> {
   const redactor = new SecretRedactor(options.apiKey);
   try {
-    return await run(call, options, signal, redactor);
+    return await run(call, options, signal, redactor, spool);
   } catch (error) {
     // The last line of defence: whatever field of the error a server filled, the key leaves it here.
     throw error instanceof ImageApiError ? redactError(error, (text) => redactor.redact(text)) : error;
@@ -104,8 +144,9 @@ async function run(
   options: ClientOptions,
   signal: AbortSignal | undefined,
   redactor: SecretRedactor,
-): Promise<GenerationResult> {
-  const context = createContext(options, signal, redactor, call.operation);
+  spool: SpoolTarget | undefined,
+): Promise<SpooledGenerationResult> {
+  const context = { ...createContext(options, signal, redactor, call.operation), spool };
   if (signal?.aborted) throw cancelledError(0);
   const total = context.maxRetries + 1;
 
@@ -118,7 +159,13 @@ async function run(
     let outcome: AttemptOutcome;
     try {
       outcome = await attemptGeneration(context, call.payload(), attempt, total, deadline, budget, call.n);
-      if (outcome.ok) return await toResult(context, call, outcome, attempt, deadline, budget);
+      if (outcome.ok) {
+        const ok = outcome;
+        return await toSpooledResult(context, call, ok, attempt, deadline, budget).catch(async (error: unknown) => {
+          await removeSpooled(ok.images?.values());
+          throw error;
+        });
+      }
     } finally {
       deadline.dispose();
     }
@@ -155,6 +202,8 @@ export interface Context {
   readonly signal?: AbortSignal;
   readonly redactor: SecretRedactor;
   readonly redact: (text: string) => string;
+  /** Where a 2xx body's images are decoded as it arrives; without it the body is read into memory. */
+  readonly spool?: SpoolTarget;
 }
 
 export function createContext(
@@ -246,14 +295,20 @@ async function attemptGeneration(
       throw tooLarge(context, status, requestId);
     }
     const limit = ok ? budget.remaining : Math.min(budget.remaining, maxErrorBodyBytes);
-    const scan = ok ? new Base64Scan() : undefined;
-    const bytes = await readBody(response.body, limit, ok ? () => tooLarge(context, status!, requestId) : undefined, ok ? declared : undefined, scan);
+    const overflow = (): Error => tooLarge(context, status!, requestId);
+    const streamed = ok && context.spool ? await readImagesStreaming(response.body, limit, overflow, context.spool, n) : undefined;
+    if (streamed?.kind === 'spooled') {
+      budget.spend(streamed.size);
+      context.logger.info(`POST ${shownUrl} → ${status} in ${elapsed()} (${requestId ? `request id ${requestId}, ` : ''}attempt ${attempt}/${total})`);
+      return { ok: true, json: streamed.json, images: streamed.files, requestId };
+    }
+    const bytes = streamed ? streamed.bytes : await readBody(response.body, limit, ok ? overflow : undefined, ok ? declared : undefined);
     if (ok) budget.spend(bytes.length);
     const idNote = requestId ? `request id ${requestId}, ` : '';
     const line = `POST ${shownUrl} → ${status} in ${elapsed()} (${idNote}attempt ${attempt}/${total})`;
     if (ok) context.logger.info(line);
     else context.logger.warn(line);
-    const extracted = ok ? extractImages(bytes, scan?.checked, n) : undefined;
+    const extracted = ok ? extractImages(bytes, n) : undefined;
     if (extracted) return { ok: true, json: extracted.json, images: extracted.images, requestId };
     const text = bytes.toString('utf8');
     return ok ? successOutcome(context, status, text, requestId, n) : statusOutcome(context, status, headers, text, requestId);

@@ -1,7 +1,8 @@
-import type { GenerationResult } from '../types';
+import type { GenerationResult, SpooledGenerationResult } from '../types';
 import type { EditRequest } from '../editTypes';
 import { callImagesApi, type ClientOptions, type RequestPayload } from './client';
 import { buildEditForm } from './editRequest';
+import type { SpoolTarget } from './streamingImages';
 
 /**
  * POSTs one edit to `{baseUrl}/images/edits` as multipart/form-data (see buildEditForm) and returns the
@@ -12,4 +13,9 @@ import { buildEditForm } from './editRequest';
 export function editImages(request: EditRequest, options: ClientOptions, signal?: AbortSignal): Promise<GenerationResult> {
   const payload = (): RequestPayload => buildEditForm(request);
   return callImagesApi({ operation: 'edits', n: request.n, payload }, options, signal);
+}
+
+/** editImages with each `b64_json` image decoded into a temp file in `spool.dir` as it arrives (issue #11). */
+export function editImagesToFiles(request: EditRequest, options: ClientOptions, spool: SpoolTarget, signal?: AbortSignal): Promise<SpooledGenerationResult> {
+  return callImagesApi({ operation: 'edits', n: request.n, payload: () => ({ body: buildEditForm(request) }) }, options, signal, spool);
 }

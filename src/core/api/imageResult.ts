@@ -1,5 +1,5 @@
 import { ImageApiError } from '../errors';
-import type { GeneratedImage, GenerationRequest, GenerationResult, ImageUsage } from '../types';
+import type { GenerationRequest, GenerationResult, ImageUsage, SpooledGenerationResult, SpooledImage } from '../types';
 import { decodeBase64Strict } from './base64Images';
 import type { Context } from './client';
 import type { Deadline } from './deadline';
@@ -9,7 +9,13 @@ import { type AttemptOutcome, cut, isObject } from './responseErrors';
 import { describeNonImage, sniffImageFormat } from './sniff';
 import type { OutputFormat } from '../../shared/options';
 
-export async function toResult(
+/** {@link toSpooledResult} for an outcome whose images are all in memory (no spool folder was given). */
+export async function toResult(...args: Parameters<typeof toSpooledResult>): Promise<GenerationResult> {
+  return (await toSpooledResult(...args)) as GenerationResult;
+}
+
+/** The images of a 2xx answer, checked, sniffed and downloaded; streamed ones stay temp files (issue #11). */
+export async function toSpooledResult(
   context: Context,
   /** Only `n` matters: an answer with more images than asked for is refused. */
   request: Pick<GenerationRequest, 'n'>,
@@ -17,7 +23,7 @@ export async function toResult(
   attempts: number,
   deadline: Deadline,
   budget: ByteBudget,
-): Promise<GenerationResult> {
+): Promise<SpooledGenerationResult> {
   const { json, requestId, images: predecoded } = outcome;
   const data = json.data as unknown[];
   const bad = (message: string): ImageApiError => new ImageApiError('badResponse', message, { status: 200, requestId, attempts });
@@ -41,13 +47,20 @@ export async function toResult(
     deadline,
     budget,
   );
-  const images: GeneratedImage[] = [];
+  const images: SpooledImage[] = [];
   try {
     for (const [index, item] of data.entries()) {
       const label = data.length > 1 ? `Image ${index + 1} of ${data.length}` : 'The image';
       if (!isObject(item)) throw bad(`${label} in the response is not an object.`);
       const revisedPrompt = typeof item.revised_prompt === 'string' ? context.redact(item.revised_prompt) : undefined;
-      let bytes: Buffer | undefined = predecoded?.get(item);
+      const early = predecoded?.get(item);
+      if (early !== undefined && !Buffer.isBuffer(early)) {
+        // Streamed to a temp file while the body arrived (streamingImages), and sniffed then: never loaded.
+        const format = checkFormat(early.sniffed.format, early.sniffed.description, label, images[0]?.format, bad);
+        images.push({ tempFile: early.tempFile, byteLength: early.byteLength, format, ...(revisedPrompt !== undefined && { revisedPrompt }) });
+        continue;
+      }
+      let bytes: Buffer | undefined = early;
       if (bytes) {
         // decoded by extractImages
       } else if (typeof item.b64_json === 'string') {
@@ -61,7 +74,7 @@ export async function toResult(
         throw bad(`${label} in the response has neither b64_json nor url.`);
       }
       const format = imageFormat(bytes, label, images[0]?.format, bad);
-      images.push(revisedPrompt === undefined ? { bytes, format } : { bytes, format, revisedPrompt });
+      images.push({ bytes, format, ...(revisedPrompt !== undefined && { revisedPrompt }) });
     }
   } finally {
     downloads.close();
@@ -125,7 +138,17 @@ function imageFormat(
   bad: (message: string) => ImageApiError,
 ): OutputFormat {
   const format = sniffImageFormat(bytes);
-  if (!format) throw bad(`${label} is not a PNG, JPEG or WebP image but ${describeNonImage(bytes)}, so nothing was saved.`);
+  return checkFormat(format, format ? '' : describeNonImage(bytes), label, first, bad);
+}
+
+function checkFormat(
+  format: OutputFormat | undefined,
+  description: string,
+  label: string,
+  first: OutputFormat | undefined,
+  bad: (message: string) => ImageApiError,
+): OutputFormat {
+  if (!format) throw bad(`${label} is not a PNG, JPEG or WebP image but ${description}, so nothing was saved.`);
   if (first !== undefined && format !== first) {
     throw bad(`${label} is ${formatName(format)} but image 1 is ${formatName(first)}; one answer must not mix formats, so nothing was saved.`);
   }

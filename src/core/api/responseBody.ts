@@ -2,11 +2,6 @@ import type { Dispatcher } from 'undici';
 
 export type ResponseBody = Dispatcher.ResponseData['body'];
 
-/** Sees a body's bytes as they arrive: `body[0, size)` has arrived and never changes again. */
-export interface BodyScan {
-  advance(body: Buffer, size: number): void;
-}
-
 /**
  * How many bytes one answer may still bring in: the JSON body and every image downloaded for it
  * draw on the same budget (issue #9, part 2), so fifteen 20 MB downloads cannot hold 300 MB.
@@ -34,14 +29,13 @@ const initialBodyBytes = 64 * 1024;
  * Chunks are copied into one buffer as they arrive, sized by the `declared` Content-Length when there
  * is a plausible one and doubled whenever it is full (a lying Content-Length included), so the body
  * is never held twice over as chunks and then their concatenation. The result may be a view into a
- * larger buffer (pages never written cost no memory). `scan` sees the bytes as they arrive.
+ * larger buffer (pages never written cost no memory).
  */
 export async function readBody(
   body: ResponseBody,
   limit: number,
   onOverflow?: () => Error,
   declared?: number,
-  scan?: BodyScan,
 ): Promise<Buffer> {
   const exact = declared !== undefined && Number.isSafeInteger(declared) && declared > 0 && declared <= limit;
   let whole = Buffer.allocUnsafe(exact ? declared : Math.min(limit, initialBodyBytes));
@@ -64,7 +58,6 @@ export async function readBody(
     reserve(size + chunk.length);
     chunk.copy(whole, size);
     size += chunk.length;
-    scan?.advance(whole, size);
   }
   return size === whole.length ? whole : whole.subarray(0, size);
 }

@@ -4,6 +4,7 @@ import type { Context } from './client';
 import { SecretRedactor } from './redact';
 import { headerValue } from './responseBody';
 import { isRetryableStatus } from './retry';
+import type { SpooledFile } from './streamingImages';
 import { formatBytes } from './units';
 
 const excerptLength = 200;
@@ -74,8 +75,8 @@ export type AttemptOutcome =
       readonly ok: true;
       readonly json: Record<string, unknown>;
       readonly requestId?: string;
-      /** Images already decoded from the body, by their `data` item (see extractImages). */
-      readonly images?: ReadonlyMap<object, Buffer>;
+      /** Images already decoded from the body, by their `data` item: in place (extractImages) or to temp files (streamingImages). */
+      readonly images?: ReadonlyMap<object, Buffer | SpooledFile>;
     }
   | {
       readonly ok: false;

@@ -24,30 +24,68 @@ const minWebp = 26;
  */
 export function sniffImageFormat(bytes: Uint8Array): OutputFormat | undefined {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b.length >= 8 && b.subarray(0, 8).equals(pngSignature)) return isPng(b) ? 'png' : undefined;
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return isJpeg(b) ? 'jpeg' : undefined;
-  if (b.length >= 16 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return isWebp(b) ? 'webp' : undefined;
+  return sniffView({ length: b.length, at: (i) => b[i] ?? -1, slice: (start, end) => b.subarray(start, end) });
+}
+
+/**
+ * sniffImageFormat for a file of `length` bytes of which only the first bytes (`head`) and the last ones
+ * (`tail`) are at hand — what the streaming decode keeps while it writes an image to disk. The answer is
+ * the same as for the whole file; `'whole'` when it would depend on bytes in between (a JPEG whose
+ * header segments run past the head, zero padding longer than the tail): then read the whole file.
+ */
+export function sniffImageParts(head: Buffer, tail: Buffer, length: number): OutputFormat | undefined | 'whole' {
+  const tailStart = length - tail.length;
+  const at = (i: number): number => {
+    if (i < 0 || i >= length) return -1;
+    if (i < head.length) return head[i]!;
+    if (i >= tailStart) return tail[i - tailStart]!;
+    throw new NeedsWhole();
+  };
+  try {
+    return sniffView({ length, at, slice: (start, end) => Buffer.from(Array.from({ length: Math.max(0, Math.min(end, length) - start) }, (_, k) => at(start + k))) });
+  } catch (error) {
+    if (error instanceof NeedsWhole) return 'whole';
+    throw error;
+  }
+}
+
+/** Bytes by position: `at` is -1 past either end (like reading undefined), `slice` a copy or view. */
+interface ByteView {
+  readonly length: number;
+  at(i: number): number;
+  slice(start: number, end: number): Buffer;
+}
+
+class NeedsWhole extends Error {}
+
+function sniffView(b: ByteView): OutputFormat | undefined {
+  if (b.length >= 8 && b.slice(0, 8).equals(pngSignature)) return isPng(b) ? 'png' : undefined;
+  if (b.length >= 3 && b.at(0) === 0xff && b.at(1) === 0xd8 && b.at(2) === 0xff) return isJpeg(b) ? 'jpeg' : undefined;
+  if (b.length >= 16 && b.slice(0, 4).toString('latin1') === 'RIFF' && b.slice(8, 12).toString('latin1') === 'WEBP') return isWebp(b) ? 'webp' : undefined;
   return undefined;
 }
 
-function isPng(b: Buffer): boolean {
-  if (b.length < minPng || b.readUInt32BE(8) !== 13 || b.toString('latin1', 12, 16) !== 'IHDR') return false;
-  if (crc32(b.subarray(12, 29)) !== b.readUInt32BE(29)) return false;
-  if (b.readUInt32BE(16) === 0 || b.readUInt32BE(20) === 0) return false;
-  const end = withoutZeroPadding(b, pngEnd[pngEnd.length - 1]);
-  return end >= minPng && b.subarray(end - pngEnd.length, end).equals(pngEnd);
+const u32be = (b: ByteView, i: number): number => b.slice(i, i + 4).readUInt32BE(0);
+const u32le = (b: ByteView, i: number): number => b.slice(i, i + 4).readUInt32LE(0);
+
+function isPng(b: ByteView): boolean {
+  if (b.length < minPng || u32be(b, 8) !== 13 || b.slice(12, 16).toString('latin1') !== 'IHDR') return false;
+  if (crc32(b.slice(12, 29)) !== u32be(b, 29)) return false;
+  if (u32be(b, 16) === 0 || u32be(b, 20) === 0) return false;
+  const end = withoutZeroPadding(b, pngEnd[pngEnd.length - 1]!);
+  return end >= minPng && b.slice(end - pngEnd.length, end).equals(pngEnd);
 }
 
-function isJpeg(b: Buffer): boolean {
+function isJpeg(b: ByteView): boolean {
   if (b.length < minJpeg) return false;
   const end = withoutZeroPadding(b, 0xd9);
-  if (end < minJpeg || b[end - 2] !== 0xff || b[end - 1] !== 0xd9) return false;
+  if (end < minJpeg || b.at(end - 2) !== 0xff || b.at(end - 1) !== 0xd9) return false;
   // The header segments, SOI to the first scan: each FF, a marker and a length that fits.
   let frame = false;
   for (let i = 2; i + 4 <= end; ) {
-    if (b[i] !== 0xff) return false;
-    while (b[i + 1] === 0xff && i + 5 <= end) i++; // fill bytes
-    const marker = b[i + 1];
+    if (b.at(i) !== 0xff) return false;
+    while (b.at(i + 1) === 0xff && i + 5 <= end) i++; // fill bytes
+    const marker = b.at(i + 1);
     if (marker === 0xda) return frame;
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
       i += 2;
@@ -55,26 +93,26 @@ function isJpeg(b: Buffer): boolean {
     }
     if (marker === 0x00 || marker === 0xd8 || marker === 0xd9) return false;
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) frame = true;
-    const length = b.readUInt16BE(i + 2);
+    const length = (b.at(i + 2) << 8) | b.at(i + 3);
     if (length < 2) return false;
     i += 2 + length;
   }
   return false;
 }
 
-function isWebp(b: Buffer): boolean {
+function isWebp(b: ByteView): boolean {
   if (b.length < minWebp) return false;
-  const size = b.readUInt32LE(4);
+  const size = u32le(b, 4);
   if (size !== b.length - 8 && size !== b.length - 9) return false;
-  if (!webpChunks.has(b.toString('latin1', 12, 16))) return false;
-  return b.readUInt32LE(16) <= b.length - 20;
+  if (!webpChunks.has(b.slice(12, 16).toString('latin1'))) return false;
+  return u32le(b, 16) <= b.length - 20;
 }
 
 /** The length without trailing zero bytes, unless the last byte before them is `last` already. */
-function withoutZeroPadding(b: Buffer, last: number): number {
+function withoutZeroPadding(b: ByteView, last: number): number {
   let end = b.length;
-  if (b[end - 1] === last) return end;
-  while (end > 0 && b[end - 1] === 0) end--;
+  if (b.at(end - 1) === last) return end;
+  while (end > 0 && b.at(end - 1) === 0) end--;
   return end;
 }
 
