@@ -17,5 +17,6 @@ export function editImages(request: EditRequest, options: ClientOptions, signal?
 
 /** editImages with each `b64_json` image decoded into a temp file in `spool.dir` as it arrives (issue #11). */
 export function editImagesToFiles(request: EditRequest, options: ClientOptions, spool: SpoolTarget, signal?: AbortSignal): Promise<SpooledGenerationResult> {
-  return callImagesApi({ operation: 'edits', n: request.n, payload: () => ({ body: buildEditForm(request) }) }, options, signal, spool);
+  const payload = (): RequestPayload => buildEditForm(request);
+  return callImagesApi({ operation: 'edits', n: request.n, payload }, options, signal, spool);
 }
