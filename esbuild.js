@@ -39,11 +39,12 @@ const targets = [
     target: 'node18',
     // The engine (undici and the HTTP client) is its own bundle, required on the first generation only:
     // activation stays fast and small. See loadEngine() in src/generation/generationService.ts.
-    external: ['vscode', './engine.js'],
+    // The MCP SDK likewise (dist/mcp.js), loaded when the MCP server first starts (src/agent/mcpProvider.ts).
+    external: ['vscode', './engine.js', './mcp.js'],
   },
   {
     ...common,
-    entryPoints: { engine: 'src/core/engine.ts' },
+    entryPoints: { engine: 'src/core/engine.ts', mcp: 'src/agent/mcpServer.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

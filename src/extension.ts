@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerAgent, type AgentApi } from './agent/registerAgent';
 import { registerCommands } from './commands/registerCommands';
 import { GenerationService } from './generation/generationService';
 import { HistoryStore } from './generation/history';
@@ -15,6 +16,7 @@ export interface TestApi {
   readonly history: HistoryStore;
   readonly log: Log;
   readonly network: NetworkSettings;
+  readonly agent: AgentApi;
 }
 
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
@@ -25,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const history = new HistoryStore(context.workspaceState);
   const network = new NetworkSettings(log);
   const generation = new GenerationService(keys, log, `gpt-image-studio/${version} vscode/${vscode.version}`, history, context.globalState, network);
+  const agent = registerAgent(context, { generation, keys, log });
   context.subscriptions.push(
     log,
     network,
@@ -33,10 +36,11 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     registerCommands({ generation, keys, log }),
     registerStudio(context, { generation, keys, log }),
     registerSpendStatus(generation, keys),
+    agent.disposable,
   );
   // The e2e runner reads this line to report the real activation time (npm run bench shows it too).
   log.info(`GPT Image Studio ${version} activated in ${(performance.now() - started).toFixed(1)} ms`);
-  return context.extensionMode === vscode.ExtensionMode.Test ? { keys, generation, history, log, network } : undefined;
+  return context.extensionMode === vscode.ExtensionMode.Test ? { keys, generation, history, log, network, agent: agent.api } : undefined;
 }
 
 export function deactivate(): void {}

@@ -8,6 +8,7 @@ export const commandIds = {
   insertImageFromExplorer: 'gptImage.insertImageFromExplorer',
   showLog: 'gptImage.showLog',
   editImage: 'gptImage.editImage',
+  copyMcpConfig: 'gptImage.copyMcpConfig',
 } as const;
 
 export const panelViewType = 'gptImage.panel';

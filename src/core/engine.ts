@@ -6,7 +6,7 @@ import type { EditRequest } from './editTypes';
 import { extensionFor, imageFileNames, numberedNames, timestamp } from './naming';
 import type { SpoolTarget } from './api/streamingImages';
 import { errorCode, ImageApiError } from './errors';
-import { isInside, resolveAssetsDirReal } from './paths';
+import { isInside, resolveAssetsDirReal, type FolderField } from './paths';
 import { saveImages } from './save';
 import { generateStreamed, type StreamPreviews, type StreamedGeneration } from './streamedGeneration';
 import type { GenerationRequest, GenerationResult, SpooledGenerationResult, SpooledImage } from './types';
@@ -16,9 +16,21 @@ export { fetchBalance } from './api/balance';
 /** The proxy transport lives in this bundle with undici; the host builds dispatchers through these (issue #11). */
 export { closeProxyDispatchers, ProxyRouter } from './api/proxy';
 
-/** Where generated images go: a workspace folder's assets folder, or an exact file the user chose. */
+/**
+ * Where generated images go: a folder inside a workspace folder (the assets folder, or one an agent
+ * tool named), or an exact file the user chose.
+ */
 export type SaveTarget =
-  | { readonly kind: 'assets'; readonly workspaceRoot: string; readonly assetsFolder: string }
+  | {
+      readonly kind: 'assets';
+      readonly workspaceRoot: string;
+      /** Relative to workspaceRoot; refused when it leaves it (also through symlinks). */
+      readonly assetsFolder: string;
+      /** Who chose the folder, for messages; default the gptImage.assetsFolder setting. */
+      readonly folderField?: FolderField;
+      /** A file name without extension (agent tools' `fileName`) instead of `<prompt slug>-<time>`. */
+      readonly baseName?: string;
+    }
   | { readonly kind: 'file'; readonly filePath: string };
 
 export interface SavedGeneration {
@@ -48,7 +60,7 @@ export async function generateAndSave(
 ): Promise<SavedGeneration> {
   const dir =
     target.kind === 'assets'
-      ? await resolveAssetsDirReal(target.workspaceRoot, target.assetsFolder)
+      ? await resolveAssetsDirReal(target.workspaceRoot, target.assetsFolder, target.folderField)
       : path.dirname(target.filePath);
   // Without previews the images are decoded into temp files beside their destination while the answer
   // arrives, so saving is a rename and memory does not grow with the answer (issue #11).
@@ -60,9 +72,11 @@ export async function generateAndSave(
     const now = options.now?.() ?? new Date();
     const ext = extensionFor(result.outputFormat);
     const names =
-      target.kind === 'assets'
-        ? imageFileNames(request.prompt, result.images.length, ext, now)
-        : namesFromFile(target.filePath, result.images.length, ext);
+      target.kind === 'file'
+        ? namesFromFile(target.filePath, result.images.length, ext)
+        : target.baseName !== undefined
+          ? numberedNames(target.baseName, result.images.length, ext)
+          : imageFileNames(request.prompt, result.images.length, ext, now);
     const files = await saveImages({
       dir,
       // Checked again when saving: the request may take minutes, and the folder may change meanwhile.

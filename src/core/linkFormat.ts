@@ -26,6 +26,33 @@ export function linkSyntaxFor(languageId: string): LinkSyntax {
   return Object.hasOwn(linkSyntaxByLanguage, languageId) ? linkSyntaxByLanguage[languageId] : 'path';
 }
 
+/** VS Code's language id for a file by its extension, for a document that is not open (or not written yet). */
+const languageByExtension: Readonly<Record<string, string>> = Object.freeze({
+  md: 'markdown',
+  markdown: 'markdown',
+  mdx: 'mdx',
+  html: 'html',
+  htm: 'html',
+  vue: 'vue',
+  svelte: 'svelte',
+  php: 'php',
+  jsx: 'javascriptreact',
+  tsx: 'typescriptreact',
+  css: 'css',
+  scss: 'scss',
+  less: 'less',
+  adoc: 'asciidoc',
+  asciidoc: 'asciidoc',
+  rst: 'restructuredtext',
+  tex: 'latex',
+});
+
+/** The language id a file of this name would open with (`plaintext` when none of ours). */
+export function languageIdForPath(file: string): string {
+  const ext = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase() ?? '';
+  return Object.hasOwn(languageByExtension, ext) ? languageByExtension[ext] : 'plaintext';
+}
+
 /** Alt text is cut to at most this many characters (including the `…`). */
 export const maxAltLength = 100;
 

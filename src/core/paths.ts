@@ -2,7 +2,15 @@ import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { errorCode, ImageApiError } from './errors';
 
-const settingName = 'gptImage.assetsFolder';
+/** What names a folder in messages: the setting (default), or an agent tool's `folder` input. */
+export interface FolderField {
+  /** Starts the sentence: `The setting gptImage.assetsFolder`, `The folder`. */
+  readonly label: string;
+  /** The `param` of the validation error. */
+  readonly param: string;
+}
+
+export const assetsFolderField: FolderField = { label: 'The setting gptImage.assetsFolder', param: 'assetsFolder' };
 
 /** `C:\…`, `C:/…` or `\\server\share`: Windows paths, recognised on every OS so tests run anywhere. */
 function isWindowsPath(p: string): boolean {
@@ -39,11 +47,11 @@ export function toPosixRelative(fromDir: string, toFile: string): string | undef
   return api === path.win32 ? rel.replace(/\\/g, '/') : rel;
 }
 
-function refuse(value: string, why: string): ImageApiError {
+function refuse(value: string, why: string, field: FolderField): ImageApiError {
   return new ImageApiError(
     'validation',
-    `The setting ${settingName} ("${value}") ${why}. Use a folder relative to the workspace folder, such as "assets".`,
-    { param: 'assetsFolder' },
+    `${field.label} ("${value}") ${why}. Use a folder relative to the workspace folder, such as "assets".`,
+    { param: field.param },
   );
 }
 
@@ -54,16 +62,16 @@ function refuse(value: string, why: string): ImageApiError {
  * root through `..`: a workspace's settings must not make us write elsewhere on disk. Purely lexical;
  * {@link resolveAssetsDirReal} also follows symlinks.
  */
-export function resolveAssetsDir(workspaceRoot: string, assetsFolder: string): string {
+export function resolveAssetsDir(workspaceRoot: string, assetsFolder: string, field = assetsFolderField): string {
   const value = assetsFolder.trim();
-  if (value.includes('\0')) throw refuse(assetsFolder, 'contains a NUL character');
-  if (value.startsWith('~')) throw refuse(assetsFolder, 'starts with "~", which is not expanded here');
-  if (/^[a-zA-Z]:/.test(value)) throw refuse(assetsFolder, 'has a drive letter, which makes it an absolute path');
-  if (/^[\\/]/.test(value)) throw refuse(assetsFolder, 'is an absolute path');
+  if (value.includes('\0')) throw refuse(assetsFolder, 'contains a NUL character', field);
+  if (value.startsWith('~')) throw refuse(assetsFolder, 'starts with "~", which is not expanded here', field);
+  if (/^[a-zA-Z]:/.test(value)) throw refuse(assetsFolder, 'has a drive letter, which makes it an absolute path', field);
+  if (/^[\\/]/.test(value)) throw refuse(assetsFolder, 'is an absolute path', field);
   const segments = value.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
   const root = path.resolve(workspaceRoot);
   const dir = path.resolve(root, ...segments);
-  if (!isInside(root, dir)) throw refuse(assetsFolder, 'points outside the workspace folder');
+  if (!isInside(root, dir)) throw refuse(assetsFolder, 'points outside the workspace folder', field);
   return dir;
 }
 
@@ -73,8 +81,12 @@ export function resolveAssetsDir(workspaceRoot: string, assetsFolder: string): s
  * must be a folder. Parts that don't exist yet are created as plain folders when saving. Returns the
  * lexical path, so links stay relative to the paths the user sees.
  */
-export async function resolveAssetsDirReal(workspaceRoot: string, assetsFolder: string): Promise<string> {
-  const dir = resolveAssetsDir(workspaceRoot, assetsFolder);
+export async function resolveAssetsDirReal(
+  workspaceRoot: string,
+  assetsFolder: string,
+  field = assetsFolderField,
+): Promise<string> {
+  const dir = resolveAssetsDir(workspaceRoot, assetsFolder, field);
   const root = path.resolve(workspaceRoot);
   let realRoot: string;
   try {
@@ -105,13 +117,13 @@ export async function resolveAssetsDirReal(workspaceRoot: string, assetsFolder: 
     real = await fs.realpath(existing);
   } catch {
     // lstat saw it but realpath can't follow it: a symlink to nowhere, so we can't tell where it leads.
-    throw refuse(assetsFolder, `contains a broken symbolic link (${path.relative(root, existing)})`);
+    throw refuse(assetsFolder, `contains a broken symbolic link (${path.relative(root, existing)})`, field);
   }
   if (!isInside(realRoot, real)) {
-    throw refuse(assetsFolder, `leads outside the workspace folder through a symbolic link (to ${real})`);
+    throw refuse(assetsFolder, `leads outside the workspace folder through a symbolic link (to ${real})`, field);
   }
   if (!(await fs.stat(real)).isDirectory()) {
-    throw refuse(assetsFolder, `names a file, not a folder (${path.relative(root, existing)})`);
+    throw refuse(assetsFolder, `names a file, not a folder (${path.relative(root, existing)})`, field);
   }
   return dir;
 }

@@ -23,6 +23,7 @@ const layerOf: Readonly<Record<string, Layer>> = {
   editor: 'host',
   studio: 'host',
   lm: 'host',
+  agent: 'host',
   'extension.ts': 'host',
 };
 
@@ -31,7 +32,7 @@ const allowed: Readonly<Record<Layer, readonly Target[]>> = {
   shared: ['shared'],
   core: ['core', 'shared', 'node', 'package:undici', 'package:jpeg-js'],
   webview: ['webview', 'shared'],
-  host: ['host', 'core', 'shared', 'node', 'vscode', 'package:undici', 'package:jpeg-js'],
+  host: ['host', 'core', 'shared', 'node', 'vscode', 'package:undici', 'package:jpeg-js', 'package:@modelcontextprotocol/sdk'],
 };
 
 const maxLines = 350;
