@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ImageApiError } from '../core/errors';
-import { isInside, resolveAssetsDir, toPosixRelative, type FolderField } from '../core/paths';
+import { isInside, resolveAssetsDir, staysInsideRealSync, toPosixRelative, type FolderField } from '../core/paths';
 
 /** The `folder` input names itself in messages: `Input "folder" ("../x") points outside…`. */
 export const folderInputField: FolderField = { label: 'Input "folder"', param: 'folder' };
@@ -94,5 +94,15 @@ export function saveFolderFor(
     const setting = assetsFolder(folder);
     return { folder, relative: setting, absolute: resolveAssetsDir(folder.uri.fsPath, setting) };
   }
-  return { folder, relative, absolute: resolveAssetsDir(folder.uri.fsPath, relative, folderInputField), field: folderInputField };
+  const absolute = resolveAssetsDir(folder.uri.fsPath, relative, folderInputField);
+  // Already here, so the confirmation never shows a path that would write elsewhere (the engine checks
+  // again right before saving, and folder.ts before every file operation).
+  if (!staysInsideRealSync(folder.uri.fsPath, absolute)) {
+    throw new ImageApiError(
+      'validation',
+      `Input "folder" (${JSON.stringify(relative.slice(0, 200))}) leads outside the workspace folder through a symbolic link. Use a folder inside the workspace.`,
+      { param: 'folder' },
+    );
+  }
+  return { folder, relative, absolute, field: folderInputField };
 }

@@ -105,10 +105,11 @@ function record(raw: unknown, allowed: readonly string[]): Record<string, unknow
   }
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
+    if (value === null || value === undefined) continue;
     if (!allowed.includes(key)) {
       throw invalid(key.slice(0, 40), `unknown field; the fields are ${allowed.join(', ')}.`);
     }
-    if (value !== null && value !== undefined) out[key] = value;
+    out[key] = value;
   }
   return out;
 }

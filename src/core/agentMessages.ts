@@ -89,7 +89,7 @@ export function resultText(outcome: AgentOutcome): string {
  */
 export function agentErrorText(error: unknown): string {
   const description = describeError(error);
-  if (description.kind === 'cancelled') return 'Cancelled: nothing was sent or saved.';
+  if (description.kind === 'cancelled') return 'Cancelled: nothing was saved.';
   const param = error instanceof ImageApiError && error.param ? `, field "${plainText(error.param)}"` : '';
   const advice: string[] = [];
   if (error instanceof ImageApiError && error.kind === 'validation') {
@@ -102,8 +102,8 @@ export function agentErrorText(error: unknown): string {
     advice.push('The user can check the GPT Image settings (gptImage.*).');
   }
   if (description.kind === 'unexpected') advice.push('The user can see details with "GPT Image: Show Log".');
-  const kind = description.kind === 'unexpected' ? 'error' : description.kind;
-  return `GPT Image ${kind} error${param}: ${description.message} Nothing was saved.${advice.length ? ` ${advice.join(' ')}` : ''}`;
+  const kind = description.kind === 'unexpected' ? '' : ` ${description.kind}`;
+  return `GPT Image${kind} error${param}: ${description.message} Nothing was saved.${advice.length ? ` ${advice.join(' ')}` : ''}`;
 }
 
 /** The text for "no key yet": the agent must not (and cannot) set it. */

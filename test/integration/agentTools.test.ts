@@ -1,0 +1,191 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+import { closeAllEditors, emptyDir, isPng, listAll, setUserSetting, sleep, testApi, waitFor, workspaceRoot } from './helpers';
+
+const key = 'sk-agent-tools-key-0123456789';
+
+/** The text parts of a tool result, joined. */
+function textOf(result: vscode.LanguageModelToolResult): string {
+  return result.content
+    .filter((part): part is vscode.LanguageModelTextPart => part instanceof vscode.LanguageModelTextPart)
+    .map((part) => part.value)
+    .join('\n');
+}
+
+function invoke(input: object, token = new vscode.CancellationTokenSource().token): Thenable<vscode.LanguageModelToolResult> {
+  return vscode.lm.invokeTool('gptImage_generateImage', { input, toolInvocationToken: undefined }, token);
+}
+
+suite('Agent tools: language model tools and the MCP server (issue #12)', () => {
+  let server: FakeImageServer;
+  let root: string;
+
+  suiteSetup(async () => {
+    server = await startFakeImageServer({ requireKey: key });
+    const api = await testApi();
+    await api.keys.set(key);
+    await setUserSetting('baseUrl', server.baseUrl);
+    root = workspaceRoot();
+  });
+
+  suiteTeardown(async () => {
+    await setUserSetting('baseUrl', undefined);
+    await (await testApi()).keys.clear();
+    await server.close();
+    await closeAllEditors();
+  });
+
+  setup(() => {
+    emptyDir(path.join(root, 'public'));
+    emptyDir(path.join(root, 'assets'));
+  });
+
+  test('vscode.lm.tools lists both tools with their reference names and schemas', () => {
+    const names = vscode.lm.tools.map((tool) => tool.name);
+    assert.ok(names.includes('gptImage_generateImage'), names.join(', '));
+    assert.ok(names.includes('gptImage_editImage'), names.join(', '));
+    const generate = vscode.lm.tools.find((tool) => tool.name === 'gptImage_generateImage')!;
+    assert.deepEqual((generate.inputSchema as { required?: string[] }).required, ['prompt']);
+    assert.match(generate.description, /SVG or Mermaid/);
+  });
+
+  test('invokeTool saves into the named folder, returns path and link, records the history; a taken name gets -1', async () => {
+    const api = await testApi();
+    const input = { prompt: 'A hero image of a lighthouse', fileName: 'hero', folder: 'public/img', linkFrom: 'src/Hero.tsx', quality: 'high' };
+    const before = api.history.list().length;
+    const first = textOf(await invoke(input));
+    const saved = path.join(root, 'public', 'img', 'hero.png');
+    assert.ok(fs.existsSync(saved) && isPng(saved), `hero.png saved:\n${first}`);
+    assert.match(first, /^Saved 1 image into the workspace/);
+    assert.match(first, /^- public\/img\/hero\.png \(64x64 png\)$/m);
+    assert.match(first, /^Link for src\/Hero\.tsx \(typescriptreact, relative to it\):\n<img src="\.\.\/public\/img\/hero\.png" alt="A hero image of a lighthouse" \/>$/m);
+    assert.match(first, /^Request id: req_/m);
+    assert.match(first, /^Usage: \d+ tokens/m);
+    assert.ok(!first.includes(key), 'the key is not in the result');
+    assert.equal(api.history.list().length, before + 1, 'recorded once in the history');
+    assert.deepEqual(api.history.list()[0]!.files, ['public/img/hero.png']);
+    assert.equal((server.requests.at(-1)!.json as { quality?: string }).quality, 'high');
+
+    const original = fs.readFileSync(saved);
+    const second = textOf(await invoke(input));
+    assert.match(second, /^- public\/img\/hero-1\.png/m, second);
+    assert.ok(fs.readFileSync(saved).equals(original), 'the first file is untouched');
+  });
+
+  test('where the host has LanguageModelDataPart, the image is attached (the fixture image is already small)', async () => {
+    const result = await invoke({ prompt: 'A small icon' });
+    const DataPart = (vscode as unknown as { LanguageModelDataPart?: new (...args: never[]) => { mimeType: string } }).LanguageModelDataPart;
+    if (!DataPart) return assert.match(textOf(result), /Preview: not attached/);
+    const images = result.content.filter((part) => part instanceof DataPart) as { mimeType: string }[];
+    assert.equal(images.length, 1, textOf(result));
+    assert.equal(images[0].mimeType, 'image/png');
+    assert.match(textOf(result), /Preview: attached \(64x64 image\/png\)/);
+  });
+
+  test('a cancelled token leaves nothing', async () => {
+    const api = await testApi();
+    const requests = server.requests.length;
+    const entries = api.history.list().length;
+    const source = new vscode.CancellationTokenSource();
+    const pending = invoke({ prompt: 'A slow sunrise [slow:3000]', folder: 'public/slow' }, source.token);
+    await waitFor('the request to reach the server', () => server.requests.length > requests || undefined);
+    source.cancel();
+    // VS Code answers the caller with a CancellationError at once; the tool's abort goes on inside.
+    await assert.rejects(Promise.resolve(pending), /Cancel/);
+    // Past the server's delay: had the request not been aborted, the file would be saved by now.
+    await sleep(3500);
+    assert.deepEqual(listAll(path.join(root, 'public', 'slow')), [], 'no file, not even a temp file');
+    assert.equal(api.history.list().length, entries, 'nothing recorded');
+  });
+
+  test("folder '../x' is refused with a clear text and nothing is sent", async () => {
+    const requests = server.requests.length;
+    const text = textOf(await invoke({ prompt: 'A cat', folder: '../x' }));
+    assert.equal(
+      text,
+      'GPT Image validation error, field "folder": Input "folder" ("../x") points outside the workspace folder. Use a folder relative to the workspace folder, such as "assets". Nothing was saved. Fix the input and call the tool again.',
+    );
+    const absolute = textOf(await invoke({ prompt: 'A cat', folder: '/tmp/x' }));
+    assert.match(absolute, /is an absolute path/);
+    const name = textOf(await invoke({ prompt: 'A cat', fileName: '../evil' }));
+    assert.match(name, /field "fileName".*path separator/);
+    const link = textOf(await invoke({ prompt: 'A cat', linkFrom: '../outside.md' }));
+    assert.match(link, /field "linkFrom".*outside the workspace/);
+    const count = textOf(await invoke({ prompt: 'A cat', n: 1000 }));
+    assert.match(count, /field "n".*from 1 to 4/);
+    const quality = textOf(await invoke({ prompt: 'A cat', quality: 'ultra' }));
+    assert.match(quality, /field "quality".*use auto, low, medium, high/);
+    assert.equal(server.requests.length, requests, 'no request reached the server');
+  });
+
+  test('a folder that leads outside through a symlink is refused before sending', async () => {
+    const outside = fs.mkdtempSync(path.join(path.dirname(root), 'outside-'));
+    const link = path.join(root, 'public', 'escape');
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(outside, link);
+    try {
+      const requests = server.requests.length;
+      const text = textOf(await invoke({ prompt: 'A cat', folder: 'public/escape/deeper' }));
+      assert.match(text, /field "folder".*leads outside the workspace folder through a symbolic link/);
+      assert.equal(server.requests.length, requests);
+      assert.deepEqual(fs.readdirSync(outside), []);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('without a key the result tells the agent to ask the user to Set API Key; nothing is asked or sent', async () => {
+    const api = await testApi();
+    await api.keys.clear();
+    try {
+      const requests = server.requests.length;
+      const text = textOf(await invoke({ prompt: 'A cat' }));
+      assert.match(text, /no API key is set.*Ask the user to run "GPT Image: Set API Key"/);
+      assert.equal(server.requests.length, requests);
+    } finally {
+      await api.keys.set(key);
+    }
+  });
+
+  test('MCP: the SDK client connects to the window\'s server with its token, generates, and the file exists', async () => {
+    const api = await testApi();
+    const mcp = await api.agent.mcp.server();
+    const client = new Client({ name: 'integration', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(mcp.url), { requestInit: { headers: { Authorization: `Bearer ${mcp.token}` } } }));
+    try {
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((tool) => tool.name).sort(), ['gptImage_editImage', 'gptImage_generateImage']);
+      const result = await client.callTool({ name: 'gptImage_generateImage', arguments: { prompt: 'A robot painter', fileName: 'robot', linkFrom: 'README.md' } });
+      const content = result.content as { type: string; text?: string; mimeType?: string }[];
+      assert.equal(result.isError, false, content[0].text);
+      assert.match(content[0].text!, /^- assets\/robot\.png/m);
+      assert.match(content[0].text!, /^!\[A robot painter\]\(assets\/robot\.png\)$/m);
+      assert.ok(fs.existsSync(path.join(root, 'assets', 'robot.png')));
+      assert.equal(content[1]?.type, 'image');
+      assert.ok(!JSON.stringify(result).includes(key), 'the API key is nowhere in what the client receives');
+      const refused = await client.callTool({ name: 'gptImage_generateImage', arguments: { prompt: 'x', folder: '../x' } });
+      assert.equal(refused.isError, true);
+    } finally {
+      await client.close();
+    }
+    const stranger = new Client({ name: 'stranger', version: '1.0.0' });
+    await assert.rejects(
+      stranger.connect(new StreamableHTTPClientTransport(new URL(mcp.url), { requestInit: { headers: { Authorization: 'Bearer wrong' } } })),
+    );
+  });
+
+  test('Copy MCP Server Config puts URL and token on the clipboard', async () => {
+    const api = await testApi();
+    const mcp = await api.agent.mcp.server();
+    await vscode.commands.executeCommand('gptImage.copyMcpConfig');
+    const config = JSON.parse(await vscode.env.clipboard.readText());
+    assert.deepEqual(config, {
+      mcpServers: { 'gpt-image-studio': { type: 'http', url: mcp.url, headers: { Authorization: `Bearer ${mcp.token}` } } },
+    });
+  });
+});
