@@ -8,12 +8,13 @@ import { parseGenerateInput, type GenerateToolInput } from '../core/agentInput';
 import { agentErrorText, noApiKeyText, resultText, type AgentPlan, type AgentSavedFile } from '../core/agentMessages';
 import type { SaveTarget } from '../core/engine';
 import { ImageApiError } from '../core/errors';
-import { imageDimensions } from '../core/imageSize';
+import { readDimensions } from '../core/imageSize';
 import { previewImage } from '../core/imagePreview';
 import { formatImageLinks, languageIdForPath } from '../core/linkFormat';
 import { extensionFor, imageFileNames, maxNameAttempts, nextCandidate, numberedNames } from '../core/naming';
 import { sniffImageFormat } from '../core/api/sniff';
 import type { GenerationRequest } from '../core/types';
+import { describeCost } from '../generation/costGuard';
 import type { GenerationService } from '../generation/generationService';
 import { plural } from '../shared/labels';
 import { resolveWorkspacePath, saveFolderFor, shownPath, type WorkspacePath } from './agentWorkspace';
@@ -63,8 +64,12 @@ export class AgentImageTools {
     return this.prepareGenerate(parseGenerateInput(raw));
   }
 
-  /** Runs a call to the end; never throws: failures come back as text the model can act on. */
-  async run(tool: AgentToolName, raw: unknown, signal: AbortSignal, wantImages: boolean): Promise<AgentToolResult> {
+  /**
+   * Runs a call to the end; never throws: failures come back as text the model can act on. `confirmCost`:
+   * false where the host already confirmed with the estimate (VS Code's tool confirmation); MCP clients
+   * confirm in their own way, so there the gptImage.confirmAboveUsd dialog still applies.
+   */
+  async run(tool: AgentToolName, raw: unknown, signal: AbortSignal, wantImages: boolean, confirmCost = true): Promise<AgentToolResult> {
     let call: PreparedCall;
     try {
       call = this.prepare(tool, raw);
@@ -80,9 +85,10 @@ export class AgentImageTools {
       const { request } = call.plan;
       const outcome = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: `GPT Image: generating ${plural(request.n, 'image')} for an agent` },
-        () => this.deps.generation.generate(request, call.target, signal, call.folder.uri),
+        () => this.deps.generation.generate(request, call.target, signal, call.folder.uri, undefined, { confirmCost }),
       );
-      return await this.success(call, outcome.files.map((file) => file.fsPath), outcome.entry, wantImages);
+      const cost = describeCost(outcome.cost);
+      return await this.success(call, outcome.files.map((file) => file.fsPath), { ...outcome.entry, cost }, wantImages);
     } catch (error) {
       return this.failure(error);
     } finally {
@@ -102,14 +108,15 @@ export class AgentImageTools {
       ...(input.fileName !== undefined && { baseName: input.fileName }),
     };
     const destinations = predictNames(request, input.fileName, save.absolute).map((name) => shownPath(save.folder, path.join(save.absolute, name)));
-    const plan: AgentPlan = { tool: 'generate', request, destinations, ...(linkFrom && { linkFrom: linkFrom.shown }) };
+    const estimate = this.deps.generation.estimate(request, save.folder.uri);
+    const plan: AgentPlan = { tool: 'generate', request, destinations, estimate, ...(linkFrom && { linkFrom: linkFrom.shown }) };
     return { plan, target, folder: save.folder, ...(linkFrom && { linkFrom }) };
   }
 
   private async success(
     call: PreparedCall,
     files: readonly string[],
-    entry: { readonly requestId?: string; readonly usage?: AgentPlanUsage },
+    entry: { readonly requestId?: string; readonly usage?: AgentPlanUsage; readonly cost: string },
     wantImages: boolean,
   ): Promise<AgentToolResult> {
     const saved: AgentSavedFile[] = [];
@@ -120,10 +127,10 @@ export class AgentImageTools {
       const bytes = await fs.readFile(file);
       const sniffed = sniffImageFormat(bytes) ?? 'png';
       format = sniffed;
-      const size = imageDimensions(bytes, sniffed);
+      const size = readDimensions(bytes, sniffed);
       saved.push({ path: shownPath(call.folder, file), ...(size && { width: size.width, height: size.height }) });
       if (!wantImages) continue;
-      const preview = previewImage(bytes, sniffed);
+      const preview = await previewImage(bytes, sniffed);
       if (preview.ok) {
         images.push({ bytes: preview.bytes, mimeType: preview.mimeType });
         notes.push(`${preview.width}x${preview.height} ${preview.mimeType}`);
@@ -137,7 +144,7 @@ export class AgentImageTools {
       : images.length === files.length
         ? `attached (${notes.join(', ')})`
         : notes.join('; ');
-    const text = resultText({ plan: call.plan, files: saved, format, link, usage: entry.usage, requestId: entry.requestId, previewNote });
+    const text = resultText({ plan: call.plan, files: saved, format, link, usage: entry.usage, requestId: entry.requestId, cost: entry.cost, previewNote });
     this.deps.log.info(`Agent tool saved ${saved.map((file) => file.path).join(', ')}`);
     return { text, isError: false, images };
   }

@@ -71,7 +71,7 @@ class ImageTool implements vscode.LanguageModelTool<unknown> {
     if (token.isCancellationRequested) controller.abort();
     const dataPart = dataPartApi();
     try {
-      const result = await this.tools.run(this.tool, options.input, controller.signal, dataPart !== undefined);
+      const result = await this.tools.run(this.tool, options.input, controller.signal, dataPart !== undefined, false);
       const parts: unknown[] = [new vscode.LanguageModelTextPart(result.text)];
       for (const image of result.images) parts.push(dataPart!.image(image.bytes, image.mimeType));
       return new vscode.LanguageModelToolResult(parts as vscode.LanguageModelTextPart[]);

@@ -1,6 +1,6 @@
 import { describeError } from './errorMessages';
 import { ImageApiError } from './errors';
-import { costFromUsage, estimateCost, formatCost, pricingFor, type TokenRates } from './pricing';
+import { estimateCost, formatCost, pricingFor, type CostFigure } from './pricing';
 import type { GenerationRequest } from './types';
 import { plural } from '../shared/labels';
 import { plainText } from '../shared/plainText';
@@ -16,8 +16,8 @@ export interface AgentPlan {
   /** Edits: workspace-relative paths of the source images and mask. */
   readonly sources?: readonly string[];
   readonly mask?: string;
-  /** Token rates for the cost figures; default the built-in ones for the request's model. */
-  readonly rates?: TokenRates;
+  /** The estimate before sending (the host's, with the user's pricing); default the built-in rates'. */
+  readonly estimate?: CostFigure;
 }
 
 export interface AgentSavedFile {
@@ -36,6 +36,8 @@ export interface AgentOutcome {
   /** Token counts as recorded in the history. */
   readonly usage?: { readonly totalTokens?: number; readonly inputTokens?: number; readonly outputTokens?: number };
   readonly requestId?: string;
+  /** What it cost, as every surface shows it (`$0.13`, `≈ $0.21 (estimate)`, with the balance drop). */
+  readonly cost?: string;
   /** Why no picture is attached, or how big the attached one is. */
   readonly previewNote: string;
 }
@@ -51,7 +53,7 @@ export function confirmationMessage(plan: AgentPlan): { readonly title: string; 
     `**Saves:** ${plan.destinations.map(code).join(', ')} (never overwrites: a taken name gets \`-1\`, \`-2\`…)`,
     ...(plan.linkFrom ? [`**Link for:** ${code(plan.linkFrom)}`] : []),
     `**Size:** ${escapeMarkdown(request.size)} · **Quality:** ${request.quality ?? 'auto'} · **Count:** ${request.n} · **Format:** ${request.outputFormat ?? 'png'}`,
-    `**Estimated cost:** ${escapeMarkdown(formatCost(estimateCost(request, ratesOf(plan))))} (from published gpt-image-2 prices; your gateway may charge differently)`,
+    `**Estimated cost:** ${escapeMarkdown(formatCost(estimateOf(plan)))} (from published gpt-image-2 prices; your gateway may charge differently)`,
   ];
   const verb = plan.tool === 'edit' ? 'Edit an image' : `Generate ${count}`;
   return { title: `${verb} with ${plainText(request.model)}?`, message: lines.join('  \n') };
@@ -72,7 +74,7 @@ export function resultText(outcome: AgentOutcome): string {
   lines.push(
     `Size: ${actual} (requested ${request.size}); quality: ${request.quality ?? 'auto'} (as requested; the API does not report it); format: ${outcome.format}`,
     `Usage: ${describeUsage(outcome.usage)}`,
-    `Cost: ${formatCost(costFromUsage(rawUsage(outcome.usage), { ...request, n: files.length }, ratesOf(plan)))}`,
+    `Cost: ${outcome.cost ?? formatCost(estimateOf(plan))}`,
     `Request id: ${safeId(outcome.requestId)}`,
     `Preview: ${outcome.previewNote}`,
     'The files are recorded in the GPT Image history; nothing was overwritten.',
@@ -110,14 +112,8 @@ export function agentErrorText(error: unknown): string {
 export const noApiKeyText =
   'GPT Image error (auth): no API key is set, so nothing was sent or saved. Ask the user to run "GPT Image: Set API Key" from the Command Palette (or set WISGATE_API_KEY), then try again.';
 
-function ratesOf(plan: AgentPlan): TokenRates {
-  return plan.rates ?? pricingFor(plan.request.model).rates;
-}
-
-/** The history's usage back in the API's shape, for costFromUsage. */
-function rawUsage(usage: AgentOutcome['usage']): unknown {
-  if (!usage) return undefined;
-  return { total_tokens: usage.totalTokens, input_tokens: usage.inputTokens, output_tokens: usage.outputTokens };
+function estimateOf(plan: AgentPlan): CostFigure {
+  return plan.estimate ?? estimateCost(plan.request, pricingFor(plan.request.model).rates);
 }
 
 function describeUsage(usage: AgentOutcome['usage']): string {

@@ -66,6 +66,7 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     assert.match(first, /^Link for src\/Hero\.tsx \(typescriptreact, relative to it\):\n<img src="\.\.\/public\/img\/hero\.png" alt="A hero image of a lighthouse" \/>$/m);
     assert.match(first, /^Request id: req_/m);
     assert.match(first, /^Usage: \d+ tokens/m);
+    assert.match(first, /^Cost: \$\d/m);
     assert.ok(!first.includes(key), 'the key is not in the result');
     assert.equal(api.history.list().length, before + 1, 'recorded once in the history');
     assert.deepEqual(api.history.list()[0]!.files, ['public/img/hero.png']);

@@ -54,6 +54,7 @@ suite('agent tool messages', () => {
       link: { language: 'typescriptreact', text: '<img src="../public/images/hero.png" alt="A hero image of a lighthouse" />' },
       usage: { totalTokens: 6300, inputTokens: 60, outputTokens: 6240 },
       requestId: 'req_123',
+      cost: '$0.19',
       previewNote: 'attached (512x341 image/png)',
     });
     assert.equal(

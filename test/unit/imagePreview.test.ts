@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
+import { encode as encodeJpeg } from 'jpeg-js';
 import { crc32 } from '../../src/core/api/sniff';
 import { previewImage, previewMaxSide } from '../../src/core/imagePreview';
-import { imageDimensions } from '../../src/core/imageSize';
-import { decodePng, downscale, encodePng, type RgbaImage } from '../../src/core/png';
-import { makePng, tinyJpeg, tinyWebp } from '../fixtures/fakeImageServer';
+import { readDimensions } from '../../src/core/imageSize';
+import { encodeRgbaPng, forEachPngRow, readPng } from '../../src/core/png';
+import { tinyJpeg, tinyWebp } from '../fixtures/fakeImageServer';
 
 function chunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
@@ -15,14 +16,14 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-/** A PNG of any colour type and depth, rows filtered with `filter`. */
-function png(width: number, height: number, colourType: number, depth: number, rows: Buffer[], extra: Buffer[] = [], filter = 0): Buffer {
+/** A PNG of colour type and depth given, every row made by `row(y)` (filter 0). */
+function png(width: number, height: number, colourType: number, depth: number, row: (y: number) => Buffer, extra: Buffer[] = []): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = depth;
   header[9] = colourType;
-  const raw = Buffer.concat(rows.map((row) => Buffer.concat([Buffer.from([filter]), row])));
+  const raw = Buffer.concat(Array.from({ length: height }, (_, y) => Buffer.concat([Buffer.from([0]), row(y)])));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
@@ -32,91 +33,86 @@ function png(width: number, height: number, colourType: number, depth: number, r
   ]);
 }
 
-function pixel(image: RgbaImage, x: number, y: number): number[] {
-  const i = (y * image.width + x) * 4;
-  return [...image.data.subarray(i, i + 4)];
+async function pixels(bytes: Buffer): Promise<number[][]> {
+  const image = readPng(bytes);
+  const rows: number[][] = [];
+  await forEachPngRow(image, (row) => rows.push([...row]));
+  return rows;
 }
 
-suite('PNG preview (core/png, core/imagePreview)', () => {
-  test('decodes RGB with every filter type the fixture encoder and real encoders use', () => {
-    const source = makePng(40, 30, (x, y) => [x * 6, y * 8, (x + y) % 256]);
-    const image = decodePng(source)!;
-    assert.equal(image.width, 40);
-    assert.equal(image.height, 30);
-    assert.deepEqual(pixel(image, 0, 0), [0, 0, 0, 255]);
-    assert.deepEqual(pixel(image, 39, 29), [234, 232, 68, 255]);
-  });
-
-  test('round trip: encode then decode gives the same pixels (Paeth rows, RGB and RGBA)', () => {
-    const data = new Uint8Array(17 * 9 * 4).map((_, i) => (i * 37) % 256);
-    const image = { width: 17, height: 9, data };
-    assert.deepEqual(decodePng(encodePng(image))!.data, data);
-    const opaque = { width: 5, height: 4, data: new Uint8Array(80).map((_, i) => (i % 4 === 3 ? 255 : i * 3)) };
-    const encoded = encodePng(opaque);
-    assert.equal(encoded[25], 2, 'all opaque: saved as RGB');
-    assert.deepEqual(decodePng(encoded)!.data, opaque.data);
-  });
-
-  test('grey, grey+alpha, palette with tRNS and 16-bit RGB are read', () => {
-    assert.deepEqual(pixel(decodePng(png(1, 1, 0, 8, [Buffer.from([77])]))!, 0, 0), [77, 77, 77, 255]);
-    assert.deepEqual(pixel(decodePng(png(1, 1, 4, 8, [Buffer.from([77, 9])]))!, 0, 0), [77, 77, 77, 9]);
-    const palette = chunk('PLTE', Buffer.from([1, 2, 3, 4, 5, 6]));
-    const trns = chunk('tRNS', Buffer.from([0]));
-    const indexed = decodePng(png(2, 1, 3, 8, [Buffer.from([0, 1])], [palette, trns]))!;
-    assert.deepEqual(pixel(indexed, 0, 0), [1, 2, 3, 0]);
-    assert.deepEqual(pixel(indexed, 1, 0), [4, 5, 6, 255]);
-    assert.deepEqual(pixel(decodePng(png(1, 1, 2, 16, [Buffer.from([200, 1, 100, 2, 50, 3])]))!, 0, 0), [200, 100, 50, 255]);
-  });
-
-  test('what the small decoder does not take gives undefined, never a throw', () => {
-    const interlaced = png(1, 1, 2, 8, [Buffer.from([1, 2, 3])]);
-    interlaced[28] = 1; // IHDR interlace byte (the CRC is now wrong too)
-    assert.equal(decodePng(interlaced), undefined);
-    assert.equal(decodePng(png(8, 1, 0, 1, [Buffer.from([0xff])])), undefined, '1-bit');
-    assert.equal(decodePng(png(1, 1, 2, 8, [Buffer.from([1, 2, 3])], [], 9)), undefined, 'unknown filter');
-    assert.equal(decodePng(Buffer.from('not a png at all, but long enough to look')), undefined);
-    const header = png(1, 1, 2, 8, [Buffer.from([1, 2, 3])]);
-    header.writeUInt32BE(100_000, 16);
-    header.writeUInt32BE(100_000, 20);
-    assert.equal(decodePng(header), undefined, 'a header claiming 10 G pixels is not believed');
-  });
-
-  test('downscale averages what each pixel covers, weighted by alpha', () => {
-    const checker = { width: 4, height: 2, data: new Uint8Array(32) };
-    for (let p = 0; p < 8; p++) checker.data.set(p % 2 ? [255, 255, 255, 255] : [0, 0, 0, 255], p * 4);
-    const half = downscale(checker, 2);
-    assert.equal(half.width, 2);
-    assert.equal(half.height, 1);
-    assert.deepEqual(pixel(half, 0, 0), [128, 128, 128, 255]);
-    const edge = { width: 2, height: 1, data: new Uint8Array([255, 0, 0, 255, 0, 0, 0, 0]) };
-    assert.deepEqual(pixel(downscale(edge, 1), 0, 0), [255, 0, 0, 128], 'a transparent neighbour does not darken red');
-  });
-
-  test('previewImage: a 1536x1024 PNG comes back as 512x341; a small one unchanged', () => {
-    const big = makePng(1536, 1024, (x, y) => [x % 256, y % 256, 90]);
-    const preview = previewImage(big, 'png');
-    assert.ok(preview.ok);
+suite('agent previews (core/imagePreview)', () => {
+  test('a 1536x1024 RGB PNG comes back as a 512x341 PNG with averaged colours', async () => {
+    // Vertical stripes one pixel wide, black and white: target pixel 0 covers source pixels 0-2 (black, white, black).
+    const big = png(1536, 1024, 2, 8, () => Buffer.from(Array.from({ length: 1536 * 3 }, (_, i) => (Math.floor(i / 3) % 2 ? 255 : 0))));
+    const preview = await previewImage(big, 'png');
+    assert.ok(preview.ok, JSON.stringify(preview));
     assert.equal(preview.width, previewMaxSide);
     assert.equal(preview.height, 341);
     assert.equal(preview.mimeType, 'image/png');
-    assert.deepEqual(imageDimensions(preview.bytes, 'png'), { width: 512, height: 341 });
-    const small = makePng(64, 64, () => [1, 2, 3]);
-    const same = previewImage(small, 'png');
-    assert.ok(same.ok && same.bytes.equals(small));
+    assert.deepEqual(readDimensions(preview.bytes, 'png'), { width: 512, height: 341 });
+    const [first] = await pixels(preview.bytes);
+    assert.deepEqual(first.slice(0, 4), [85, 85, 85, 255], 'stripes average to grey, not alias to black or white');
   });
 
-  test('previewImage: small JPEG and WebP are attached as they are; large ones are not, with the reason', () => {
-    const jpeg = previewImage(tinyJpeg, 'jpeg');
+  test('alpha weights the colours: a transparent neighbour does not darken red', async () => {
+    const image = png(1024, 2, 6, 8, () => Buffer.from(Array.from({ length: 1024 }, (_, x) => (x % 2 ? [0, 0, 0, 0] : [255, 0, 0, 255])).flat()));
+    const preview = await previewImage(image, 'png');
+    assert.ok(preview.ok);
+    const [first] = await pixels(preview.bytes);
+    assert.deepEqual(first.slice(0, 4), [255, 0, 0, 128]);
+  });
+
+  test('16-bit grey is read by its high byte', async () => {
+    const image = png(1024, 1, 0, 16, () => Buffer.from(Array.from({ length: 1024 }, () => [200, 7]).flat()));
+    const preview = await previewImage(image, 'png');
+    assert.ok(preview.ok);
+    assert.deepEqual((await pixels(preview.bytes))[0].slice(0, 4), [200, 200, 200, 255]);
+  });
+
+  test('small images of any format are attached unchanged', async () => {
+    const small = await encodeRgbaPng(new Uint8Array(64 * 64 * 4).fill(200), 64, 64);
+    const same = await previewImage(small, 'png');
+    assert.ok(same.ok && same.bytes.equals(small));
+    const jpeg = await previewImage(tinyJpeg, 'jpeg');
     assert.ok(jpeg.ok && jpeg.mimeType === 'image/jpeg');
-    const webp = previewImage(tinyWebp, 'webp');
+    const webp = await previewImage(tinyWebp, 'webp');
     assert.ok(webp.ok && webp.mimeType === 'image/webp');
-    const largeJpeg = Buffer.from(tinyJpeg);
-    const sof = largeJpeg.indexOf(Buffer.from([0xff, 0xc0]));
-    largeJpeg.writeUInt16BE(2000, sof + 5);
-    largeJpeg.writeUInt16BE(3000, sof + 7);
-    assert.deepEqual(imageDimensions(largeJpeg, 'jpeg'), { width: 3000, height: 2000 });
-    const refused = previewImage(largeJpeg, 'jpeg');
-    assert.ok(!refused.ok);
-    assert.match(refused.reason, /jpeg images larger than 512 px are not downscaled here/);
+  });
+
+  test('a large JPEG is decoded (jpeg-js) and downscaled to a PNG', async () => {
+    const width = 1200;
+    const height = 600;
+    const data = Buffer.alloc(width * height * 4, 255);
+    for (let i = 0; i < width * height; i++) data.set([30, 120, 220, 255], i * 4);
+    const jpeg = encodeJpeg({ data, width, height }, 90).data;
+    const preview = await previewImage(jpeg, 'jpeg');
+    assert.ok(preview.ok, JSON.stringify(preview));
+    assert.equal(preview.width, 512);
+    assert.equal(preview.height, 256);
+    const [r, g, b] = (await pixels(preview.bytes))[0];
+    assert.ok(Math.abs(r - 30) < 8 && Math.abs(g - 120) < 8 && Math.abs(b - 220) < 8, `${r},${g},${b}`);
+  });
+
+  test('what is not downscaled says why: large WebP, palette PNG, unreadable header, absurd size', async () => {
+    const webp = Buffer.from(tinyWebp);
+    webp.writeUIntLE(1999, 24, 3); // a VP8X canvas of 2000 px… only when the fixture is VP8X
+    const bigWebp = readDimensions(webp, 'webp')?.width === 2000 ? webp : undefined;
+    if (bigWebp) {
+      const refused = await previewImage(bigWebp, 'webp');
+      assert.ok(!refused.ok && /WebP images larger than 512 px/.test(refused.reason));
+    }
+    const palette = png(1024, 1, 3, 8, () => Buffer.alloc(1024), [chunk('PLTE', Buffer.from([1, 2, 3]))]);
+    const indexed = await previewImage(palette, 'png');
+    assert.ok(!indexed.ok && /palette/.test(indexed.reason));
+    const junk = await previewImage(Buffer.from('not an image'), 'png');
+    assert.ok(!junk.ok && /header could not be read/.test(junk.reason));
+    const bomb = png(1, 1, 2, 8, () => Buffer.from([1, 2, 3]));
+    bomb.writeUInt32BE(60_000, 16);
+    bomb.writeUInt32BE(60_000, 20);
+    const huge = await previewImage(bomb, 'png');
+    assert.ok(!huge.ok && /too large/.test(huge.reason), 'a header claiming 3.6 G pixels is never decoded');
+    const broken = png(2048, 2, 2, 8, () => Buffer.alloc(10)); // rows shorter than the header says
+    const short = await previewImage(broken, 'png');
+    assert.ok(!short.ok && /could not be decoded/.test(short.reason));
   });
 });
