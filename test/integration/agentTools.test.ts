@@ -56,13 +56,15 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
 
   test('invokeTool saves into the named folder, returns path and link, records the history; a taken name gets -1', async () => {
     const api = await testApi();
-    const input = { prompt: 'A hero image of a lighthouse', fileName: 'hero', folder: 'public/img', linkFrom: 'src/Hero.tsx', quality: 'high' };
+    const input = { prompt: 'A hero image of a lighthouse', fileName: 'hero', folder: 'public/img', linkFrom: 'src/Hero.tsx', quality: 'high', size: '1536x1024' };
     const before = api.history.list().length;
     const first = textOf(await invoke(input));
     const saved = path.join(root, 'public', 'img', 'hero.png');
     assert.ok(fs.existsSync(saved) && isPng(saved), `hero.png saved:\n${first}`);
     assert.match(first, /^Saved 1 image into the workspace/);
-    assert.match(first, /^- public\/img\/hero\.png \(64x64 png\)$/m);
+    assert.match(first, /^- public\/img\/hero\.png \(1536x1024 png\)$/m);
+    assert.match(first, /^Size: 1536x1024 \(requested 1536x1024\); quality: high/m);
+    assert.match(first, /^Preview: attached \(512x341 image\/png\)$/m);
     assert.match(first, /^Link for src\/Hero\.tsx \(typescriptreact, relative to it\):\n<img src="\.\.\/public\/img\/hero\.png" alt="A hero image of a lighthouse" \/>$/m);
     assert.match(first, /^Request id: req_/m);
     assert.match(first, /^Usage: \d+ tokens/m);
@@ -78,14 +80,14 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     assert.ok(fs.readFileSync(saved).equals(original), 'the first file is untouched');
   });
 
-  test('where the host has LanguageModelDataPart, the image is attached (the fixture image is already small)', async () => {
+  test('where the host has LanguageModelDataPart, the image is attached, downscaled to 512 px', async () => {
     const result = await invoke({ prompt: 'A small icon' });
     const DataPart = (vscode as unknown as { LanguageModelDataPart?: new (...args: never[]) => { mimeType: string } }).LanguageModelDataPart;
     if (!DataPart) return assert.match(textOf(result), /Preview: not attached/);
     const images = result.content.filter((part) => part instanceof DataPart) as { mimeType: string }[];
     assert.equal(images.length, 1, textOf(result));
     assert.equal(images[0].mimeType, 'image/png');
-    assert.match(textOf(result), /Preview: attached \(64x64 image\/png\)/);
+    assert.match(textOf(result), /Preview: attached \(512x512 image\/png\)/);
   });
 
   test('a cancelled token leaves nothing', async () => {
@@ -138,6 +140,13 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
     }
+  });
+
+  test('a relay that echoes the key in its error: the agent never sees the key', async () => {
+    const text = textOf(await invoke({ prompt: 'A cat [echo-key]' }));
+    assert.match(text, /^GPT Image \w+ error/);
+    assert.ok(!text.includes(key), text);
+    assert.ok(!text.includes(key.slice(3, 20)), 'not even a part of it');
   });
 
   test('without a key the result tells the agent to ask the user to Set API Key; nothing is asked or sent', async () => {
