@@ -38,6 +38,8 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     await (await testApi()).keys.clear();
     await server.close();
     await closeAllEditors();
+    emptyDir(path.join(root, 'public'));
+    emptyDir(path.join(root, 'assets'));
   });
 
   setup(() => {
