@@ -5,6 +5,7 @@ import type { Log } from '../common/log';
 import { notify } from '../common/notify';
 import { describeSaveFolder, savedImagesMessage } from '../core/noticeMessages';
 import type { SaveTarget } from '../core/engine';
+import type { GenerationRequest } from '../core/types';
 import { InsertAnchor } from '../editor/insertAnchor';
 import { revealImage } from '../editor/imageActions';
 import { insertImageLinks, type InsertTarget } from '../editor/insertLinks';
@@ -34,7 +35,7 @@ export async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}
   const insertTarget: InsertTarget | undefined = editor
     ? { document: editor.document, viewColumn: editor.viewColumn, anchor }
     : undefined;
-  let keepAnchor = false;
+  let run: Run | undefined;
   try {
     const resource = editor?.document.uri;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).trim() : '';
@@ -47,8 +48,30 @@ export async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}
     if (!answer) return undefined;
     const request = deps.generation.buildRequest(answer.prompt, { ...argOverrides, ...answer.overrides }, resource);
     const target = await chooseSaveTarget(editor?.document, request.outputFormat);
-    if (!target) return undefined;
+    if (target) run = { request, target, resource, insertTarget };
+  } catch (error) {
+    // Not awaited: the notification stays until dismissed, and the command has finished either way.
+    void showError(error, deps.log);
+  } finally {
+    if (!run) anchor?.dispose();
+  }
+  return run ? generateRun(deps, run) : undefined;
+}
 
+/** One generation of the palette: what Try Again sends once more, exactly as it was (issue #11). */
+interface Run {
+  readonly request: GenerationRequest;
+  readonly target: SaveTarget;
+  readonly resource: vscode.Uri | undefined;
+  /** Owned by the run: disposed when its notification is answered (or by the run Try Again starts). */
+  readonly insertTarget: InsertTarget | undefined;
+}
+
+/** Progress with Cancel → generate → insert or offer; a failure's notification offers Try Again. */
+async function generateRun(deps: CommandDeps, run: Run): Promise<GenerationOutcome | undefined> {
+  const { request, target, resource, insertTarget } = run;
+  let keepAnchor = false;
+  try {
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'GPT Image', cancellable: true },
       (progress, token) => {
@@ -72,10 +95,20 @@ export async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}
     return outcome;
   } catch (error) {
     // Not awaited: the notification stays until dismissed, and the command has finished either way.
-    void showError(error, deps.log);
+    // Try Again hands the anchor to the new run, so the links still go where the user was.
+    keepAnchor = true;
+    let again = false;
+    void showError(error, deps.log, {
+      tryAgain: () => {
+        again = true;
+        return generateRun(deps, run);
+      },
+    }).finally(() => {
+      if (!again) insertTarget?.anchor?.dispose();
+    });
     return undefined;
   } finally {
-    if (!keepAnchor) anchor?.dispose();
+    if (!keepAnchor) insertTarget?.anchor?.dispose();
   }
 }
 

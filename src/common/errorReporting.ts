@@ -8,9 +8,21 @@ import type { Log } from './log';
 import { notify } from './notify';
 import { type ErrorAction, errorActionLabels } from '../shared/labels';
 
-/** Runs what an error button offers. Shared by notifications and the Studio's alert buttons. */
-export async function runErrorAction(action: ErrorAction): Promise<void> {
+/** How a surface reports an error: what the user was doing, and how to send the same request again. */
+export interface ReportContext extends Omit<DescribeContext, 'canTryAgain'> {
+  /** Re-runs the failed request (same prompt and options); with it, transient errors offer Try Again. */
+  readonly tryAgain?: () => unknown;
+}
+
+/**
+ * Runs what an error button offers. Shared by notifications and the Studio's alert buttons; Try Again
+ * runs `tryAgain`, the surface's own re-run of the same request (nothing without one).
+ */
+export async function runErrorAction(action: ErrorAction, tryAgain?: () => unknown): Promise<void> {
   switch (action) {
+    case 'tryAgain':
+      await tryAgain?.();
+      return;
     case 'setApiKey':
       await vscode.commands.executeCommand(commandIds.setApiKey);
       return;
@@ -27,8 +39,8 @@ export async function runErrorAction(action: ErrorAction): Promise<void> {
 }
 
 /** Logs the detail and describes the error for a surface; cancellation is logged, not reported. */
-export function logError(error: unknown, log: Log, context: DescribeContext = {}): ReturnType<typeof describeError> {
-  const description = describeError(error, context);
+export function logError(error: unknown, log: Log, context: ReportContext = {}): ReturnType<typeof describeError> {
+  const description = describeError(error, { action: context.action, canTryAgain: context.tryAgain !== undefined });
   if (description.kind === 'cancelled') {
     log.info('Generation cancelled by the user; nothing was saved.');
     return description;
@@ -42,6 +54,7 @@ export function logError(error: unknown, log: Log, context: DescribeContext = {}
           error.param ? `param=${error.param}` : '',
           error.requestId ? `request id=${error.requestId}` : '',
           error.attempts ? `attempts=${error.attempts}` : '',
+          error.mayBeCharged ? 'may be charged' : '',
           error.excerpt ? `body="${error.excerpt}"` : '',
         ]
           .filter(Boolean)
@@ -53,12 +66,15 @@ export function logError(error: unknown, log: Log, context: DescribeContext = {}
   return description;
 }
 
-/** One notification per error class with its actions (Set API Key, Open Settings, Show Log). */
-export async function showError(error: unknown, log: Log, context: DescribeContext = {}): Promise<void> {
+/**
+ * One notification per error class with its actions (Set API Key, Open Settings, Show Log, and Try
+ * Again when `context.tryAgain` is given). Resolves once the picked action has run.
+ */
+export async function showError(error: unknown, log: Log, context: ReportContext = {}): Promise<void> {
   const description = logError(error, log, context);
   if (description.kind === 'cancelled') return;
   const labels = description.actions.map((action) => errorActionLabels[action]);
   const picked = await notify('error', description.message, labels);
   const action = description.actions.find((candidate) => errorActionLabels[candidate] === picked);
-  if (action) await runErrorAction(action);
+  if (action) await runErrorAction(action, context.tryAgain);
 }

@@ -13,6 +13,8 @@ export interface ErrorDescription {
 /** What the user was doing, for an error that is no ImageApiError: `Insert` → "Insert failed: …". */
 export interface DescribeContext {
   readonly action?: string;
+  /** The surface can send the same request again: transient errors then offer Try Again. */
+  readonly canTryAgain?: boolean;
 }
 
 /**
@@ -22,11 +24,13 @@ export interface DescribeContext {
  * the workspace's, so the message is made plain: it can never form a link in a notification.
  */
 export function describeError(error: unknown, context: DescribeContext = {}): ErrorDescription {
-  const description = describe(error, context.action ?? 'Image generation');
-  return { ...description, message: plainText(description.message) };
+  const again = context.canTryAgain === true;
+  const description = describe(error, context.action ?? 'Image generation', again);
+  const actions = again ? description.actions : description.actions.filter((action) => action !== 'tryAgain');
+  return { ...description, message: plainText(description.message), actions };
 }
 
-function describe(error: unknown, action: string): ErrorDescription {
+function describe(error: unknown, action: string, canTryAgain: boolean): ErrorDescription {
   if (!(error instanceof ImageApiError)) {
     const text = error instanceof Error ? error.message : String(error);
     return { kind: 'unexpected', message: `${action} failed: ${text}`, actions: ['showLog'] };
@@ -36,6 +40,13 @@ function describe(error: unknown, action: string): ErrorDescription {
   // A proxy or certificate failure (issue #11): its own sentence, and the proxy settings to fix it.
   const proxy = error.kind === 'cancelled' ? undefined : proxyFailureOf(error);
   if (proxy) return { kind: error.kind, message: `${proxy.message.replace(/\.$/, '')}${id}.`, actions: ['openProxySettings', 'showLog'] };
+  // Issue #11: the request reached the server and may have produced a billed image; it was not
+  // retried automatically, and the user decides whether to send it again.
+  if (error.mayBeCharged && error.kind !== 'cancelled') {
+    const settings: readonly ErrorAction[] = error.kind === 'timeout' ? ['openSettings'] : [];
+    const tail = canTryAgain ? ` Try Again sends the same request once more${id}.` : error.requestId ? ` Request id ${error.requestId}.` : '';
+    return { kind: error.kind, message: `${server}.${tail}`, actions: ['tryAgain', ...settings, 'showLog'] };
+  }
   switch (error.kind) {
     case 'validation':
       // A bad prompt is fixed where it was typed; anything else comes from settings.
@@ -56,7 +67,10 @@ function describe(error: unknown, action: string): ErrorDescription {
     case 'permission':
       return {
         kind: error.kind,
-        message: `${server}. Your key or region may not be allowed to use this model${id}.`,
+        // A gateway's "Token Group … Has Been Disabled" is about the key itself, not the region.
+        message: error.keyDisabled
+          ? `${server}. The key is disabled or its quota is used up: check the key and its quota in your WisGate dashboard, or set another key${id}.`
+          : `${server}. Your key or region may not be allowed to use this model${id}.`,
         actions: ['setApiKey', 'showLog'],
       };
     case 'quota':
@@ -69,7 +83,7 @@ function describe(error: unknown, action: string): ErrorDescription {
       return {
         kind: error.kind,
         message: `Rate limited (429) even after ${error.attempts ?? 1} attempts. Wait a minute and try again${id}.`,
-        actions: ['showLog'],
+        actions: ['tryAgain', 'showLog'],
       };
     case 'moderation':
       return {
@@ -93,19 +107,18 @@ function describe(error: unknown, action: string): ErrorDescription {
       return {
         kind: error.kind,
         message: `The image service had an error (${error.status ?? '5xx'}) after ${error.attempts ?? 1} attempts. Try again later${id}.`,
-        actions: ['showLog'],
+        actions: ['tryAgain', 'showLog'],
       };
     case 'network':
-      return {
-        kind: error.kind,
-        message: `${server}. Check your connection and the base URL.`,
-        actions: ['openSettings', 'showLog'],
-      };
+      // With a status the server did answer: the connection and base URL are fine (issue #11).
+      return error.status
+        ? { kind: error.kind, message: `${server}. Try again later${id}.`, actions: ['tryAgain', 'showLog'] }
+        : { kind: error.kind, message: `${server}. Check your connection and the base URL.`, actions: ['tryAgain', 'openSettings', 'showLog'] };
     case 'timeout':
       return {
         kind: error.kind,
         message: `${server}. Try a lower quality or raise gptImage.timeoutSeconds${id}.`,
-        actions: ['openSettings', 'showLog'],
+        actions: ['tryAgain', 'openSettings', 'showLog'],
       };
     case 'cancelled':
       return { kind: error.kind, message: 'Generation cancelled. Nothing was saved.', actions: [] };

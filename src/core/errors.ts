@@ -29,6 +29,14 @@ export interface ImageApiErrorDetails {
   readonly excerpt?: string;
   /** How many attempts were made before giving up. */
   readonly attempts?: number;
+  /**
+   * The request reached the server and the failure came after (a reset, a timeout, a late 5xx, a broken
+   * 2xx answer): an image may have been generated and billed, so it was not retried automatically and
+   * the UI offers Try Again instead (issue #11).
+   */
+  readonly mayBeCharged?: boolean;
+  /** A gateway's 403 "Token Group … Has Been Disabled": the key is disabled or its quota used up. */
+  readonly keyDisabled?: boolean;
   readonly cause?: unknown;
 }
 
@@ -51,6 +59,8 @@ export class ImageApiError extends Error {
   readonly param?: string;
   readonly excerpt?: string;
   readonly attempts?: number;
+  readonly mayBeCharged?: boolean;
+  readonly keyDisabled?: boolean;
 
   constructor(
     readonly kind: ImageErrorKind,
@@ -65,6 +75,8 @@ export class ImageApiError extends Error {
     this.param = details.param;
     this.excerpt = details.excerpt;
     this.attempts = details.attempts;
+    this.mayBeCharged = details.mayBeCharged;
+    this.keyDisabled = details.keyDisabled;
   }
 }
 
@@ -78,6 +90,8 @@ export function withDetails(error: ImageApiError, changes: ImageApiErrorDetails 
     param: error.param,
     excerpt: error.excerpt,
     attempts: error.attempts,
+    mayBeCharged: error.mayBeCharged,
+    keyDisabled: error.keyDisabled,
     cause: error.cause,
     ...details,
   });

@@ -99,13 +99,15 @@ export const promptAdvice =
   'Subject + style + composition + key details, e.g. "A beautiful sunset over a calm ocean, cinematic lighting, soft clouds, warm orange and purple tones"';
 
 /** What a user can do about an error. The palette shows them as buttons, the Studio as buttons too. */
-export type ErrorAction = 'setApiKey' | 'openSettings' | 'openProxySettings' | 'showLog';
+export type ErrorAction = 'setApiKey' | 'openSettings' | 'openProxySettings' | 'showLog' | 'tryAgain';
 
 export const errorActionLabels: Readonly<Record<ErrorAction, string>> = {
   setApiKey: 'Set API Key',
   openSettings: 'Open Settings',
   openProxySettings: 'Open Proxy Settings',
   showLog: 'Show Log',
+  /** Sends the same request (prompt and options) once more; offered only where the surface can. */
+  tryAgain: 'Try Again',
 };
 
 /** The gallery's buttons for one image, and the word for their failures ("Insert failed: …"). */

@@ -24,7 +24,7 @@ import type { TokenRates } from './cost';
 export const maxSizeLength = 16;
 export const maxIdLength = 64;
 export const maxRunIdLength = 64;
-export const errorActions: readonly ErrorAction[] = ['setApiKey', 'openSettings', 'openProxySettings', 'showLog'];
+export const errorActions: readonly ErrorAction[] = ['setApiKey', 'openSettings', 'openProxySettings', 'showLog', 'tryAgain'];
 
 /** The options a user tunes in the Studio; defaults come from settings. */
 export interface StudioOptions {

@@ -102,9 +102,9 @@ suite('client: images decoded from the response body', () => {
     await assert.rejects(generateImages({ ...request, n: 2 }, options), /Image 2 of 2 in the response is not valid base64/);
   });
 
-  test('JSON broken after the base64 → the generic "instead of JSON" error', async () => {
+  test('JSON broken after the base64 → "the JSON is incomplete", without quoting it', async () => {
     answer(`{"data":[{"b64_json":"${smallPng().toString('base64')}"}]`);
-    await assert.rejects(generateImages(request, options), /incomplete or malformed JSON/);
+    await assert.rejects(generateImages(request, options), /broke off after \d+ KB: the JSON is incomplete/);
   });
 });
 
@@ -262,11 +262,11 @@ suite('client: the body in pieces, with and without Content-Length', () => {
     });
   });
 
-  test('a Content-Length shorter than the body: only the declared bytes are read → malformed JSON', async () => {
+  test('a Content-Length shorter than the body: only the declared bytes are read → incomplete JSON', async () => {
     const { text } = threeImages();
     const body = Buffer.from(text);
     server.answer({ length: body.length - 100, pieces: piecesOf(body, odd) });
-    await assert.rejects(generateImages({ ...request, n: 3 }, options), /incomplete or malformed JSON/);
+    await assert.rejects(generateImages({ ...request, n: 3 }, options), /the JSON is incomplete/);
   });
 
   test('a Content-Length longer than the body, then the connection closes → network error', async () => {

@@ -114,20 +114,23 @@ suite('Client: review findings of issue #9 (F1–F4, F9)', () => {
     assert.match(e.message, /^The connection broke after the server answered 200 .*may already have been generated and charged/);
   });
 
-  test('F4: failures before a status line are still retried (503, reset before the headers)', async () => {
+  test('F4: a 503 before a status line is retried; a reset after the request arrived is not (issue #11: it may be billed)', async () => {
     let posts = 0;
     s = await serve((_q, r) => {
       posts++;
-      if (posts === 1) {
+      if (posts === 1) return json(r, 503, { error: { message: 'busy' } });
+      if (posts === 2) {
         r.socket?.destroy();
         return;
       }
-      if (posts === 2) return json(r, 503, { error: { message: 'busy' } });
       json(r, 200, { data: [{ b64_json: png() }] });
     });
-    const result = await generateImages(req(), opts(s, { maxRetries: 2 }));
-    assert.equal(result.images.length, 1);
-    assert.equal(s.posts, 3);
+    const e = await failure(generateImages(req(), opts(s, { maxRetries: 2 })));
+    assert.equal(s.posts, 2, 'the 503 was retried once; the reset was not');
+    assert.equal(e.kind, 'network');
+    assert.equal(e.attempts, 2);
+    assert.equal(e.mayBeCharged, true);
+    assert.match(e.message, /broke after the request was sent, before any answer .*may already have been generated and charged/);
   });
 
   test('F4: the byte budget is one per generation: a 503 body is not drawn from it, the 200 and its download share it', async () => {

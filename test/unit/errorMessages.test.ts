@@ -65,4 +65,40 @@ suite('describeError', () => {
     const known = new ImageApiError('network', 'Could not connect');
     assert.equal(describeError(known, { action: 'Insert' }).message, describeError(known).message);
   });
+
+  test('Try Again (issue #11): offered for transient errors only where the surface can re-run the request', () => {
+    const transient: [ImageErrorKind, number | undefined][] = [['rateLimited', 429], ['server', 503], ['network', undefined], ['timeout', undefined]];
+    for (const [kind, status] of transient) {
+      const error = new ImageApiError(kind, 'Failed.', { status, attempts: 3 });
+      assert.equal(describeError(error, { canTryAgain: true }).actions[0], 'tryAgain', kind);
+      assert.ok(!describeError(error).actions.includes('tryAgain'), `${kind} without a way to re-run`);
+    }
+    for (const kind of ['auth', 'permission', 'quota', 'moderation', 'invalidRequest', 'notFound', 'validation', 'io', 'cancelled'] as const) {
+      assert.ok(!describeError(new ImageApiError(kind, 'No.'), { canTryAgain: true }).actions.includes('tryAgain'), kind);
+    }
+  });
+
+  test('an error that may have been charged says so, whatever its kind, and leads with Try Again', () => {
+    for (const kind of ['network', 'timeout', 'server', 'badResponse'] as const) {
+      const error = new ImageApiError(kind, 'It broke; the images may already have been generated and charged.', { requestId: 'req_7', mayBeCharged: true });
+      const description = describeError(error, { canTryAgain: true });
+      assert.equal(description.message, 'It broke; the images may already have been generated and charged. Try Again sends the same request once more (request id req_7).', kind);
+      assert.equal(description.actions[0], 'tryAgain');
+      assert.equal(describeError(error).message, 'It broke; the images may already have been generated and charged. Request id req_7.');
+    }
+  });
+
+  test('a network error after the server answered does not blame the connection or the base URL', () => {
+    const description = describeError(new ImageApiError('network', 'The server answered 502, then the connection was reset.', { status: 502 }));
+    assert.doesNotMatch(description.message, /base URL|connection and/);
+    assert.ok(!description.actions.includes('openSettings'));
+  });
+
+  test('a disabled key (403 Token Group … Has Been Disabled) is explained, not blamed on the region', () => {
+    const error = new ImageApiError('permission', 'Access was denied (403): Token Group vip Has Been Disabled.', { status: 403, keyDisabled: true });
+    const description = describeError(error);
+    assert.match(description.message, /The key is disabled or its quota is used up: check the key and its quota in your WisGate dashboard, or set another key\.$/);
+    assert.doesNotMatch(description.message, /region/);
+    assert.deepEqual(description.actions, ['setApiKey', 'showLog']);
+  });
 });

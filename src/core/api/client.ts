@@ -8,18 +8,18 @@ import {
   silentLogger,
   type SpooledGenerationResult,
 } from '../types';
-import { plural } from '../../shared/labels';
 import type { Lookup, RangeOf } from './addressPolicy';
 import { extractImages } from './base64Images';
 import { type Deadline, startDeadline } from './deadline';
 import { toSpooledResult } from './imageResult';
-import { isUndiciTimeout, networkReason } from './networkErrors';
+import { isUndiciTimeout, transportOutcome } from './networkErrors';
 import { SecretRedactor } from './redact';
 import { buildRequestBody, imagesEndpoint, type ImagesOperation, parseBaseUrl } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { readImagesStreaming, removeSpooled, type SpoolTarget } from './streamingImages';
 import { type AttemptOutcome, cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge, withAttempts } from './responseErrors';
-import { abortableSleep, retryDelay } from './retry';
+import { abortableSleep, defaultRetryServerErrorsWithinMs, retryDelay } from './retry';
+import { SendProgress } from './sendProgress';
 import { formatDuration } from './units';
 
 /** How the client reaches the API. Only `apiKey` is required; effects are injectable for tests. */
@@ -49,6 +49,11 @@ export interface ClientOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** A number in [0, 1) for the backoff jitter. */
   readonly random?: () => number;
+  /**
+   * A 5xx answered within this many ms of the request being sent is retried; a later one may follow a
+   * billed image and is not. Default retry.ts defaultRetryServerErrorsWithinMs (10 s); tests shrink it.
+   */
+  readonly retryServerErrorsWithinMs?: number;
 }
 
 export const defaultTimeoutMs = 600_000;
@@ -56,9 +61,7 @@ export const defaultMaxRetries = 2;
 export const defaultMaxResponseBytes = 200 * 1024 * 1024;
 export const defaultUserAgent = 'gpt-image-studio';
 
-/** Why a 2xx answer that broke off is not retried, for its error message. */
-export const mayBeCharged =
-  'the images may already have been generated and charged, so it was not retried automatically.';
+export { mayBeCharged } from './responseErrors';
 
 /** Error bodies are only read for their message, so a huge HTML error page is cut here. */
 const maxErrorBodyBytes = 64 * 1024;
@@ -81,11 +84,13 @@ export interface RequestPayload {
 }
 
 /**
- * POSTs one generation to `{baseUrl}/images/generations` and returns the decoded images. Retries
- * connection errors, timeouts, 408, 409, 429 (except insufficient_quota) and 5xx with exponential
- * backoff, honouring Retry-After and x-should-retry; never anything after a 2xx status line (the
- * generation may be billed already: a body that stalls or breaks off is reported, not re-sent). Every failure is an ImageApiError; aborting
- * `signal` rejects at once with kind `cancelled`, also while waiting between retries.
+ * POSTs one generation to `{baseUrl}/images/generations` and returns the decoded images. Retries, with
+ * exponential backoff and Retry-After, only what cannot have been billed (issue #11): failures before
+ * any byte of the request was sent (connect, DNS, TLS), 408, 409, 429 (not insufficient_quota) and a
+ * 5xx answered quickly; `x-should-retry: false` stops any of them. A timeout or reset after sending, a
+ * late 5xx and anything after a 2xx status line are reported with `mayBeCharged`, never re-sent. One
+ * log line per decision names the rule. Every failure is an ImageApiError; aborting `signal` rejects at
+ * once with kind `cancelled`, also while waiting between retries.
  */
 export async function generateImages(
   request: GenerationRequest,
@@ -169,11 +174,14 @@ async function run(
     } finally {
       deadline.dispose();
     }
+    const because = outcome.because ?? outcome.summary;
     if (!outcome.retryable || attempt >= total) {
+      const spent = outcome.retryable ? `; it would be retried, but ${attempt} of ${total} attempts are used` : '';
+      context.logger.warn(`Not retrying: ${because}${spent}`);
       throw outcome.toError(attempt);
     }
     const wait = retryDelay(outcome.headers, attempt - 1, context.random);
-    context.logger.warn(`Retrying in ${formatDuration(wait)} after ${outcome.summary} (attempt ${attempt + 1}/${total} next)`);
+    context.logger.warn(`Retrying: ${because}; attempt ${attempt + 1}/${total} in ${formatDuration(wait)}`);
     try {
       await context.sleep(wait, signal);
     } catch (error) {
@@ -199,6 +207,7 @@ export interface Context {
   readonly internalRange?: RangeOf;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random: () => number;
+  readonly retryServerErrorsWithinMs: number;
   readonly signal?: AbortSignal;
   readonly redactor: SecretRedactor;
   readonly redact: (text: string) => string;
@@ -241,6 +250,7 @@ export function createContext(
     internalRange: options.internalRange,
     sleep: options.sleep ?? abortableSleep,
     random: options.random ?? Math.random,
+    retryServerErrorsWithinMs: positive(options.retryServerErrorsWithinMs, defaultRetryServerErrorsWithinMs),
     signal,
     redactor,
     redact,
@@ -267,6 +277,9 @@ async function attemptGeneration(
   let status: number | undefined;
   let requestId: string | undefined;
   let headers: Record<string, unknown> = {};
+  // How far the request got: it decides whether a failure may have been billed (issue #11).
+  const progress = new SendProgress();
+  let answeredMs = 0;
   try {
     const response = await undiciRequest(context.endpoint, {
       method: 'POST',
@@ -278,12 +291,13 @@ async function attemptGeneration(
       },
       body: payload.body,
       signal: deadline.signal,
-      dispatcher: context.dispatcher,
+      dispatcher: progress.dispatcher(context.dispatcher),
       // undici's own limits default to 5 minutes and would cut a slow high-quality generation short.
       headersTimeout: context.timeoutMs,
       bodyTimeout: context.timeoutMs,
     });
     status = response.statusCode;
+    answeredMs = Date.now() - (progress.sentAt ?? started);
     headers = response.headers;
     const id = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id');
     // A server can put anything in a header, the key included: it is redacted once, here.
@@ -311,39 +325,16 @@ async function attemptGeneration(
     const extracted = ok ? extractImages(bytes, n) : undefined;
     if (extracted) return { ok: true, json: extracted.json, images: extracted.images, requestId };
     const text = bytes.toString('utf8');
-    return ok ? successOutcome(context, status, text, requestId, n) : statusOutcome(context, status, headers, text, requestId);
+    return ok ? successOutcome(context, status, text, requestId, n) : statusOutcome(context, status, headers, text, requestId, answeredMs);
   } catch (error) {
     if (signal?.aborted) throw cancelledError(attempt, requestId);
     if (error instanceof ImageApiError) {
       context.logger.warn(`POST ${shownUrl} → ${status ?? 'failed'} in ${elapsed()}: ${error.message} (attempt ${attempt}/${total})`);
       return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
     }
-    const isTimeout = deadline.timedOut() || isUndiciTimeout(error);
-    const reason = isTimeout ? `no complete answer within ${formatDuration(context.timeoutMs)}` : networkReason(error);
-    context.logger.warn(`POST ${shownUrl} → ${status ? `${status}, then ` : ''}${reason} after ${elapsed()} (attempt ${attempt}/${total})`);
-    // A 2xx status line means the server accepted the generation: it may be done and billed, so a
-    // body that then stalls or breaks off is reported, never POSTed again (issue #9, F4).
-    const answered = status !== undefined && status >= 200 && status < 300;
-    return {
-      ok: false,
-      retryable: !answered,
-      summary: reason,
-      toError: (attempts) =>
-        isTimeout
-          ? new ImageApiError(
-              'timeout',
-              answered
-                ? `The image service answered ${status} but did not send the whole response within ${formatDuration(context.timeoutMs)}; ${mayBeCharged}`
-                : `The image service did not answer within ${formatDuration(context.timeoutMs)} (${plural(attempts, 'attempt')}).`,
-              { requestId, attempts, status, cause: error },
-            )
-          : new ImageApiError(
-              'network',
-              answered
-                ? `The connection broke after the server answered ${status} (${reason}); ${mayBeCharged}`
-                : `Could not talk to ${context.endpoint.host}: ${reason} (${plural(attempts, 'attempt')}).`,
-              { requestId, attempts, status, cause: error },
-            ),
-    };
+    const timedOut = deadline.timedOut() || isUndiciTimeout(error);
+    const outcome = transportOutcome(context, { error, status, headers, answeredMs, requestId, timedOut, nothingSent: progress.nothingSent });
+    context.logger.warn(`POST ${shownUrl} → ${status ? `${status}, then ` : ''}${outcome.summary} after ${elapsed()} (attempt ${attempt}/${total})`);
+    return outcome;
   }
 }

@@ -3,9 +3,16 @@ import { ImageApiError, type ImageErrorKind, withDetails } from '../errors';
 import type { Context } from './client';
 import { SecretRedactor } from './redact';
 import { headerValue } from './responseBody';
-import { isRetryableStatus } from './retry';
+import { type RetryDecision, statusDecision } from './retry';
 import type { SpooledFile } from './streamingImages';
-import { formatBytes } from './units';
+import { formatBytes, formatDuration } from './units';
+
+/** Why an answer that broke off is not retried, for its error message. */
+export const mayBeCharged =
+  'the images may already have been generated and charged, so it was not retried automatically.';
+
+/** A gateway's 403 for a disabled key, or one whose own quota is used up (new-api / WisGate wording). */
+const tokenGroupDisabled = /\btoken\s*group\b.*\bdisabled\b/i;
 
 const excerptLength = 200;
 /** How much of an unexpected body excerptOf looks at for its first line. */
@@ -81,23 +88,32 @@ export type AttemptOutcome =
   | {
       readonly ok: false;
       readonly retryable: boolean;
+      /** The retry rule that decided, for the log line ("503 … answered in 120 ms (nothing was generated)"). */
+      readonly because?: string;
       readonly headers?: Readonly<Record<string, unknown>>;
       /** For the retry log line, e.g. `503 Service Unavailable`. */
       readonly summary: string;
       readonly toError: (attempts: number) => ImageApiError;
     };
 
+/** An attempt that did not produce images. */
+export type FailedAttempt = Extract<AttemptOutcome, { readonly ok: false }>;
+
 export function successOutcome(context: Context, status: number, text: string, requestId: string | undefined, n: number): AttemptOutcome {
-  const fail = (message: string, excerpt?: string): AttemptOutcome => {
-    const error = new ImageApiError('badResponse', context.redact(message), { status, requestId, excerpt });
-    return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
+  const fail = (message: string, excerpt?: string, charged = false): AttemptOutcome => {
+    const error = new ImageApiError('badResponse', context.redact(message), { status, requestId, excerpt, mayBeCharged: charged });
+    const because = `the server answered ${status} with an unusable answer${charged ? ' (the images may have been charged)' : ''}`;
+    return { ok: false, retryable: false, because, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
   };
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch {
+  } catch (error) {
+    const kind = describeBody(text);
+    // JSON of a generation is mostly base64: quoting its start would show nothing but noise (issue #11).
+    if (kind === 'json') return fail(brokenJsonMessage(status, text, error), undefined, true);
     const excerpt = excerptOf(text, context.redactor);
-    return fail(`The server answered ${status} with ${describeBody(text)} instead of JSON${excerpt ? `: "${excerpt}"` : ''}.`, excerpt);
+    return fail(`The server answered ${status} with ${kind} instead of JSON${excerpt ? `: "${excerpt}"` : ''}.`, excerpt);
   }
   if (!isObject(json)) return fail(`The server answered ${status} with JSON that is not an object.`);
   const apiError = readApiError(json);
@@ -113,12 +129,17 @@ export function successOutcome(context: Context, status: number, text: string, r
   return { ok: true, json, requestId };
 }
 
+/**
+ * `answeredMs`: from the request being sent to the status line, for the rule that a late 5xx may follow
+ * a billed image (see statusDecision).
+ */
 export function statusOutcome(
   context: Context,
   status: number,
   headers: Readonly<Record<string, unknown>>,
   text: string,
   requestId: string | undefined,
+  answeredMs = 0,
 ): AttemptOutcome {
   let apiError: ApiErrorBody | undefined;
   let shownText = text;
@@ -135,17 +156,20 @@ export function statusOutcome(
     : excerpt
       ? `"${excerpt}".`
       : `${STATUS_CODES[status] ?? 'Unknown status'}.`;
-  const retryable = isRetryableStatus(status, apiError?.code, headerValue(headers, 'x-should-retry')?.trim().toLowerCase());
+  const shouldRetry = headerValue(headers, 'x-should-retry')?.trim().toLowerCase();
+  const rule = statusDecision(status, apiError?.code, shouldRetry, answeredMs, context.retryServerErrorsWithinMs);
+  const keyDisabled = status === 403 && tokenGroupDisabled.test(`${apiError?.message ?? ''} ${excerpt ?? ''}`);
   const target = headerValue(headers, 'location');
   // Redacted before it is cut: a key straddling the cut would otherwise survive in part.
   const location = target === undefined ? undefined : cut(context.redact(target), excerptLength);
   return {
     ok: false,
-    retryable,
+    retryable: rule.retry,
+    because: rule.because,
     headers,
     summary: `${status} ${STATUS_CODES[status] ?? ''}`.trim(),
     toError: (attempts) => {
-      const [kind, message] = statusMessage(status, apiError?.code, serverText, attempts, location);
+      const [kind, message] = statusMessage(status, apiError?.code, serverText, attempts, location, rule, answeredMs);
       return new ImageApiError(kind, context.redact(message), {
         status,
         requestId,
@@ -153,9 +177,28 @@ export function statusOutcome(
         param: apiError?.param,
         excerpt,
         attempts,
+        mayBeCharged: rule.mayBeCharged,
+        keyDisabled,
       });
     },
   };
+}
+
+/**
+ * What broke in a 2xx answer's JSON, without quoting it: cut off at the end ("the answer broke off
+ * after 12 MB: the JSON is incomplete") or wrong in the middle (at which byte). The position comes from
+ * V8's SyntaxError ("… at position 1234", "Unexpected end of JSON input").
+ */
+export function brokenJsonMessage(status: number, text: string, error: unknown): string {
+  const size = formatBytes(Buffer.byteLength(text));
+  const detail = error instanceof Error ? error.message : '';
+  const position = Number(/at position (\d+)/.exec(detail)?.[1] ?? NaN);
+  const end = text.trimEnd().length;
+  if (/end of JSON input/i.test(detail) || position >= end) {
+    return `The server answered ${status}, but the answer broke off after ${size}: the JSON is incomplete; ${mayBeCharged}`;
+  }
+  const where = Number.isFinite(position) ? ` at character ${position + 1} of ${text.length}` : '';
+  return `The server answered ${status} with malformed JSON (${size}${where}); ${mayBeCharged}`;
 }
 
 function statusMessage(
@@ -164,8 +207,13 @@ function statusMessage(
   serverText: string,
   attempts: number,
   location: string | undefined,
+  rule: RetryDecision,
+  answeredMs: number,
 ): [ImageErrorKind, string] {
   const after = attempts > 1 ? ` after ${attempts} attempts` : '';
+  if (status >= 500 && rule.mayBeCharged) {
+    return ['server', `The image service failed with status ${status} after ${formatDuration(answeredMs)}: ${serverText.replace(/\.$/, '')}; ${mayBeCharged}`];
+  }
   if (code === 'moderation_blocked') return ['moderation', `The safety system refused the prompt: ${serverText}`];
   if (code === 'insufficient_quota') return ['quota', `The account has no quota left (${status} insufficient_quota): ${serverText}`];
   if (status === 401) return ['auth', `The API key was rejected (401): ${serverText}`];
@@ -209,11 +257,12 @@ function readApiError(json: Record<string, unknown>): ApiErrorBody | undefined {
   return { message: text(error.message), type: text(error.type), code: text(error.code), param: text(error.param) };
 }
 
+/** What a body that is not JSON looks like, for the message; `json` when it only looks like JSON. */
 function describeBody(text: string): string {
   const start = text.trimStart();
   if (start === '') return 'an empty body';
   if (start.startsWith('<')) return 'an HTML page';
-  if (start.startsWith('{') || start.startsWith('[')) return 'incomplete or malformed JSON';
+  if (start.startsWith('{') || start.startsWith('[')) return 'json';
   return 'plain text';
 }
 

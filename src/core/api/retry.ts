@@ -1,4 +1,6 @@
+import { STATUS_CODES } from 'node:http';
 import { headerValue } from './responseBody';
+import { formatDuration } from './units';
 
 const maxRetryAfterMs = 60_000;
 /**
@@ -39,15 +41,60 @@ export function retryDelay(
 }
 
 /**
- * Whether a failed status is worth another attempt. 400/401/403/404 and insufficient_quota never are
- * (repeating cannot fix them); otherwise an explicit `x-should-retry` wins, then the status decides.
+ * A 5xx that arrives later than this after the request was sent is not retried: 10 s. A gateway that
+ * fails fast (overloaded, upstream refused, nothing listening) answers within a second or two; image
+ * generation itself takes several seconds even for one small low-quality image, and a gpt-image-2 image
+ * tens of seconds to minutes. So a 5xx within 10 s came before any image could have been made, while a
+ * later one (a 502/504 after the upstream worked for a minute) may follow a generated, billed image
+ * whose answer was lost. 30 s would be too late: a small image can be done, and billed, by then.
+ */
+export const defaultRetryServerErrorsWithinMs = 10_000;
+
+/** Whether a failed attempt is sent again, and the rule that decided, for the log (issue #11). */
+export interface RetryDecision {
+  readonly retry: boolean;
+  /** The rule in words, e.g. `503 Service Unavailable answered in 120 ms (nothing was generated)`. */
+  readonly because: string;
+  /** The attempt may have produced a billed image: its error says so and offers Try Again. */
+  readonly mayBeCharged: boolean;
+}
+
+/**
+ * The retry rule for an error status, in order: a final answer (400, 401, 403, 404, insufficient_quota,
+ * moderation_blocked) never; a 5xx later than `quickMs` after sending never (it may follow a billed
+ * image, and no `x-should-retry: true` overrides that: a relay can pass the header on blindly); then
+ * `x-should-retry: false|true` as the server says; then 408, 409, 429 and (quick) 5xx are retried.
+ */
+export function statusDecision(
+  status: number,
+  code: string | undefined,
+  shouldRetry: string | undefined,
+  answeredMs: number,
+  quickMs: number = defaultRetryServerErrorsWithinMs,
+): RetryDecision {
+  const name = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+  const answered = `${name} answered in ${formatDuration(answeredMs)}`;
+  const no = (because: string, mayBeCharged = false): RetryDecision => ({ retry: false, because, mayBeCharged });
+  const yes = (because: string): RetryDecision => ({ retry: true, because, mayBeCharged: false });
+  if (code === 'insufficient_quota') return no(`${status} insufficient_quota (the account has no quota left; repeating cannot fix it)`);
+  if (code === 'moderation_blocked') return no(`${status} moderation_blocked (the safety system refused the prompt)`);
+  if (status === 400 || status === 401 || status === 403 || status === 404) return no(`${name} (repeating cannot fix it)`);
+  if (status >= 500 && answeredMs > quickMs) {
+    return no(`${name} answered after ${formatDuration(answeredMs)}, later than ${formatDuration(quickMs)} (an image may have been generated and charged)`, true);
+  }
+  if (shouldRetry === 'false') return no(`the server sent x-should-retry: false with ${answered}`);
+  if (shouldRetry === 'true') return yes(`the server sent x-should-retry: true with ${answered} (nothing was generated)`);
+  if (status === 408 || status === 409 || status === 429 || status >= 500) return yes(`${answered} (nothing was generated)`);
+  return no(`${name} (not a status that is retried)`);
+}
+
+/**
+ * Whether a failed status is worth another attempt when it came quickly: 400/401/403/404 and
+ * insufficient_quota never are (repeating cannot fix them); otherwise an explicit `x-should-retry`
+ * wins, then the status decides. See statusDecision for the full rule with the answer's timing.
  */
 export function isRetryableStatus(status: number, code?: string, shouldRetry?: string): boolean {
-  if (code === 'insufficient_quota' || code === 'moderation_blocked') return false;
-  if (status === 400 || status === 401 || status === 403 || status === 404) return false;
-  if (shouldRetry === 'true') return true;
-  if (shouldRetry === 'false') return false;
-  return status === 408 || status === 409 || status === 429 || status >= 500;
+  return statusDecision(status, code, shouldRetry, 0).retry;
 }
 
 /** A sleep that rejects as soon as `signal` aborts. */
