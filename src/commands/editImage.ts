@@ -51,7 +51,8 @@ export async function editImageCommand(deps: CommandDeps, first?: unknown, secon
       prompt !== undefined
         ? { prompt, overrides: {} }
         : await askForPrompt('', { ...promptDefaults(resource), ...argOverrides }, {
-            title: `GPT Image: Edit ${path.basename(resource.fsPath)}`,
+            // A repository names the file: plain, so `$(icon)` or link syntax in it stays text.
+            title: plainText(`GPT Image: Edit ${path.basename(resource.fsPath)}`),
             describe: `Describe the change to ${plural(images.length, 'image').replace(/^1 image$/, 'the image')}${images.length > 1 ? ' (the first is edited, the others are references)' : ''}.`,
           });
     if (!answer) return undefined;
