@@ -188,7 +188,9 @@ suite('Image Studio (webview panel)', function () {
     const { page, screenshot, waitFor } = e2e();
     const frame = studio();
     const before = assets();
-    await frame.getByLabel('Prompt', { exact: true }).fill('A slow one [slow], ink drawing of a fox in snow');
+    // [slow:20000]: the answer waits 20 s, so hiding the Studio (a few seconds, longer on a loaded machine)
+    // happens before it, however slow the browser is.
+    await frame.getByLabel('Prompt', { exact: true }).fill('A slow one [slow:20000], ink drawing of a fox in snow');
     await frame.getByLabel('Count', { exact: true }).selectOption('1');
     await generateButton(frame).click();
     await frame.getByRole('button', { name: 'Cancel', exact: true }).waitFor({ timeout: 10_000 });
@@ -204,7 +206,7 @@ suite('Image Studio (webview panel)', function () {
     await row.click();
     await page.locator('.tab.active[aria-label^="Image Studio"]').waitFor({ state: 'detached', timeout: 5_000 });
     assert.deepEqual(assets(), before, 'the Studio was hidden before the slow answer arrived');
-    await waitFor(() => assets().length > before.length, { timeout: 30_000, what: 'the image saved while hidden' });
+    await waitFor(() => assets().length > before.length, { timeout: 60_000, what: 'the image saved while hidden' });
     await page.locator('.tab[aria-label^="Image Studio"]').first().click();
     const shown = studio();
     await shown.getByRole('status').getByText(/Generated 1 image /).waitFor({ timeout: 20_000 });
