@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { readConfig } from '../common/config';
 import type { Log } from '../common/log';
 import type { ApiKeyStore } from '../common/secrets';
-import { parseGenerateInput, type GenerateToolInput } from '../core/agentInput';
+import { parseEditInput, parseGenerateInput, type GenerateToolInput } from '../core/agentInput';
 import { agentErrorText, noApiKeyText, resultText, type AgentPlan, type AgentSavedFile } from '../core/agentMessages';
 import type { SaveTarget } from '../core/engine';
 import { ImageApiError } from '../core/errors';
@@ -15,7 +15,8 @@ import { extensionFor, imageFileNames, maxNameAttempts, nextCandidate, numberedN
 import { sniffImageFormat } from '../core/api/sniff';
 import type { GenerationRequest } from '../core/types';
 import { describeCost } from '../generation/costGuard';
-import type { GenerationService } from '../generation/generationService';
+import type { GenerationOutcome, GenerationService } from '../generation/generationService';
+import { prepareAgentEdit } from './agentEdit';
 import { plural } from '../shared/labels';
 import { resolveWorkspacePath, saveFolderFor, shownPath, type WorkspacePath } from './agentWorkspace';
 
@@ -38,9 +39,10 @@ export interface AgentToolResult {
 /** A call worked out: the validated request, where it saves, and what the confirmation shows. */
 export interface PreparedCall {
   readonly plan: AgentPlan;
-  readonly target: SaveTarget;
   readonly folder: vscode.WorkspaceFolder;
   readonly linkFrom?: WorkspacePath;
+  /** Sends it through the GenerationService (generate or edit). */
+  readonly start: (signal: AbortSignal, confirmCost: boolean) => Promise<GenerationOutcome>;
 }
 
 /** Agent generations running at once across Copilot and MCP clients: a looping agent can't run up a bill. */
@@ -57,9 +59,12 @@ export class AgentImageTools {
   constructor(private readonly deps: AgentToolDeps) {}
 
   /** Validates the input and works out the destinations; throws a `validation` ImageApiError. */
-  prepare(tool: AgentToolName, raw: unknown): PreparedCall {
+  async prepare(tool: AgentToolName, raw: unknown): Promise<PreparedCall> {
     if (tool === 'edit') {
-      throw new ImageApiError('validation', 'Image editing is not available in this version of GPT Image Studio yet; use gptImage_generateImage.', { param: 'tool' });
+      const { prepared, plan, folder, linkFrom } = await prepareAgentEdit(this.deps.generation, parseEditInput(raw));
+      const start = (signal: AbortSignal, confirmCost: boolean): Promise<GenerationOutcome> =>
+        this.deps.generation.edit(prepared, signal, undefined, { confirmCost });
+      return { plan, folder, start, ...(linkFrom && { linkFrom }) };
     }
     return this.prepareGenerate(parseGenerateInput(raw));
   }
@@ -72,7 +77,7 @@ export class AgentImageTools {
   async run(tool: AgentToolName, raw: unknown, signal: AbortSignal, wantImages: boolean, confirmCost = true): Promise<AgentToolResult> {
     let call: PreparedCall;
     try {
-      call = this.prepare(tool, raw);
+      call = await this.prepare(tool, raw);
     } catch (error) {
       return this.failure(error);
     }
@@ -84,8 +89,8 @@ export class AgentImageTools {
     try {
       const { request } = call.plan;
       const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `GPT Image: generating ${plural(request.n, 'image')} for an agent` },
-        () => this.deps.generation.generate(request, call.target, signal, call.folder.uri, undefined, { confirmCost }),
+        { location: vscode.ProgressLocation.Window, title: `GPT Image: ${call.plan.tool === 'edit' ? 'editing' : 'generating'} ${plural(request.n, 'image')} for an agent` },
+        () => call.start(signal, confirmCost),
       );
       const cost = describeCost(outcome.cost);
       return await this.success(call, outcome.files.map((file) => file.fsPath), { ...outcome.entry, cost }, wantImages);
@@ -110,7 +115,9 @@ export class AgentImageTools {
     const destinations = predictNames(request, input.fileName, save.absolute).map((name) => shownPath(save.folder, path.join(save.absolute, name)));
     const estimate = this.deps.generation.estimate(request, save.folder.uri);
     const plan: AgentPlan = { tool: 'generate', request, destinations, estimate, ...(linkFrom && { linkFrom: linkFrom.shown }) };
-    return { plan, target, folder: save.folder, ...(linkFrom && { linkFrom }) };
+    const start = (signal: AbortSignal, confirmCost: boolean): Promise<GenerationOutcome> =>
+      this.deps.generation.generate(request, target, signal, save.folder.uri, undefined, { confirmCost });
+    return { plan, folder: save.folder, start, ...(linkFrom && { linkFrom }) };
   }
 
   private async success(

@@ -44,16 +44,16 @@ class ImageTool implements vscode.LanguageModelTool<unknown> {
   ) {}
 
   /** Asks before spending: the prompt, exact paths, size, quality, count and the estimated cost. */
-  prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<unknown>): vscode.PreparedToolInvocation {
+  async prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<unknown>): Promise<vscode.PreparedToolInvocation> {
     try {
-      const { plan } = this.tools.prepare(this.tool, options.input);
+      const { plan } = await this.tools.prepare(this.tool, options.input);
       const { title, message } = confirmationMessage(plan);
       const markdown = new vscode.MarkdownString(message);
       markdown.isTrusted = false;
       markdown.supportHtml = false;
       markdown.supportThemeIcons = false;
       return {
-        invocationMessage: `Generating ${plural(plan.request.n, 'image')} into ${plan.destinations[0]}${plan.destinations.length > 1 ? ' …' : ''}`,
+        invocationMessage: `${plan.tool === 'edit' ? 'Editing' : 'Generating'} ${plural(plan.request.n, 'image')} into ${plan.destinations[0]}${plan.destinations.length > 1 ? ' …' : ''}`,
         confirmationMessages: { title, message: markdown },
       };
     } catch {

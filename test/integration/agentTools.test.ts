@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+import { makePng, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 import { closeAllEditors, emptyDir, isPng, listAll, setUserSetting, sleep, testApi, waitFor, workspaceRoot } from './helpers';
 
 const key = 'sk-agent-tools-key-0123456789';
@@ -162,6 +162,29 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     } finally {
       await api.keys.set(key);
     }
+  });
+
+  test('gptImage_editImage edits a workspace image through the edit engine into a new file, never touching the original', async () => {
+    const source = path.join(root, 'assets', 'scene.png');
+    fs.mkdirSync(path.dirname(source), { recursive: true });
+    fs.writeFileSync(source, makePng(256, 256, (x, y) => [x, y, 128]));
+    const original = fs.readFileSync(source);
+    const result = await vscode.lm.invokeTool(
+      'gptImage_editImage',
+      { input: { images: ['assets/scene.png'], prompt: 'Make it night', folder: 'public/edits', fileName: 'night', linkFrom: 'docs/page.md' }, toolInvocationToken: undefined },
+      new vscode.CancellationTokenSource().token,
+    );
+    const text = textOf(result);
+    assert.match(text, /^Edited and saved 1 image into the workspace/, text);
+    const saved = /^- (public\/edits\/night-edit-\d{8}-\d{6}\.png) /m.exec(text)?.[1];
+    assert.ok(saved && fs.existsSync(path.join(root, saved)), `the edit is saved: ${text}`);
+    assert.match(text, /^!\[Make it night\]\(\.\.\/public\/edits\/night-edit-/m);
+    assert.equal(server.requests.at(-1)!.url, '/v1/images/edits');
+    assert.ok(fs.readFileSync(source).equals(original), 'the original is untouched');
+    const outside = textOf(
+      await vscode.lm.invokeTool('gptImage_editImage', { input: { images: ['../secret.png'], prompt: 'x' }, toolInvocationToken: undefined }, new vscode.CancellationTokenSource().token),
+    );
+    assert.match(outside, /field "images\[0\]".*outside the workspace/);
   });
 
   test('MCP: the SDK client connects to the window\'s server with its token, generates, and the file exists', async () => {
