@@ -103,6 +103,17 @@ export class CostGuard {
     };
   }
 
+  /**
+   * A generation that broke off after the server answered 2xx was probably billed (issue #9): its
+   * estimate counts toward today's spend, so the budget does not forget it.
+   */
+  async countIfProbablyBilled(error: unknown, ticket: CostTicket): Promise<void> {
+    if (!(error instanceof ImageApiError) || (error.kind !== 'network' && error.kind !== 'timeout' && error.kind !== 'badResponse')) return;
+    if (error.status === undefined || error.status < 200 || error.status >= 300) return;
+    await this.ledger.record(ticket.estimate.usd).catch(() => undefined);
+    this.log.warn(`Cost: ${formatCost(ticket.estimate)} counted toward today's spend: the answer broke off after ${error.status}, so it was probably billed.`);
+  }
+
   /** Only when this is the only generation running: with others the balance also drops for theirs. */
   private balanceBefore(baseUrl: string, fetch: (() => Promise<number | undefined>) | undefined): Promise<number | undefined> {
     if (this.running !== 1 || !fetch) return Promise.resolve(undefined);

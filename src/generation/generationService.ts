@@ -199,6 +199,7 @@ export class GenerationService implements vscode.Disposable {
       saved = await save(client);
     } catch (error) {
       ticket.release();
+      await this.costs.countIfProbablyBilled(error, ticket);
       throw await this.withBalance(error, client, fetchBalance);
     }
     const { files, result } = saved;

@@ -143,4 +143,25 @@ suite('Cost, daily budget and balance against the fixture server', () => {
     assert.equal(keyCheckMessage(await api.generation.refreshBalanceNow())[1], 'GPT Image: API key saved in secret storage.');
     api.generation.balance.reset();
   });
+
+  test('streamed through the extension: previews arrive first, cost per stream; a broken stream counts as spent and is not resent', async () => {
+    const api = await testApi();
+    const seen: number[] = [];
+    const request = api.generation.buildRequest('A paper boat', { quality: 'low', n: 2 });
+    const previews = { partialImages: 1, onPartial: (imageIndex: number) => seen.push(imageIndex) };
+    const outcome = await api.generation.generate(request, target, new AbortController().signal, undefined, undefined, { previews });
+    assert.equal(outcome.files.length, 2);
+    assert.deepEqual([...seen].sort(), [0, 1], 'each image streamed its own preview');
+    assert.equal(server.requests.length, 2, 'two single streams');
+    // Per stream: ceil(12/4) = 3 text tokens in, 1056 + 100 (one preview) image tokens out.
+    assert.ok(Math.abs(outcome.cost.usd - 2 * ((3 * 5 + 1156 * 30) / 1e6)) < 1e-9, `cost ${outcome.cost.usd}`);
+
+    server.reset();
+    const before = api.generation.spend.today();
+    server.script({ stream: { mode: 'reset' } });
+    const single = api.generation.buildRequest('A paper boat', { quality: 'low', n: 1 });
+    await assert.rejects(api.generation.generate(single, target, new AbortController().signal, undefined, undefined, { previews }), /not retried automatically/);
+    assert.equal(server.requests.length, 1, 'not resent');
+    assert.ok(api.generation.spend.today() > before, 'the probably billed generation counts toward today');
+  });
 });
