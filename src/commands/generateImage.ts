@@ -85,10 +85,22 @@ async function generateRun(deps: CommandDeps, run: Run): Promise<GenerationOutco
           () => progress.report({ message: `${what}… ${Math.round((Date.now() - started) / 1000)} s` }),
           1000,
         );
-        return deps.generation.generate(request, target, controller.signal, resource).finally(() => {
-          clearInterval(timer);
-          subscription.dispose();
-        });
+        // With the Studio open, the previews show there too (issue #14); the notification stays.
+        const watch = deps.generation.palettePreviews(request, resource);
+        return deps.generation
+          .generate(request, target, controller.signal, resource, undefined, { previews: watch.previews })
+          .then(
+            (outcome) => (watch.end(false), outcome),
+            (error: unknown) => {
+              // The palette reports the failure itself; the Studio's Try Again would run its own form.
+              watch.end(false);
+              throw error;
+            },
+          )
+          .finally(() => {
+            clearInterval(timer);
+            subscription.dispose();
+          });
       },
     );
     keepAnchor = await afterGenerate(deps.log, outcome, target, insertTarget, resource);

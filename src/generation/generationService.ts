@@ -39,6 +39,11 @@ export interface GenerationOutcome {
   readonly cost: GenerationCost;
 }
 
+/** The Studio, as a place for other surfaces' previews. */
+export interface PreviewSink {
+  watch(request: GenerationRequest, resource?: vscode.Uri): { previews?: GenerationRunOptions['previews']; end: (failed: boolean) => void };
+}
+
 /** How a surface runs a generation. */
 export interface GenerationRunOptions {
   /**
@@ -72,6 +77,8 @@ export class GenerationService implements vscode.Disposable {
   /** The gateway's balance, when it reports one. */
   readonly balance: BalanceTracker;
   private readonly costs: CostGuard;
+  /** Where previews of palette generations go while the Studio is open (issue #14). */
+  private previewSink: PreviewSink | undefined;
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -224,6 +231,19 @@ export class GenerationService implements vscode.Disposable {
       this.log.warn(`Image history: recording the generation failed: ${String(error)}`);
     }
     return { files: uris, request, entry, cost };
+  }
+
+  /** The open Studio registers here; the returned disposable unregisters it. */
+  setPreviewSink(sink: PreviewSink): vscode.Disposable {
+    this.previewSink = sink;
+    return new vscode.Disposable(() => {
+      if (this.previewSink === sink) this.previewSink = undefined;
+    });
+  }
+
+  /** Streaming for a palette generation: previews go to the open Studio, none when it is closed. */
+  palettePreviews(request: GenerationRequest, resource?: vscode.Uri): { previews?: GenerationRunOptions['previews']; end: (failed: boolean) => void } {
+    return this.previewSink?.watch(request, resource) ?? { end: () => undefined };
   }
 
   /** The estimate the Studio and the confirmation show, for a validated request. */

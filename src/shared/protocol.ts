@@ -134,6 +134,13 @@ export type ToWebview =
    * temporary file (never image bytes over postMessage); it replaces that tile's placeholder.
    */
   | { readonly type: 'preview'; readonly runId: RunId; readonly imageIndex: number; readonly count: number; readonly src: string }
+  /**
+   * A generation another surface started (the palette) streams into this page's preview tiles: the
+   * page adopts `runId` for its previews only (it never becomes the page's running state).
+   */
+  | { readonly type: 'watch'; readonly runId: RunId; readonly prompt: string; readonly count: number; readonly size: string }
+  /** The watched generation ended: its tiles go (or stay with a note when `failed`). */
+  | { readonly type: 'previewEnd'; readonly runId: RunId; readonly failed: boolean }
   | OutcomeMessage
   | { readonly type: 'entries'; readonly entries: readonly GalleryEntry[] };
 
@@ -188,6 +195,7 @@ export function runIdOf(message: ToWebview): RunId | undefined {
     case 'started':
     case 'progress':
     case 'preview':
+    case 'previewEnd':
     case 'result':
     case 'stopped':
     case 'error':

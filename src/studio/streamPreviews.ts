@@ -1,6 +1,8 @@
 import type * as vscode from 'vscode';
 import { readCostConfig } from '../common/costSettings';
 import type { GenerationRunOptions } from '../generation/generationService';
+import { randomBytes } from 'node:crypto';
+import type { GenerationRequest } from '../core/types';
 import type { OutputFormat } from '../shared/options';
 import type { RunId, ToWebview } from '../shared/protocol';
 import type { PreviewFiles } from './previewFiles';
@@ -32,4 +34,19 @@ export function streamPreviews(
         .catch(() => undefined);
     },
   };
+}
+
+/** Previews of a generation the palette started, shown in the open Studio (issue #14). */
+export function watchPreviews(
+  files: PreviewFiles | undefined,
+  request: GenerationRequest,
+  resource: vscode.Uri | undefined,
+  post: (message: ToWebview) => void,
+  webviewUri: (uri: vscode.Uri) => string,
+): { previews?: GenerationRunOptions['previews']; end: (failed: boolean) => void } {
+  const runId = randomBytes(16).toString('hex');
+  const previews = streamPreviews(files, runId, request.n, resource, post, webviewUri);
+  if (!previews) return { end: () => undefined };
+  post({ type: 'watch', runId, prompt: request.prompt, count: request.n, size: request.size });
+  return { previews, end: (failed) => post({ type: 'previewEnd', runId, failed }) };
 }

@@ -24,7 +24,7 @@ import {
   type ToWebview,
 } from '../shared/protocol';
 import { elapsedSince, galleryEntryFor, sameUris, studioCostInfo, studioDefaults, studioResourceRoots } from './galleryModel';
-import { streamPreviews } from './streamPreviews';
+import { streamPreviews, watchPreviews } from './streamPreviews';
 import { GalleryActions } from './galleryActions';
 import type { StudioDeps } from './registerStudio';
 import { renderStudioHtml } from './studioHtml';
@@ -72,6 +72,7 @@ export class StudioPanel extends Disposable {
     });
 
     this._register(panel.onDidDispose(() => this.dispose()));
+    this._register(deps.generation.setPreviewSink({ watch: (request, resource) => this.watch(request, resource) }));
     this._register(panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)));
     this._register(
       panel.onDidChangeViewState(() => {
@@ -219,6 +220,11 @@ export class StudioPanel extends Disposable {
     } catch (error) {
       this.postError(error, runId);
     }
+  }
+
+  /** A palette generation's previews in this page's tiles (a host-made run id the page adopts). */
+  private watch(request: GenerationRequest, resource: vscode.Uri | undefined): ReturnType<typeof watchPreviews> {
+    return watchPreviews(this.deps.previews, request, resource, (message) => this.post(message), (uri) => this.panel.webview.asWebviewUri(uri).toString());
   }
 
   /** `runId`: the error ended that run (the webview leaves its running state only then); `action` names a non-generation failure. */

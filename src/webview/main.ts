@@ -127,6 +127,16 @@ function show(message: ToWebview): void {
       setStatus(`Generating ${ui.count.value === '1' ? 'an image' : plural(Number(ui.count.value), 'image')}… press Escape to cancel.`);
       return;
     }
+    case 'watch':
+      // A palette generation: its previews are shown here; the form is not running.
+      runs.request(message.runId);
+      asked.set(message.runId, { count: message.count, size: message.size, prompt: message.prompt });
+      startPreviews(message.runId, message.count, message.size, message.prompt);
+      return;
+    case 'previewEnd':
+      endPreviews(message.runId, message.failed);
+      asked.delete(message.runId);
+      return;
     case 'preview': {
       const request = asked.get(message.runId);
       if (!request) {

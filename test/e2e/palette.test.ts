@@ -245,6 +245,18 @@ suite('Command palette: key, generate, insert', function () {
     const boat = frame.getByRole('img', { name: live, exact: true });
     await waitFor(async () => (await boat.count()) === 1, { timeout: 15_000, what: 'the live palette image in the open Studio' });
     await screenshot('palette-live-in-studio');
+
+    // Issue #14: with the Studio open, a palette generation streams its preview into the Studio too.
+    const kite = 'A red kite over the dunes [stream-delay:2500]';
+    await runCommand('GPT Image: Generate Image…');
+    await page.locator('.quick-input-widget', { hasText: 'Describe the image to generate' }).waitFor({ timeout: 15_000 });
+    await page.locator('.quick-input-widget input').fill(kite);
+    await page.keyboard.press('Enter');
+    await frame.getByRole('img', { name: `Preview: ${kite}`, exact: true }).waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await frame.getByRole('img', { name: kite, exact: true }).count(), 0, 'the preview comes before the image');
+    await screenshot('palette-preview-in-studio');
+    await notification(/Saved 1 image to assets\/.*cost \$/, 30_000);
+    await frame.getByRole('img', { name: kite, exact: true }).waitFor({ state: 'visible', timeout: 15_000 });
     } finally {
       // The Studio suite opens its own panel next to notes.md.
       await clearNotifications();
