@@ -217,7 +217,10 @@ suite('Image Studio (webview panel)', function () {
 
   test('streaming: a partial preview replaces the placeholder before the final image; the result shows its cost (issue #14)', async () => {
     const { page, screenshot, waitFor } = e2e();
+    // Shown whatever the test before left in front.
+    await page.locator('.tab[aria-label^="Image Studio"]').first().click();
     const frame = studio();
+    await generateButton(frame).waitFor({ state: 'visible', timeout: 30_000 });
     const text = 'A hot-air balloon over a canyon at sunrise [stream-delay:3000]';
     await frame.getByLabel('Prompt', { exact: true }).fill(text);
     await frame.getByLabel('Count', { exact: true }).selectOption('1');
