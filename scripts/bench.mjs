@@ -13,8 +13,9 @@
 //   3. concurrency  8 generations at once vs one: latency-dominated (the server thinks 1.5 s first, as
 //                   the real API takes seconds) and CPU-bound (zero latency); every file distinct and whole
 //   4. footprint    dist/extension.js (production), the .vsix, cold require + activate with a stub vscode
+//   preview         time to the first streamed preview vs the final image (scripts/bench/preview.mjs)
 //
-// Options: --quick (fewer rounds), --only=overhead,many,concurrency,footprint, --no-compile (use out/ as
+// Options: --quick (fewer rounds), --only=overhead,many,concurrency,preview,footprint, --no-compile (use out/ as
 // is), --no-package (skip `npm run package`), --rounds=N, --profile (engine processes write .cpuprofile
 // files to .bench/profiles/; summarise one with `node scripts/bench/cpuprofile-top.mjs <file>`).
 import { fork } from 'node:child_process';
@@ -58,14 +59,13 @@ try {
     const one = await responseBytes(large.baseUrl, 1, '1024x1024');
     results.payload = { responseBytesN1: one, pngBytes: Math.floor(((one - 400) * 3) / 4) };
     log(`fixture server ${large.baseUrl}: n=1 response ${mb(one)} MB of JSON`);
-    if (only.includes('overhead')) results.sections.overhead = await overhead(large, small);
-    if (only.includes('concurrency')) results.sections.concurrency = await concurrency(large, small);
-    if (only.includes('many')) results.sections.many = await many(sized, small);
-    if (only.includes('preview')) results.sections.preview = await preview({ log, rounds, deadline });
+    await section('overhead', () => overhead(large, small));
+    await section('concurrency', () => concurrency(large, small));
+    await section('many', () => many(sized, small));
+    await section('preview', () => preview({ log, rounds, deadline }));
   }
-  if (only.includes('footprint')) {
-    const f = await footprint({ log, pack: !flag('no-package'), runs: quick ? 7 : 15 });
-    results.sections.footprint = f;
+  const f = await section('footprint', () => footprint({ log, pack: !flag('no-package'), runs: quick ? 7 : 15 }));
+  if (f) {
     results.targets.bundleSize = { target: '≤ 250 KB', value: kb(f.bundleBytes), met: f.bundleBytes <= 250 * 1024 };
     if (f.vsixBytes) results.targets.vsixSize = { target: '≤ 400 KB', value: kb(f.vsixBytes), met: f.vsixBytes <= 400 * 1024 };
     results.targets.activation = { target: '≤ 15 ms', value: f.activation.totalMs, met: f.activation.totalMs <= 15 };
@@ -80,6 +80,19 @@ report(results);
 fs.mkdirSync(path.join(repoRoot, '.bench'), { recursive: true });
 fs.writeFileSync(path.join(repoRoot, '.bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 log(`wrote .bench/results.json (${results.totalSeconds} s)`);
+
+/** Runs one part if asked for; a part that fails is recorded (and the run marked failed), the others still run. */
+async function section(name, work) {
+  if (!only.includes(name)) return undefined;
+  try {
+    return (results.sections[name] = await work());
+  } catch (error) {
+    log(`${name} failed: ${error.stack ?? error}`);
+    results.errors = { ...results.errors, [name]: String(error.message ?? error).slice(0, 2000) };
+    process.exitCode = 1;
+    return undefined;
+  }
+}
 
 // --- 1. overhead --------------------------------------------------------------------------------
 

@@ -20,7 +20,13 @@ function anything(name) {
       if (!cache.has(prop)) cache.set(prop, anything(`${name}.${prop}`));
       return cache.get(prop);
     },
-    apply: () => anything(`${name}()`),
+    // Assigned properties (statusBarItem.name = …) read back as assigned.
+    set(t, prop, value) {
+      cache.set(prop, value);
+      return true;
+    },
+    // workspace.fs is all promises (the preview cleanup at activation awaits a delete).
+    apply: () => (/\.fs\.\w+$/.test(name) ? Promise.resolve(undefined) : anything(`${name}()`)),
     construct: () => anything(`new ${name}`),
   });
 }
