@@ -317,7 +317,7 @@ async function attemptGeneration(
       return { ok: true, json: streamed.json, images: streamed.files, requestId };
     }
     const bytes = streamed ? streamed.bytes : await readBody(response.body, limit, ok ? overflow : undefined, ok ? declared : undefined);
-    if (ok) budget.spend(bytes.length);
+    if (ok) budget.spend(streamed ? streamed.size : bytes.length);
     const idNote = requestId ? `request id ${requestId}, ` : '';
     const line = `POST ${shownUrl} → ${status} in ${elapsed()} (${idNote}attempt ${attempt}/${total})`;
     if (ok) context.logger.info(line);
