@@ -1,16 +1,12 @@
 import * as vscode from 'vscode';
 import { readConfig } from '../common/config';
 import { showError } from '../common/errorReporting';
-import type { Log } from '../common/log';
-import { notify } from '../common/notify';
-import { describeSaveFolder, savedImagesMessage } from '../core/noticeMessages';
 import type { SaveTarget } from '../core/engine';
 import type { GenerationRequest } from '../core/types';
 import { InsertAnchor } from '../editor/insertAnchor';
-import { revealImage } from '../editor/imageActions';
-import { insertImageLinks, type InsertTarget } from '../editor/insertLinks';
+import type { InsertTarget } from '../editor/insertLinks';
+import { showGenerationResult } from '../editor/showResults';
 import type { GenerationOutcome, GenerationOverrides } from '../generation/generationService';
-import { describeCost } from '../generation/costGuard';
 import { chooseSaveTarget } from '../generation/saveTarget';
 import { plural } from '../shared/labels';
 import { plainText } from '../shared/plainText';
@@ -103,7 +99,7 @@ async function generateRun(deps: CommandDeps, run: Run): Promise<GenerationOutco
           });
       },
     );
-    keepAnchor = await afterGenerate(deps.log, outcome, target, insertTarget, resource);
+    keepAnchor = await showGenerationResult(deps.log, outcome, target, insertTarget, resource);
     return outcome;
   } catch (error) {
     // Not awaited: the notification stays until dismissed, and the command has finished either way.
@@ -134,41 +130,4 @@ export function promptDefaults(resource: vscode.Uri | undefined): PromptDefaults
     outputFormat: config.outputFormat,
     background: config.background,
   };
-}
-
-/**
- * Per `gptImage.insertAfterGenerate`: insert at once, only save, or ask with Insert · Open · Reveal.
- * When the links cannot go in (read-only document) the user still gets the notification. Returns true
- * when the notification now owns the insert target's anchor (it disposes it once answered).
- */
-async function afterGenerate(
-  log: Log,
-  outcome: GenerationOutcome,
-  target: SaveTarget,
-  insertTarget: InsertTarget | undefined,
-  resource: vscode.Uri | undefined,
-): Promise<boolean> {
-  const mode = readConfig(resource).insertAfterGenerate;
-  const alt = outcome.request.prompt;
-  if (mode === 'always' && insertTarget && (await insertImageLinks(insertTarget, outcome.files, alt))) return false;
-  const where = describeSaveFolder(outcome.files[0].fsPath, target);
-  // A document closed meanwhile (an untitled one saved under a name) is no target any more.
-  const canInsert = insertTarget !== undefined && !insertTarget.document.isClosed && mode !== 'never';
-  const actions = [...(canInsert ? ['Insert'] : []), 'Open', 'Reveal in Explorer'];
-  // The command is done once the files are saved; the buttons act whenever the user gets to them.
-  void notify('info', `${savedImagesMessage(outcome.files.length, where)} · cost ${describeCost(outcome.cost)}`, actions)
-    .then(async (picked) => {
-      if (picked === 'Insert' && insertTarget) {
-        if (!(await insertImageLinks(insertTarget, outcome.files, alt))) {
-          void notify('warning', 'GPT Image: the document was closed or is read-only; the links were not inserted.');
-        }
-      }
-      if (picked === 'Open') {
-        for (const file of outcome.files) await vscode.commands.executeCommand('vscode.open', file, { preview: false });
-      }
-      if (picked === 'Reveal in Explorer') await revealImage(outcome.files[0]);
-    })
-    .then(undefined, (error: unknown) => showError(error, log))
-    .then(() => insertTarget?.anchor?.dispose());
-  return true;
 }

@@ -8,6 +8,8 @@ export const configSection = 'gptImage';
 
 export const insertModes = ['ask', 'always', 'never'] as const;
 export type InsertMode = (typeof insertModes)[number];
+/** Insert at the cursor: the result of a long generation is seen without depending on a toast (issue #15). */
+export const defaultInsertMode: InsertMode = 'always';
 
 /**
  * Settings as read at use time. Request fields stay `unknown`-ish strings/numbers here: the core validator
@@ -62,11 +64,11 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
   const config = vscode.workspace.getConfiguration(configSection, resource ?? null);
   const windowConfig = vscode.workspace.getConfiguration(configSection);
   const problems: string[] = [];
-  const rawInsertMode = config.get<unknown>(settingKeys.insertAfterGenerate, 'ask');
+  const rawInsertMode = config.get<unknown>(settingKeys.insertAfterGenerate, defaultInsertMode);
   const insertMode = parseInsertMode(rawInsertMode);
   if (!insertMode) {
     problems.push(
-      settingProblem(`${configSection}.${settingKeys.insertAfterGenerate}`, rawInsertMode, 'ask', insertModes.join(', ')),
+      settingProblem(`${configSection}.${settingKeys.insertAfterGenerate}`, rawInsertMode, defaultInsertMode, insertModes.join(', ')),
     );
   }
   const integer = (key: string, min: number, max: number, fallback: number): number => {
@@ -84,7 +86,7 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
     outputFormat: String(config.get(settingKeys.outputFormat, 'png')),
     background: String(config.get(settingKeys.background, 'auto')),
     assetsFolder: String(config.get(settingKeys.assetsFolder, 'assets')),
-    insertAfterGenerate: insertMode ?? 'ask',
+    insertAfterGenerate: insertMode ?? defaultInsertMode,
     timeoutMs: 1000 * integer(settingKeys.timeoutSeconds, 10, 3600, 600),
     maxRetries: integer(settingKeys.maxRetries, 0, 10, 2),
     problems,

@@ -62,7 +62,7 @@ suite('package.json (the public contract)', () => {
       'gptImage.outputFormat': 'png',
       'gptImage.background': 'auto',
       'gptImage.assetsFolder': 'assets',
-      'gptImage.insertAfterGenerate': 'ask',
+      'gptImage.insertAfterGenerate': 'always',
       'gptImage.timeoutSeconds': 600,
       'gptImage.maxRetries': 2,
       'gptImage.confirmAboveUsd': 0.5,
