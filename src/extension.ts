@@ -6,6 +6,7 @@ import { HistoryStore } from './generation/history';
 import { Log } from './common/log';
 import { NetworkSettings } from './common/networkSettings';
 import { registerStudio } from './studio/registerStudio';
+import { registerEditorFeatures } from './editor/registerEditor';
 import { registerSpendStatus } from './generation/spendStatusBar';
 import { ApiKeyStore } from './common/secrets';
 
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     generation,
     registerCommands({ generation, keys, log }),
     registerStudio(context, { generation, keys, log }),
+    registerEditorFeatures({ generation, log }),
     registerSpendStatus(generation, keys),
     agent.disposable,
   );

@@ -16,6 +16,8 @@ import { askForPrompt, type PromptDefaults } from './promptInput';
 /** Optional arguments of `gptImage.generate`, for keybindings and tasks: with a prompt, no input box. */
 export interface GenerateArgs extends GenerationOverrides {
   readonly prompt?: string;
+  /** Pre-fills the prompt box instead of the selection (Show Image Info's Reuse Prompt); nothing is sent unconfirmed. */
+  readonly promptDraft?: string;
 }
 
 /** Generate Image…: prompt → validated request → save target → progress with Cancel → insert or offer. */
@@ -36,11 +38,11 @@ export async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}
     const resource = editor?.document.uri;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).trim() : '';
     // Keybinding arguments override settings whether or not they carry a prompt.
-    const { prompt, ...argOverrides } = args;
+    const { prompt, promptDraft, ...argOverrides } = args;
     const answer =
       prompt !== undefined
         ? { prompt, overrides: {} }
-        : await askForPrompt(selected, { ...promptDefaults(resource), ...argOverrides });
+        : await askForPrompt(typeof promptDraft === 'string' ? promptDraft : selected, { ...promptDefaults(resource), ...argOverrides });
     if (!answer) return undefined;
     const request = deps.generation.buildRequest(answer.prompt, { ...argOverrides, ...answer.overrides }, resource);
     const target = await chooseSaveTarget(editor?.document, request.outputFormat);

@@ -48,7 +48,7 @@ function pickImage(document: vscode.TextDocument): Promise<vscode.Uri | undefine
 }
 
 /** `sunset-over-sea-20261125-101500.png` → `sunset over sea`. */
-function altFromFile(file: vscode.Uri): string {
+export function altFromFile(file: vscode.Uri): string {
   const base = path.basename(file.fsPath, path.extname(file.fsPath));
   return base.replace(/-\d{8}-\d{6}(-\d+)?$/, '').replace(/[-_]+/g, ' ').trim() || 'image';
 }

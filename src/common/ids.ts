@@ -9,6 +9,8 @@ export const commandIds = {
   showLog: 'gptImage.showLog',
   editImage: 'gptImage.editImage',
   copyMcpConfig: 'gptImage.copyMcpConfig',
+  showImageInfo: 'gptImage.showImageInfo',
+  generatePlaceholders: 'gptImage.generatePlaceholders',
 } as const;
 
 export const panelViewType = 'gptImage.panel';

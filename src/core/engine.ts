@@ -7,6 +7,7 @@ import { extensionFor, imageFileNames, numberedNames, timestamp } from './naming
 import type { SpoolTarget } from './api/streamingImages';
 import { errorCode, ImageApiError } from './errors';
 import { isInside, resolveAssetsDirReal, type FolderField } from './paths';
+import { stampSpooledImages, type ProvenanceStamp } from './provenance/stamp';
 import { saveImages } from './save';
 import { generateStreamed, type StreamPreviews, type StreamedGeneration } from './streamedGeneration';
 import type { GenerationRequest, GenerationResult, SpooledGenerationResult, SpooledImage } from './types';
@@ -56,6 +57,8 @@ export async function generateAndSave(
     readonly now?: () => Date;
     /** Stream with previews (issue #14): n parallel single streams, falling back to a plain request. */
     readonly stream?: StreamPreviews;
+    /** Embed the prompt and options in unsigned PNGs (gptImage.embedPrompt, issue #15). */
+    readonly provenance?: ProvenanceStamp;
   } = {},
 ): Promise<SavedGeneration> {
   const dir =
@@ -68,8 +71,10 @@ export async function generateAndSave(
     options.stream && options.stream.partialImages > 0
       ? await generateStreamed(request, client, options.stream, options.signal)
       : await generateImagesToFiles(request, client, await spoolTarget(dir, target.kind === 'assets' ? target.workspaceRoot : undefined), options.signal);
+  let images: readonly SpooledImage[] = result.images;
   try {
     const now = options.now?.() ?? new Date();
+    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance);
     const ext = extensionFor(result.outputFormat);
     const names =
       target.kind === 'file'
@@ -82,13 +87,13 @@ export async function generateAndSave(
       // Checked again when saving: the request may take minutes, and the folder may change meanwhile.
       root: target.kind === 'assets' ? target.workspaceRoot : undefined,
       names,
-      images: result.images.map((image: SpooledImage) => ('tempFile' in image ? { tempFile: image.tempFile } : image.bytes)),
+      images: images.map((image: SpooledImage) => ('tempFile' in image ? { tempFile: image.tempFile } : image.bytes)),
       signal: options.signal,
     });
     return { files, result: withoutBytes(result) };
   } finally {
     // Saved ones were renamed or linked away already; the rest (a failed save, a throw before it) go.
-    await removeTemps(result.images);
+    await removeTemps([...result.images, ...images]);
   }
 }
 

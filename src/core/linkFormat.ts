@@ -232,3 +232,8 @@ export function formatImageLinks(list: readonly ImageLinkOptions[], separator = 
     snippet: links.map((l) => l.snippet).join(escapeSnippet(separator)),
   };
 }
+
+/** What goes between the parentheses of a Markdown image link to the image (placeholders fill it in). */
+export function markdownImageDestination(options: Pick<ImageLinkOptions, 'documentPath' | 'workspaceRoot' | 'imagePath'>): string {
+  return markdownDestination(linkPath(options));
+}

@@ -50,7 +50,7 @@ export function linkText(document: vscode.TextDocument | undefined, file: vscode
  * Saved documents get document-relative paths; untitled ones (and no document) get paths relative to
  * the workspace folder that holds the image, so a multi-root workspace links into the right folder.
  */
-function linkOptions(document: vscode.TextDocument | undefined, file: vscode.Uri) {
+export function linkOptions(document: vscode.TextDocument | undefined, file: vscode.Uri) {
   const onDisk = document !== undefined && !document.isUntitled && document.uri.scheme === 'file';
   const folder =
     (onDisk ? vscode.workspace.getWorkspaceFolder(document.uri) : undefined) ??

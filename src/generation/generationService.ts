@@ -9,6 +9,7 @@ import { validateRequest } from '../core/validate';
 import type { Log } from '../common/log';
 import type { NetworkSettings } from '../common/networkSettings';
 import { notify } from '../common/notify';
+import { readProvenanceSettings } from '../common/provenanceSettings';
 import type { ApiKeyStore } from '../common/secrets';
 import type { StudioOptions } from '../shared/protocol';
 import type { OutputFormat } from '../shared/options';
@@ -16,6 +17,7 @@ import type { HistoryEntry, HistoryStore } from './history';
 import { historyEntryFor, pruneMissingFiles, watchHistoryFiles, withLineage } from './historyFiles';
 import { prepareEdit, type EditSources, type PreparedEdit } from './editSources';
 import { inputFor, withSettingHint } from './requestInput';
+import { SharedHistory } from './sharedHistory';
 import type { BalanceResult } from '../core/api/balance';
 import { BalanceTracker } from './balanceTracker';
 import { CostGuard, describeCost, type GenerationCost } from './costGuard';
@@ -89,19 +91,26 @@ export class GenerationService implements vscode.Disposable {
     private readonly network: NetworkSettings,
   ) {
     this.watcher = watchHistoryFiles(history, () => this.historyChanged.fire(), log);
+    this.shared = new SharedHistory(log, () => this.historyChanged.fire());
     this.spend = new SpendLedger(globalState);
     this.balance = new BalanceTracker(loadEngine, log);
     this.costs = new CostGuard(this.spend, this.balance, log);
   }
 
-  /** The workspace history, newest first. */
+  /** The workspace history merged with the repository's history files (issue #15), newest first. */
   historyEntries(): readonly HistoryEntry[] {
-    return this.history.list();
+    const local = this.history.list();
+    const ids = new Set(local.map((entry) => entry.id));
+    const shared = this.shared.list().filter((entry) => !ids.has(entry.id));
+    return shared.length ? [...local, ...shared].sort((a, b) => b.createdAt - a.createdAt) : local;
   }
 
   historyEntry(id: string): HistoryEntry | undefined {
-    return this.history.get(id);
+    return this.history.get(id) ?? this.shared.list().find((entry) => entry.id === id);
   }
+
+  /** The repository history files' part of {@link historyEntries} (tests wait for its reloads). */
+  readonly shared: SharedHistory;
 
   /** Drops entries whose files are gone (fires onDidChangeHistory when something changed). */
   async pruneHistory(): Promise<void> {
@@ -110,6 +119,7 @@ export class GenerationService implements vscode.Disposable {
 
   dispose(): void {
     this.watcher.dispose();
+    this.shared.dispose();
     this.historyChanged.dispose();
   }
 
@@ -157,9 +167,11 @@ export class GenerationService implements vscode.Disposable {
     run: GenerationRunOptions = {},
   ): Promise<GenerationOutcome> {
     const previews = run.previews;
+    const provenance = readProvenanceSettings(resource).embedPrompt ? { tool: this.userAgent.split(' ')[0] } : undefined;
     return this.runAndRecord(request, signal, resource, options, run, 'Generating', (client) =>
       loadEngine().generateAndSave(request, client, target, {
         signal,
+        provenance,
         ...(previews &&
           previews.partialImages > 0 && {
             stream: {
@@ -230,6 +242,7 @@ export class GenerationService implements vscode.Disposable {
       // The files are saved; a failed state write must not turn the generation into a failure.
       this.log.warn(`Image history: recording the generation failed: ${String(error)}`);
     }
+    await this.shared.append(entry);
     return { files: uris, request, entry, cost };
   }
 

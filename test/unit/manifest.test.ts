@@ -44,6 +44,8 @@ suite('package.json (the public contract)', () => {
     assert.equal(titles['gptImage.insertImage'], 'Insert Image…');
     assert.equal(titles['gptImage.insertImageFromExplorer'], 'Insert into Active Editor');
     assert.equal(titles['gptImage.showLog'], 'Show Log');
+    assert.equal(titles['gptImage.showImageInfo'], 'Show Image Info');
+    assert.equal(titles['gptImage.generatePlaceholders'], 'Generate Missing Images');
   });
 
   test('activation only on the panel (commands activate implicitly)', () => {
@@ -69,6 +71,8 @@ suite('package.json (the public contract)', () => {
       'gptImage.dailyBudgetUsd': null,
       'gptImage.pricing': {},
       'gptImage.previewImages': 1,
+      'gptImage.embedPrompt': true,
+      'gptImage.historyFile': false,
     });
     assert.equal(props['gptImage.pricing'].scope, 'application', 'prices only from user settings (issue #14)');
     for (const [key, value] of Object.entries(props)) {

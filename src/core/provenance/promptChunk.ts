@@ -133,13 +133,19 @@ export function parseProvenance(text: string): ImageProvenance | undefined {
     created: str(r.created, 40),
     requestId: str(r.requestId, 200),
     revisedPrompt: str(r.revisedPrompt, 32_000),
-    usage: usage && {
+    usage: usage && compact({
       inputTokens: int(usage.inputTokens, 1e9),
       outputTokens: int(usage.outputTokens, 1e9),
       totalTokens: int(usage.totalTokens, 1e9),
-    },
+    }),
     parents: parents?.length ? parents : undefined,
     tool: str(r.tool, 100),
   };
-  return Object.fromEntries(Object.entries(info).filter(([, value]) => value !== undefined)) as unknown as ImageProvenance;
+  return compact(info) as ImageProvenance;
+}
+
+/** The object without its undefined fields, or undefined when none is left. */
+function compact<T extends object>(value: T): T | undefined {
+  const entries = Object.entries(value).filter(([, field]) => field !== undefined);
+  return entries.length ? (Object.fromEntries(entries) as T) : undefined;
 }

@@ -1,0 +1,175 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { showError } from '../common/errorReporting';
+import type { Log } from '../common/log';
+import { notify } from '../common/notify';
+import type { SaveTarget } from '../core/engine';
+import { markdownImageDestination } from '../core/linkFormat';
+import { findPlaceholders, type Placeholder } from '../core/placeholders';
+import { addCosts, formatCost } from '../core/pricing';
+import type { GenerationRequest } from '../core/types';
+import type { GenerationService } from '../generation/generationService';
+import { chooseSaveTarget } from '../generation/saveTarget';
+import { plural } from '../shared/labels';
+import { plainText } from '../shared/plainText';
+import { revealImage } from './imageActions';
+import { InsertAnchor } from './insertAnchor';
+import { linkOptions } from './insertLinks';
+
+/** At most this many placeholders generate at once: a relay's rate limit, and the user's attention. */
+export const placeholderConcurrency = 3;
+
+export interface FillResult {
+  readonly filled: number;
+  readonly failed: number;
+  /** Generated, but the placeholder was edited (or its document closed) meanwhile: left alone. */
+  readonly skipped: number;
+}
+
+/**
+ * Fills placeholders of one document (issue #15 §2): each generates one image, with its own progress
+ * notification and Cancel, at most {@link placeholderConcurrency} at a time; the link target is then
+ * replaced in place by the saved file's relative path (one edit, one undo). A placeholder whose text
+ * changed meanwhile is left alone; a failure leaves it and says why. Running ones are tracked so a
+ * second click does not start the same placeholder twice.
+ */
+export class PlaceholderRunner {
+  private readonly running = new Map<string, InsertAnchor[]>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly generation: GenerationService,
+    private readonly log: Log,
+  ) {}
+
+  dispose(): void {
+    this.changed.dispose();
+    for (const anchors of this.running.values()) for (const anchor of anchors) anchor.dispose();
+  }
+
+  /** True while the placeholder starting at `offset` of `document` is being generated. */
+  isRunning(document: vscode.TextDocument, offset: number): boolean {
+    return (this.running.get(document.uri.toString()) ?? []).some((anchor) => document.offsetAt(anchor.range.start) === offset);
+  }
+
+  /** Generates the placeholders of `document` starting at `only` (all of them when undefined). */
+  async fill(document: vscode.TextDocument, only?: readonly number[]): Promise<FillResult | undefined> {
+    const all = findPlaceholders(document.getText()).filter((p) => !this.isRunning(document, p.start));
+    const chosen = only ? all.filter((p) => only.includes(p.start)) : all;
+    if (chosen.length === 0) {
+      void notify('info', 'GPT Image: no image placeholders to generate here. Write ![a description]() or ![a description](gpt-image: "1536x1024 high").');
+      return undefined;
+    }
+    const problems = chosen.filter((p) => p.problem);
+    for (const p of problems) void notify('warning', `GPT Image: ${quote(p.prompt)} was not generated: ${p.problem}.`);
+    const jobs: { placeholder: Placeholder; request: GenerationRequest }[] = [];
+    for (const placeholder of chosen.filter((p) => !p.problem)) {
+      try {
+        jobs.push({ placeholder, request: this.generation.buildRequest(placeholder.prompt, { ...placeholder.options, n: 1 }, document.uri) });
+      } catch (error) {
+        void showError(error, this.log, { action: `Placeholder ${quote(placeholder.prompt)}` });
+      }
+    }
+    if (jobs.length === 0) return { filled: 0, failed: chosen.length, skipped: 0 };
+    if (jobs.length > 1 && !(await this.confirmBatch(document, jobs.map((job) => job.request)))) return undefined;
+    const formats = new Set(jobs.map((job) => job.request.outputFormat ?? 'png'));
+    const target = await chooseSaveTarget(document, formats.size === 1 ? [...formats][0] : 'png');
+    if (!target) return undefined;
+
+    const anchors = jobs.map(({ placeholder }) => new InsertAnchor(document, selectionOf(document, placeholder), 'cursor'));
+    const key = document.uri.toString();
+    this.running.set(key, [...(this.running.get(key) ?? []), ...anchors]);
+    this.changed.fire();
+    const results: ('filled' | 'failed' | 'skipped')[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < jobs.length) {
+        const k = next++;
+        try {
+          results.push(await this.runOne(document, jobs[k].placeholder, jobs[k].request, anchors[k], target, `${k + 1} of ${jobs.length}`, jobs.length > 1));
+        } finally {
+          anchors[k].dispose();
+          this.running.set(key, (this.running.get(key) ?? []).filter((anchor) => anchor !== anchors[k]));
+          this.changed.fire();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(placeholderConcurrency, jobs.length) }, worker));
+    const count = (what: string): number => results.filter((result) => result === what).length;
+    return { filled: count('filled'), failed: count('failed') + (chosen.length - jobs.length), skipped: count('skipped') };
+  }
+
+  private async confirmBatch(document: vscode.TextDocument, requests: readonly GenerationRequest[]): Promise<boolean> {
+    const cost = formatCost(addCosts(requests.map((request) => this.generation.estimate(request, document.uri))));
+    const go = `Generate ${plural(requests.length, 'Image')}`;
+    const picked = await notify('info', `Generate ${plural(requests.length, 'image')} for ${path.basename(document.fileName)}?`, [go], {
+      modal: true,
+      detail: `Estimated cost: ${cost}. Each placeholder is one request with its own progress and Cancel; ${placeholderConcurrency} run at a time.`,
+    });
+    return picked === go;
+  }
+
+  private async runOne(
+    document: vscode.TextDocument,
+    placeholder: Placeholder,
+    request: GenerationRequest,
+    anchor: InsertAnchor,
+    target: SaveTarget,
+    position: string,
+    batch: boolean,
+  ): Promise<'filled' | 'failed' | 'skipped'> {
+    const original = document.getText().slice(placeholder.start, placeholder.end);
+    const label = quote(placeholder.prompt);
+    let files: readonly vscode.Uri[];
+    try {
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'GPT Image', cancellable: true },
+        (progress, token) => {
+          progress.report({ message: plainText(`Generating image ${position}: ${label}…`) });
+          const controller = new AbortController();
+          const subscription = token.onCancellationRequested(() => controller.abort());
+          // A batch was confirmed as a whole; a single placeholder gets the usual cost confirmation.
+          return this.generation
+            .generate(request, target, controller.signal, document.uri, undefined, { confirmCost: !batch })
+            .finally(() => subscription.dispose());
+        },
+      );
+      files = outcome.files;
+    } catch (error) {
+      void showError(error, this.log, { action: `Placeholder ${label}` });
+      return 'failed';
+    }
+    const range = anchor.range;
+    if (document.isClosed || document.getText(range) !== original) {
+      const where = vscode.workspace.asRelativePath(files[0]);
+      void notify('warning', `GPT Image: the placeholder ${label} changed while its image was generated, so it was left alone; the image is saved as ${where}.`, [
+        'Reveal in Explorer',
+      ]).then((picked) => (picked ? revealImage(files[0]) : undefined));
+      return 'skipped';
+    }
+    const destination = markdownImageDestination(linkOptions(document, files[0]));
+    const start = document.offsetAt(range.start);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(
+      document.uri,
+      new vscode.Range(document.positionAt(start + placeholder.targetStart - placeholder.start), document.positionAt(start + placeholder.targetEnd - placeholder.start)),
+      destination,
+    );
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      void notify('warning', `GPT Image: the document refused the edit; the image for ${label} is saved as ${vscode.workspace.asRelativePath(files[0])}.`);
+      return 'skipped';
+    }
+    return 'filled';
+  }
+}
+
+function selectionOf(document: vscode.TextDocument, placeholder: Placeholder): vscode.Selection {
+  return new vscode.Selection(document.positionAt(placeholder.start), document.positionAt(placeholder.end));
+}
+
+/** `"A lighthouse at du…"`: short and plain, for messages. */
+export function quote(prompt: string): string {
+  const chars = Array.from(prompt);
+  return `"${plainText(chars.length > 40 ? `${chars.slice(0, 39).join('')}…` : prompt)}"`;
+}
