@@ -54,7 +54,7 @@ export class PlaceholderRunner {
   }
 
   /** Generates the placeholders of `document` starting at `only` (all of them when undefined). */
-  async fill(document: vscode.TextDocument, only?: readonly number[]): Promise<FillResult | undefined> {
+  async fill(document: vscode.TextDocument, only?: readonly number[], confirmed = false): Promise<FillResult | undefined> {
     const all = findPlaceholders(document.getText()).filter((p) => !this.isRunning(document, p.start));
     const chosen = only ? all.filter((p) => only.includes(p.start)) : all;
     if (chosen.length === 0) {
@@ -72,7 +72,7 @@ export class PlaceholderRunner {
       }
     }
     if (jobs.length === 0) return { filled: 0, failed: chosen.length, skipped: 0 };
-    if (jobs.length > 1 && !(await this.confirmBatch(document, jobs.map((job) => job.request)))) return undefined;
+    if (jobs.length > 1 && !confirmed && !(await this.confirmBatch(document, jobs.map((job) => job.request)))) return undefined;
     const formats = new Set(jobs.map((job) => job.request.outputFormat ?? 'png'));
     const target = await chooseSaveTarget(document, formats.size === 1 ? [...formats][0] : 'png');
     if (!target) return undefined;
@@ -87,7 +87,7 @@ export class PlaceholderRunner {
       while (next < jobs.length) {
         const k = next++;
         try {
-          results.push(await this.runOne(document, jobs[k].placeholder, jobs[k].request, anchors[k], target, `${k + 1} of ${jobs.length}`, jobs.length > 1));
+          results.push(await this.runOne(document, jobs[k].placeholder, jobs[k].request, anchors[k], target, `${k + 1} of ${jobs.length}`, jobs.length > 1, confirmed));
         } finally {
           anchors[k].dispose();
           this.running.set(key, (this.running.get(key) ?? []).filter((anchor) => anchor !== anchors[k]));
@@ -118,6 +118,7 @@ export class PlaceholderRunner {
     target: SaveTarget,
     position: string,
     batch: boolean,
+    confirmed: boolean,
   ): Promise<'filled' | 'failed' | 'skipped'> {
     const original = document.getText().slice(placeholder.start, placeholder.end);
     const label = quote(placeholder.prompt);
@@ -131,7 +132,7 @@ export class PlaceholderRunner {
           const subscription = token.onCancellationRequested(() => controller.abort());
           // A batch was confirmed as a whole; a single placeholder gets the usual cost confirmation.
           return this.generation
-            .generate(request, target, controller.signal, document.uri, undefined, { confirmCost: !batch })
+            .generate(request, target, controller.signal, document.uri, undefined, { confirmCost: !batch && !confirmed })
             .finally(() => subscription.dispose());
         },
       );

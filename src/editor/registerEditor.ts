@@ -14,7 +14,8 @@ export function registerEditorFeatures(deps: { readonly generation: GenerationSe
   return vscode.Disposable.from(
     runner,
     vscode.languages.registerCodeLensProvider(placeholderSelector, new PlaceholderLensProvider(runner)),
-    vscode.commands.registerCommand(commandIds.generatePlaceholders, (uri?: vscode.Uri, only?: number[]) => generatePlaceholders(runner, uri, only)),
+    vscode.commands.registerCommand(commandIds.generatePlaceholders, (uri?: vscode.Uri, only?: number[], options?: { confirmed?: boolean }) =>
+      generatePlaceholders(runner, uri, only, options?.confirmed === true),),
     vscode.commands.registerCommand(commandIds.showImageInfo, (uri?: vscode.Uri) =>
       showImageInfoCommand({ log: deps.log, entries: () => deps.generation.historyEntries() }, uri instanceof vscode.Uri ? uri : undefined),
     ),
@@ -23,12 +24,16 @@ export function registerEditorFeatures(deps: { readonly generation: GenerationSe
 }
 
 /** GPT Image: Generate Missing Images, and the CodeLenses (which pass the document and offsets). */
-async function generatePlaceholders(runner: PlaceholderRunner, uri?: vscode.Uri, only?: unknown): Promise<FillResult | undefined> {
+/**
+ * `confirmed: true` (third argument) skips the batch's cost confirmation, for callers that asked the
+ * user already (and tests); the daily budget and gptImage.confirmAboveUsd per request still apply.
+ */
+async function generatePlaceholders(runner: PlaceholderRunner, uri?: vscode.Uri, only?: unknown, confirmed = false): Promise<FillResult | undefined> {
   const document = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!document || !['markdown', 'mdx'].includes(document.languageId)) {
     void notify('info', 'GPT Image: Generate Missing Images works in Markdown and MDX files; open one with ![a description]() placeholders.');
     return undefined;
   }
   const offsets = Array.isArray(only) ? only.filter((value): value is number => Number.isInteger(value)) : undefined;
-  return runner.fill(document, offsets);
+  return runner.fill(document, offsets, confirmed);
 }
