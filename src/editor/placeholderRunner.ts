@@ -35,6 +35,8 @@ export interface FillResult {
  */
 export class PlaceholderRunner {
   private readonly running = new Map<string, InsertAnchor[]>();
+  /** Fills are applied one at a time: checking a placeholder and editing it must not interleave with another fill. */
+  private fills: Promise<unknown> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -77,6 +79,9 @@ export class PlaceholderRunner {
     const target = await chooseSaveTarget(document, formats.size === 1 ? [...formats][0] : 'png');
     if (!target) return undefined;
 
+    // The text may have changed while the user confirmed: only placeholders still exactly as parsed go on.
+    const current = document.getText();
+    const originals = jobs.map(({ placeholder }) => current.slice(placeholder.start, placeholder.end));
     const anchors = jobs.map(({ placeholder }) => new InsertAnchor(document, selectionOf(document, placeholder), 'cursor'));
     const key = document.uri.toString();
     this.running.set(key, [...(this.running.get(key) ?? []), ...anchors]);
@@ -87,7 +92,7 @@ export class PlaceholderRunner {
       while (next < jobs.length) {
         const k = next++;
         try {
-          results.push(await this.runOne(document, jobs[k].placeholder, jobs[k].request, anchors[k], target, `${k + 1} of ${jobs.length}`, jobs.length > 1, confirmed));
+          results.push(await this.runOne(document, jobs[k], originals[k], anchors[k], target, `${k + 1} of ${jobs.length}`, jobs.length > 1, confirmed));
         } finally {
           anchors[k].dispose();
           this.running.set(key, (this.running.get(key) ?? []).filter((anchor) => anchor !== anchors[k]));
@@ -112,15 +117,14 @@ export class PlaceholderRunner {
 
   private async runOne(
     document: vscode.TextDocument,
-    placeholder: Placeholder,
-    request: GenerationRequest,
+    { placeholder, request }: { placeholder: Placeholder; request: GenerationRequest },
+    original: string,
     anchor: InsertAnchor,
     target: SaveTarget,
     position: string,
     batch: boolean,
     confirmed: boolean,
   ): Promise<'filled' | 'failed' | 'skipped'> {
-    const original = document.getText().slice(placeholder.start, placeholder.end);
     const label = quote(placeholder.prompt);
     let files: readonly vscode.Uri[];
     try {
@@ -141,12 +145,28 @@ export class PlaceholderRunner {
       void showError(error, this.log, { action: `Placeholder ${label}` });
       return 'failed';
     }
+    const fill = this.fills.then(() => this.applyFill(document, placeholder, original, anchor, files[0], label));
+    this.fills = fill.catch(() => undefined);
+    return fill;
+  }
+
+  /** Checks the placeholder is as it was and replaces its target with the image's path: one edit, one undo. */
+  private async applyFill(
+    document: vscode.TextDocument,
+    placeholder: Placeholder,
+    original: string,
+    anchor: InsertAnchor,
+    file: vscode.Uri,
+    label: string,
+  ): Promise<'filled' | 'skipped'> {
+    const files = [file];
     const range = anchor.range;
     if (document.isClosed || document.getText(range) !== original) {
       const where = vscode.workspace.asRelativePath(files[0]);
       void notify('warning', `GPT Image: the placeholder ${label} changed while its image was generated, so it was left alone; the image is saved as ${where}.`, [
         'Reveal in Explorer',
       ]).then((picked) => (picked ? revealImage(files[0]) : undefined));
+      this.log.info(`Placeholder ${label}: left alone, its text is now ${JSON.stringify(document.isClosed ? '(closed)' : document.getText(range).slice(0, 200))}`);
       return 'skipped';
     }
     const destination = markdownImageDestination(linkOptions(document, files[0]));
