@@ -17,12 +17,11 @@ import type { HistoryEntry, HistoryStore } from './history';
 import { historyEntryFor, pruneMissingFiles, watchHistoryFiles, withLineage } from './historyFiles';
 import { prepareEdit, type EditSources, type PreparedEdit } from './editSources';
 import { inputFor, withSettingHint } from './requestInput';
-import { SharedHistory } from './sharedHistory';
+import { mergeEntries, SharedHistory } from './sharedHistory';
 import type { BalanceResult } from '../core/api/balance';
 import { BalanceTracker } from './balanceTracker';
 import { CostGuard, describeCost, type GenerationCost } from './costGuard';
 import { SpendLedger } from './spendLedger';
-
 /** Options a surface may override; anything left out comes from settings. */
 export interface GenerationOverrides {
   readonly size?: string;
@@ -99,18 +98,13 @@ export class GenerationService implements vscode.Disposable {
 
   /** The workspace history merged with the repository's history files (issue #15), newest first. */
   historyEntries(): readonly HistoryEntry[] {
-    const local = this.history.list();
-    const ids = new Set(local.map((entry) => entry.id));
-    const shared = this.shared.list().filter((entry) => !ids.has(entry.id));
-    return shared.length ? [...local, ...shared].sort((a, b) => b.createdAt - a.createdAt) : local;
+    return mergeEntries(this.history.list(), this.shared.list());
   }
 
   historyEntry(id: string): HistoryEntry | undefined {
     return this.history.get(id) ?? this.shared.list().find((entry) => entry.id === id);
   }
-
-  /** The repository history files' part of {@link historyEntries} (tests wait for its reloads). */
-  readonly shared: SharedHistory;
+  /** The repository history files' part of {@link historyEntries}. */ readonly shared: SharedHistory;
 
   /** Drops entries whose files are gone (fires onDidChangeHistory when something changed). */
   async pruneHistory(): Promise<void> {
@@ -169,9 +163,7 @@ export class GenerationService implements vscode.Disposable {
     const previews = run.previews;
     const provenance = readProvenanceSettings(resource).embedPrompt ? { tool: this.userAgent.split(' ')[0] } : undefined;
     return this.runAndRecord(request, signal, resource, options, run, 'Generating', (client) =>
-      loadEngine().generateAndSave(request, client, target, {
-        signal,
-        provenance,
+      loadEngine().generateAndSave(request, client, target, { signal, provenance,
         ...(previews &&
           previews.partialImages > 0 && {
             stream: {

@@ -132,3 +132,10 @@ function toEntry(record: SharedHistoryRecord, folder: string): SharedHistoryEntr
     },
   ];
 }
+
+/** The local entries with the history files' ones the local history does not have, newest first. */
+export function mergeEntries(local: readonly HistoryEntry[], shared: readonly HistoryEntry[]): readonly HistoryEntry[] {
+  const ids = new Set(local.map((entry) => entry.id));
+  const extra = shared.filter((entry) => !ids.has(entry.id));
+  return extra.length ? [...local, ...extra].sort((a, b) => b.createdAt - a.createdAt) : local;
+}
