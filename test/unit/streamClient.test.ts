@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { forgetNonStreamingBases, generateImagesStreaming, type PartialImage } from '../../src/core/api/streamClient';
 import { ImageApiError } from '../../src/core/errors';
 import { generateStreamed } from '../../src/core/streamedGeneration';
@@ -92,6 +93,33 @@ suite('streaming client: previews and the fallback tree through real HTTP (issue
     });
     assert.equal(partials.length, 1);
     assert.equal(server.requests.length, 1, 'no automatic retry');
+  });
+
+  test('a reset after the request was sent, before any answer, is not retried: one POST, may have been charged (issue #11)', async () => {
+    // A raw server that reads the whole request and then resets the connection without answering.
+    let posts = 0;
+    const raw = net.createServer((socket) => {
+      let seen = '';
+      socket.on('data', (chunk) => {
+        seen += chunk.toString('latin1');
+        if (seen.includes('\r\n\r\n') && seen.includes('"prompt"')) {
+          posts++;
+          socket.resetAndDestroy();
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const port = (raw.address() as net.AddressInfo).port;
+    try {
+      await assert.rejects(
+        generateImagesStreaming(request, { ...options(), baseUrl: `http://127.0.0.1:${port}/v1` }, { partialImages: 1 }),
+        (error: unknown) => error instanceof ImageApiError && error.mayBeCharged === true && /may already have been generated and charged/.test(error.message),
+      );
+      assert.equal(posts, 1, 'the stream path never re-POSTs a request that may have been billed');
+    } finally {
+      raw.close();
+    }
   });
 
   test('event: error fails the generation without a retry', async () => {

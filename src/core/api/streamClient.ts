@@ -7,12 +7,13 @@ import { type ClientOptions, type Context, createContext, generateImages, mayBeC
 import { startDeadline } from './deadline';
 import { EventStreamParser, readImageEvent } from './eventStream';
 import { toResult, usageOf } from './imageResult';
-import { isUndiciTimeout, networkReason } from './networkErrors';
+import { isUndiciTimeout, networkReason, transportOutcome } from './networkErrors';
 import { SecretRedactor } from './redact';
 import { buildRequestBody } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge } from './responseErrors';
 import { retryDelay } from './retry';
+import { SendProgress } from './sendProgress';
 import { describeNonImage, sniffImageFormat } from './sniff';
 import { formatDuration } from './units';
 
@@ -142,6 +143,10 @@ async function attemptStream(
   let status: number | undefined;
   let requestId: string | undefined;
   let partials = 0;
+  // The billing rule of issue #11, as on the plain path: only what cannot have been billed is retried.
+  const progress = new SendProgress();
+  let answeredMs = 0;
+  let headers: Record<string, unknown> = {};
   try {
     const response = await undiciRequest(context.endpoint, {
       method: 'POST',
@@ -153,19 +158,20 @@ async function attemptStream(
       },
       body,
       signal: deadline.signal,
-      dispatcher: context.dispatcher,
+      dispatcher: progress.dispatcher(context.dispatcher),
       headersTimeout: context.timeoutMs,
       bodyTimeout: context.timeoutMs,
     });
     status = response.statusCode;
-    const headers = response.headers;
+    answeredMs = Date.now() - (progress.sentAt ?? started);
+    headers = response.headers;
     const id = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id');
     requestId = id === undefined ? undefined : context.redact(id);
     const line = `POST ${shownUrl} (stream) → ${status} in ${Date.now() - started} ms (${requestId ? `request id ${requestId}, ` : ''}attempt ${attempt}/${total})`;
     if (status < 200 || status >= 300) {
       context.logger.warn(line);
       const text = (await readBody(response.body, Math.min(budget.remaining, 64 * 1024))).toString('utf8');
-      const outcome = statusOutcome(context, status, headers, text, requestId);
+      const outcome = statusOutcome(context, status, headers, text, requestId, answeredMs);
       if (outcome.ok) throw new Error('unreachable');
       const error = outcome.toError(attempt);
       if (rejectsStreaming(status, error)) return { kind: 'fallback' };
@@ -196,16 +202,22 @@ async function attemptStream(
       return { kind: 'failed', error, retryable: false };
     }
     const isTimeout = deadline.timedOut() || isUndiciTimeout(error);
+    if (!answered) {
+      // No 2xx yet: nothing sent → retried; sent but no answer, or an error status → that rule (never a
+      // blind re-POST of a request that may have produced a billed image).
+      const outcome = transportOutcome(context, { error, status, headers, answeredMs, requestId, timedOut: isTimeout, nothingSent: progress.nothingSent });
+      context.logger.warn(`POST ${shownUrl} (stream) → ${status ? `${status}, then ` : ''}${outcome.summary} after ${Date.now() - started} ms (attempt ${attempt}/${total})`);
+      return { kind: 'failed', error: outcome.toError(attempt), retryable: outcome.retryable, headers };
+    }
     const reason = isTimeout ? `no complete answer within ${formatDuration(context.timeoutMs)}` : networkReason(error);
-    context.logger.warn(`POST ${shownUrl} (stream) → ${status ? `${status}, then ` : ''}${reason} after ${Date.now() - started} ms (attempt ${attempt}/${total})`);
+    context.logger.warn(`POST ${shownUrl} (stream) → ${status}, then ${reason} after ${Date.now() - started} ms (attempt ${attempt}/${total})`);
     const after = partials > 0 ? ` after ${partials} preview${partials === 1 ? '' : 's'}` : '';
-    const message = answered
-      ? `The image stream broke${after} (${reason}); ${mayBeCharged}`
-      : `Could not talk to ${context.endpoint.host}: ${reason} (attempt ${attempt}).`;
     return {
       kind: 'failed',
-      error: new ImageApiError(isTimeout ? 'timeout' : 'network', message, { requestId, attempts: attempt, status, cause: error }),
-      retryable: !answered,
+      error: new ImageApiError(isTimeout ? 'timeout' : 'network', `The image stream broke${after} (${reason}); ${mayBeCharged}`, {
+        requestId, attempts: attempt, status, cause: error, mayBeCharged: true,
+      }),
+      retryable: false,
     };
   } finally {
     deadline.dispose();
