@@ -19,6 +19,7 @@ import { backgrounds, maxCount, maxPromptLength, outputFormats, qualities, type 
 import { validatePrompt } from './optionRules';
 import type { ErrorAction } from './labels';
 import type { TokenRates } from './cost';
+import { isEditMessage, type EditFromWebview, type EditToWebview } from './editProtocol';
 
 /** Generous for `WIDTHxHEIGHT`; the host's validator decides which sizes the model accepts. */
 export const maxSizeLength = 16;
@@ -95,7 +96,9 @@ export type FromWebview =
   | { readonly type: 'generate'; readonly runId: RunId; readonly prompt: string; readonly options: StudioOptions }
   | { readonly type: 'cancel'; readonly runId: RunId }
   | ({ readonly type: ImageCommand } & ImageRef)
-  | { readonly type: 'errorAction'; readonly action: ErrorAction };
+  | { readonly type: 'errorAction'; readonly action: ErrorAction }
+  /** Studio edit mode (issue #13): src/shared/editProtocol.ts. */
+  | EditFromWebview;
 
 /**
  * How a run or an action ended. A hidden webview drops messages, so the host keeps these while the
@@ -142,7 +145,8 @@ export type ToWebview =
   /** The watched generation ended: its tiles go (or stay with a note when `failed`). */
   | { readonly type: 'previewEnd'; readonly runId: RunId; readonly failed: boolean }
   | OutcomeMessage
-  | { readonly type: 'entries'; readonly entries: readonly GalleryEntry[] };
+  | { readonly type: 'entries'; readonly entries: readonly GalleryEntry[] }
+  | EditToWebview;
 
 export function isOutcome(message: ToWebview): message is OutcomeMessage {
   return isOneOf(message.type, outcomeTypes);
@@ -247,6 +251,6 @@ export function isFromWebview(raw: unknown): raw is FromWebview {
     case 'errorAction':
       return hasExactKeys(raw, ['type', 'action']) && isOneOf(raw.action, errorActions);
     default:
-      return false;
+      return isEditMessage(raw, { isId: isEntryId, isRunId, isPrompt, isOptions: isStudioOptions, maxIndex: maxCount });
   }
 }
