@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { createInflate, deflate } from 'node:zlib';
 import { crc32 } from './api/sniff';
+import { encodeChunk } from './provenance/pngChunks';
 
 /**
  * A small PNG reader and writer, enough for edit masks (issue #13): the chunk structure with CRCs, the
@@ -253,19 +254,24 @@ export async function encodeRgbaPng(rgba: Uint8Array, width: number, height: num
       raw[out + 1 + i] = (rgba[line + i] - paeth(a, b, c)) & 0xff;
     }
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8);
-  const compressed = await deflateAsync(raw, { level: 6 });
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', compressed), chunk('IEND', Buffer.alloc(0))]);
+  return assemblePng({ width, height, colorType: 6 }, await deflateAsync(raw, { level: 6 }));
 }
 
-function chunk(type: string, body: Buffer): Buffer {
-  const out = Buffer.alloc(12 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.write(type, 4, 'latin1');
-  body.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + body.length)), 8 + body.length);
-  return out;
+/**
+ * A complete PNG file from its header fields and compressed (zlib) image data: signature, IHDR, one
+ * IDAT, IEND, every CRC computed. The one PNG writer of the project (the test fixtures use it too).
+ */
+export function assemblePng(
+  header: { readonly width: number; readonly height: number; readonly colorType: 0 | 2 | 3 | 4 | 6; readonly bitDepth?: number; readonly interlaced?: boolean },
+  idat: Uint8Array,
+  /** Chunks to put between IHDR and IDAT (already encoded with {@link encodeChunk}). */
+  extra: readonly Uint8Array[] = [],
+): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(header.width, 0);
+  ihdr.writeUInt32BE(header.height, 4);
+  ihdr.set([header.bitDepth ?? 8, header.colorType, 0, 0, header.interlaced ? 1 : 0], 8);
+  return Buffer.concat([signature, encodeChunk('IHDR', ihdr), ...extra, encodeChunk('IDAT', idat), encodeChunk('IEND', Buffer.alloc(0))]);
 }
+
+export { encodeChunk };
