@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { configSection } from './config';
+import type { ProvenanceStamp } from '../core/provenance/stamp';
 
 /** The provenance settings of issue #15 §4. */
 export interface ProvenanceSettings {
@@ -28,4 +29,13 @@ function flag(config: vscode.WorkspaceConfiguration, key: string, fallback: bool
   // An untrusted workspace may turn these off, never on.
   if (!vscode.workspace.isTrusted) return typeof user === 'boolean' ? user : fallback;
   return values.includes(true) ? true : fallback;
+}
+
+/**
+ * What the engine stamps into unsigned PNGs, or undefined with gptImage.embedPrompt off: the tool name
+ * (`userAgent` up to its first space) and, for an edit, the workspace-relative parents (issue #13).
+ */
+export function provenanceStamp(resource: vscode.Uri | undefined, userAgent: string, parents?: readonly string[]): ProvenanceStamp | undefined {
+  if (!readProvenanceSettings(resource).embedPrompt) return undefined;
+  return { tool: userAgent.split(' ')[0], ...(parents?.length && { parents }) };
 }

@@ -181,22 +181,32 @@ export async function editAndSave(
   request: EditRequest,
   client: ClientOptions,
   target: EditSaveTarget,
-  options: { readonly signal?: AbortSignal; readonly now?: () => Date } = {},
+  options: {
+    readonly signal?: AbortSignal;
+    readonly now?: () => Date;
+    /**
+     * Embed the prompt, options and the parents (`stamp.parents`, workspace-relative) in each unsigned
+     * PNG result, as generations do (gptImage.embedPrompt). A signed result is saved as received.
+     */
+    readonly provenance?: ProvenanceStamp;
+  } = {},
 ): Promise<SavedGeneration> {
   const result = await editImagesToFiles(request, client, await spoolTarget(target.dir, target.root), options.signal);
+  let images: readonly SpooledImage[] = result.images;
   try {
     const now = options.now?.() ?? new Date();
+    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance);
     const names = editFileNames(target.original, result.images.length, extensionFor(result.outputFormat), now);
     const files = await saveImages({
       dir: target.dir,
       root: target.root,
       names,
-      images: result.images.map((image: SpooledImage) => ('tempFile' in image ? { tempFile: image.tempFile } : image.bytes)),
+      images: images.map((image: SpooledImage) => ('tempFile' in image ? { tempFile: image.tempFile } : image.bytes)),
       signal: options.signal,
     });
     return { files, result: withoutBytes(result) };
   } finally {
-    await removeTemps(result.images);
+    await removeTemps([...result.images, ...images]);
   }
 }
 

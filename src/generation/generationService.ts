@@ -9,7 +9,7 @@ import { validateRequest } from '../core/validate';
 import type { Log } from '../common/log';
 import type { NetworkSettings } from '../common/networkSettings';
 import { notify } from '../common/notify';
-import { readProvenanceSettings } from '../common/provenanceSettings';
+import { provenanceStamp } from '../common/provenanceSettings';
 import type { ApiKeyStore } from '../common/secrets';
 import type { StudioOptions } from '../shared/protocol';
 import type { OutputFormat } from '../shared/options';
@@ -146,7 +146,8 @@ export class GenerationService implements vscode.Disposable {
    */
   edit(prepared: PreparedEdit, signal: AbortSignal, options?: Omit<StudioOptions, 'n'>, run: GenerationRunOptions = {}): Promise<GenerationOutcome> {
     const { request, target, resource } = prepared;
-    return this.runAndRecord(request, signal, resource, options, run, 'Editing', (client) => loadEngine().editAndSave(request, client, target, { signal }), (entry) =>
+    const provenance = provenanceStamp(resource, this.userAgent, prepared.parents.map((uri) => vscode.workspace.asRelativePath(uri, false)));
+    return this.runAndRecord(request, signal, resource, options, run, 'Editing', (client) => loadEngine().editAndSave(request, client, target, { signal, provenance }), (entry) =>
       withLineage(entry, prepared.parents, prepared.maskFile),
     );
   }
@@ -161,7 +162,7 @@ export class GenerationService implements vscode.Disposable {
     run: GenerationRunOptions = {},
   ): Promise<GenerationOutcome> {
     const previews = run.previews;
-    const provenance = readProvenanceSettings(resource).embedPrompt ? { tool: this.userAgent.split(' ')[0] } : undefined;
+    const provenance = provenanceStamp(resource, this.userAgent);
     return this.runAndRecord(request, signal, resource, options, run, 'Generating', (client) =>
       loadEngine().generateAndSave(request, client, target, { signal, provenance,
         ...(previews &&
@@ -341,7 +342,6 @@ function loadEngine(): Engine {
   engine ??= require('./engine.js') as Engine;
   return engine;
 }
-
 
 /** `4260 tokens (60 in, 4200 out)`, or `not reported` when the server sent no usage. */
 function describeUsage(usage: ImageUsage | undefined): string {

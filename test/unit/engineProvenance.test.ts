@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateAndSave } from '../../src/core/engine';
+import { editAndSave, generateAndSave, readEditFiles, validateEdit } from '../../src/core/engine';
+import type { EditRequest } from '../../src/core/editTypes';
+import { photoPng } from '../fixtures/editImages';
 import { readImageFileInfo } from '../../src/core/provenance/imageFileInfo';
 import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 import { signedPng } from '../fixtures/contentCredentials';
@@ -45,6 +47,62 @@ suite('generateAndSave embeds the prompt in unsigned PNGs', () => {
     const signed = signedPng();
     server.script({ imageBytes: signed });
     const { files } = await generateAndSave({ ...request, n: 1 }, client(), { kind: 'assets', workspaceRoot: ws, assetsFolder: 'assets' }, { provenance: { tool: 't' } });
+    assert.deepEqual(await fs.readFile(files[0]), signed);
+  });
+});
+
+/** Edits are stamped like generations (issue #13): prompt, options and the parents they came from. */
+suite('editAndSave embeds the prompt and the parents in unsigned PNGs', () => {
+  let server: FakeImageServer;
+  let ws: string;
+  const client = (): { baseUrl: string; apiKey: string; maxRetries: number } => ({ baseUrl: server.baseUrl, apiKey: 'sk-prov', maxRetries: 0 });
+  const photo = photoPng(64, 48);
+
+  suiteSetup(async () => {
+    server = await startFakeImageServer();
+  });
+  suiteTeardown(() => server.close());
+  setup(async () => {
+    ws = await fs.mkdtemp(path.join(os.tmpdir(), 'gis-edit-prov-'));
+    await fs.mkdir(path.join(ws, 'images'));
+    await fs.writeFile(path.join(ws, 'images', 'hero.png'), photo);
+    await fs.writeFile(path.join(ws, 'images', 'style.png'), photo);
+  });
+  teardown(() => fs.rm(ws, { recursive: true, force: true }));
+
+  async function edit(n: number): Promise<EditRequest> {
+    const read = await readEditFiles({ images: [path.join(ws, 'images', 'hero.png'), path.join(ws, 'images', 'style.png')] }, ws);
+    return validateEdit({ prompt: 'Add a red hat', images: read.images, n, size: '1024x1024', quality: 'low' });
+  }
+  const target = (): { dir: string; root: string; original: string } => ({ dir: path.join(ws, 'images'), root: ws, original: 'hero.png' });
+
+  test('each edit result carries the prompt, its index, the request id and the parents; the originals are untouched', async () => {
+    server.script({ headers: { 'x-request-id': 'req_edit_prov' } });
+    const stamp = { tool: 'gpt-image-studio/test', parents: ['images/hero.png', 'images/style.png'] };
+    const { files } = await editAndSave(await edit(2), client(), target(), { provenance: stamp });
+    assert.equal(files.length, 2);
+    const infos = await Promise.all(files.map(readImageFileInfo));
+    assert.deepEqual(
+      infos.map((info) => [info.provenance?.prompt, info.provenance?.index, info.provenance?.n, info.provenance?.requestId, info.provenance?.parents, info.provenance?.tool]),
+      [
+        ['Add a red hat', 1, 2, 'req_edit_prov', ['images/hero.png', 'images/style.png'], 'gpt-image-studio/test'],
+        ['Add a red hat', 2, 2, 'req_edit_prov', ['images/hero.png', 'images/style.png'], 'gpt-image-studio/test'],
+      ],
+    );
+    assert.ok(infos.every((info) => info.problems.length === 0 && info.width === 1024), 'still a well-formed PNG');
+    assert.deepEqual(await fs.readFile(path.join(ws, 'images', 'hero.png')), photo, 'the parent is never altered');
+    assert.deepEqual((await fs.readdir(path.join(ws, 'images'))).filter((name) => name.startsWith('.')), [], 'no temp file left');
+  });
+
+  test('without a stamp (gptImage.embedPrompt off) an edit result is saved as received', async () => {
+    const { files } = await editAndSave(await edit(1), client(), target());
+    assert.equal((await readImageFileInfo(files[0])).provenance, undefined);
+  });
+
+  test('a signed (C2PA) edit result is saved byte for byte even with a stamp', async () => {
+    const signed = signedPng();
+    server.script({ imageBytes: signed });
+    const { files } = await editAndSave(await edit(1), client(), target(), { provenance: { tool: 't', parents: ['images/hero.png'] } });
     assert.deepEqual(await fs.readFile(files[0]), signed);
   });
 });
