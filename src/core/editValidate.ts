@@ -123,7 +123,8 @@ function damaged(shown: string, error: unknown): ImageApiError {
 
 /**
  * The image a mask applies to must be a PNG like the mask (the API compares the two): a JPEG is decoded
- * and re-encoded as RGBA PNG here; a WebP is refused, as nothing here decodes WebP honestly.
+ * and re-encoded as RGBA PNG here; a WebP is refused: every small WebP decoder on npm bundles libwebp
+ * 1.1.0 (before the CVE-2023-4863 fix), is LGPL, or is megabytes (README "Editing images" says which).
  */
 async function convertForMask(image: EditSourceImage): Promise<EditSourceImage> {
   if (image.format === 'png') return image;
