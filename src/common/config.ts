@@ -88,9 +88,30 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
     assetsFolder: String(config.get(settingKeys.assetsFolder, 'assets')),
     insertAfterGenerate: insertMode ?? defaultInsertMode,
     timeoutMs: 1000 * integer(settingKeys.timeoutSeconds, 10, 3600, 600),
-    maxRetries: integer(settingKeys.maxRetries, 0, 10, 2),
+    maxRetries: lowestRetries(windowConfig, problems),
     problems,
   };
+}
+
+/**
+ * gptImage.maxRetries: your user value (default 2), which a workspace's (or folder's) value can only
+ * lower. Each retry may be a billed request, so a repository's `.vscode/settings.json` must not raise
+ * it to 10 (issue #11 review); the same min rule as gptImage.dailyBudgetUsd.
+ */
+function lowestRetries(config: vscode.WorkspaceConfiguration, problems: string[]): number {
+  const key = `${configSection}.${settingKeys.maxRetries}`;
+  const valid = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 10;
+  const inspected = config.inspect<unknown>(settingKeys.maxRetries);
+  let retries = 2;
+  const user = inspected?.globalValue;
+  if (valid(user)) retries = user;
+  else if (user !== undefined) problems.push(settingProblem(key, user, retries, 'whole numbers 0–10'));
+  for (const value of [inspected?.workspaceValue, inspected?.workspaceFolderValue]) {
+    if (value === undefined) continue;
+    if (!valid(value)) problems.push(settingProblem(key, value, retries, 'whole numbers 0–10; a workspace can only lower it'));
+    else retries = Math.min(retries, value);
+  }
+  return retries;
 }
 
 /** A known insert mode, or undefined for anything else a settings.json may hold. */

@@ -81,6 +81,30 @@ suite('Cost, daily budget and balance against the fixture server', () => {
     }
   });
 
+  test('a workspace can lower gptImage.maxRetries but not raise it: each retry may be billed (issue #11 review)', async () => {
+    const api = await testApi();
+    const config = vscode.workspace.getConfiguration('gptImage');
+    const overloaded = { status: 503, error: { message: 'Overloaded', type: 'server_error' } };
+    const posts = (): number => server.requests.filter((request) => request.method === 'POST').length;
+    await setUserSetting('maxRetries', 0);
+    await config.update('maxRetries', 10, vscode.ConfigurationTarget.Workspace);
+    try {
+      const request = api.generation.buildRequest('A poster', { quality: 'low' });
+      server.script(overloaded, overloaded, overloaded);
+      await assert.rejects(api.generation.generate(request, target, new AbortController().signal), /503/);
+      assert.equal(posts(), 1, 'user 0, workspace 10: one attempt');
+      server.reset();
+      await setUserSetting('maxRetries', undefined);
+      await config.update('maxRetries', 0, vscode.ConfigurationTarget.Workspace);
+      server.script(overloaded, overloaded, overloaded);
+      await assert.rejects(api.generation.generate(request, target, new AbortController().signal), /503/);
+      assert.equal(posts(), 1, 'user default 2, workspace 0: one attempt');
+    } finally {
+      await config.update('maxRetries', undefined, vscode.ConfigurationTarget.Workspace);
+      await setUserSetting('maxRetries', undefined);
+    }
+  });
+
   test('a workspace cannot raise the budget: the smaller of user and workspace values applies', async () => {
     const api = await testApi();
     const config = vscode.workspace.getConfiguration('gptImage');

@@ -317,8 +317,8 @@ suite('retry: statusDecision (issue #11)', () => {
       assert.deepEqual([decision.retry, decision.mayBeCharged], [false, true], `${status} late`);
       assert.equal(decide(status, late, undefined, 'true').retry, false, `${status} late with x-should-retry: true`);
     }
-    // 408, 409 and 429 are answered before any work: their timing does not matter.
-    for (const status of [408, 409, 429]) assert.equal(decide(status, late).retry, true, `${status} late`);
+    // 408, 409 and 429 get the same window (issue #11 review): only a quick one came before any work.
+    for (const status of [408, 409, 429]) assert.deepEqual([decide(status, late).retry, decide(status, late).mayBeCharged], [false, true], `${status} late`);
     assert.equal(decide(429, quick, 'insufficient_quota').retry, false);
     assert.equal(decide(429, quick, 'insufficient_quota', 'true').retry, false);
     assert.equal(decide(400, quick, 'moderation_blocked', 'true').retry, false);

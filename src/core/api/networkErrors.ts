@@ -2,12 +2,16 @@ import { ImageApiError, errorCode } from '../errors';
 import { plural } from '../../shared/labels';
 import type { Context } from './client';
 import type { FailedAttempt } from './responseErrors';
+import { proxyFailureOf, type ProxyFailureKind } from './proxyErrors';
 import { mayBeCharged } from './responseErrors';
 import { headerValue } from './responseBody';
 import { type RetryDecision, statusDecision } from './retry';
 import { formatDuration } from './units';
 
 const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Proxy failures that are final: the same request fails the same way (see transportOutcome). */
+const finalProxyFailures: ReadonlySet<ProxyFailureKind> = new Set(['proxyAuth', 'proxyRefused', 'proxySettings', 'certificate']);
 
 /** undici's own headers or body timeout fired. */
 export function isUndiciTimeout(error: unknown): boolean {
@@ -78,7 +82,15 @@ export function transportOutcome(context: Context, failure: TransportFailure): F
   const details = (attempts: number, charged: boolean) => ({ requestId, attempts, status, cause: error, mayBeCharged: charged });
   let decision: RetryDecision;
   let message: (attempts: number) => string;
-  if (failure.nothingSent) {
+  const proxy = proxyFailureOf(error);
+  if (proxy && finalProxyFailures.has(proxy.kind) && (failure.nothingSent || proxy.kind === 'proxySettings')) {
+    // Issue #11 review: a proxy that refused the credentials (407) or the tunnel (403, 502), or a proxy
+    // setting that cannot be used, fails the same way every time; repeating a 407 with the same
+    // credentials can lock a directory account. The request never left for the API (the ProxyRouter
+    // throws a ProxySettingsError before any agent sees the request), so nothing was charged.
+    decision = { retry: false, because: `${proxy.message.replace(/\.$/, '')} (${proxy.kind}: repeating cannot fix it; nothing was sent to the image service)`, mayBeCharged: false };
+    message = () => proxy.message;
+  } else if (failure.nothingSent) {
     decision = isCertificateError(error)
       ? { retry: false, because: `${reason} while connecting (a certificate problem does not go away by repeating)`, mayBeCharged: false }
       : { retry: true, because: `${reason} before the request was sent (nothing was generated)`, mayBeCharged: false };

@@ -80,7 +80,7 @@ const noProxyConfigured = 'no http.proxy or HTTPS_PROXY/HTTP_PROXY; PAC and OS p
  */
 export function resolveProxy(settings: ProxySettings, target: string | URL): ProxyDecision {
   const url = new URL(target);
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = normalizeHost(url.hostname);
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   if (settings.proxySupport === 'off') return { kind: 'direct', reason: 'http.proxySupport is off' };
   // As in VS Code: a proxy never sees loopback traffic (local fixtures and servers keep working).
@@ -117,13 +117,16 @@ export function describeProxy(decision: ProxyDecision): string {
  * subdomains (curl's and VS Code's rule); `name:port` restricts to one port; `10.0.0.0/8` and
  * `fd00::/8` match IP literals by CIDR; `[::1]:8080` names an IPv6 address with a port.
  */
-export function matchNoProxy(entries: readonly string[], host: string, port: string): string | undefined {
+export function matchNoProxy(entries: readonly string[], target: string, port: string): string | undefined {
+  const host = normalizeHost(target);
   const hostIp = isIP(host);
   for (const raw of entries) {
     const entry = raw.trim().toLowerCase();
     if (entry === '') continue;
     if (entry === '*') return raw.trim();
-    const { name, entryPort } = splitPort(entry);
+    const split = splitPort(entry);
+    const entryPort = split.entryPort;
+    const name = split.name.includes('/') ? split.name : normalizeHost(split.name);
     if (entryPort !== undefined && entryPort !== port) continue;
     const cidr = /^(.+)\/(\d{1,3})$/.exec(name);
     if (cidr) {
@@ -168,15 +171,48 @@ function toDecision(source: ProxySource, value: string, proxyAuthorization: stri
     return { kind: 'invalid', source, message: `${source} ${proxyUrl}: only http:// and https:// proxies are supported` };
   }
   const decision = { kind: 'proxy' as const, source, proxyUrl };
-  const authorization = proxyAuthorization?.trim() || basicFromUrl(url);
+  let authorization = proxyAuthorization?.trim();
+  if (!authorization) {
+    const basic = basicFromUrl(url);
+    // Checked here, before any request: a stray `%` made decodeURIComponent throw inside dispatch,
+    // and that error read as "the request may have been charged" (issue #11 review).
+    if (basic === null) {
+      return { kind: 'invalid', source, message: `${source} ${proxyUrl}: the user name or password in the proxy URL has a malformed percent-escape (write a literal % as %25)` };
+    }
+    authorization = basic;
+  }
   if (authorization) Object.defineProperty(decision, 'authorization', { value: authorization, enumerable: false });
   return decision;
 }
 
-function basicFromUrl(url: URL): string | undefined {
+/** The Basic value for the URL's credentials; `undefined` without any, `null` when they cannot be decoded. */
+function basicFromUrl(url: URL): string | undefined | null {
   if (!url.username && !url.password) return undefined;
-  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  let pair: string;
+  try {
+    pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  } catch {
+    return null;
+  }
   return `Basic ${Buffer.from(pair).toString('base64')}`;
+}
+
+/**
+ * A host as the rules compare it: lower case, without IPv6 brackets or a trailing dot (`example.com.`
+ * is the same host as `example.com`), and an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, which the
+ * URL parser writes `::ffff:7f00:1`) as its IPv4 address, so neither form slips past http.noProxy or
+ * the loopback rule (issue #11 review).
+ */
+export function normalizeHost(hostname: string): string {
+  const host = hostname.trim().replace(/^\[|\]$/g, '').toLowerCase().replace(/\.+$/, '');
+  if (isIP(host) !== 6) return host;
+  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+  if (dotted && isIP(dotted[1]) === 4) return dotted[1];
+  const hex = /^(?:0{0,4}:){0,5}:?ffff:([\da-f]{1,4}):([\da-f]{1,4})$/.exec(host);
+  if (!hex) return host;
+  const high = parseInt(hex[1], 16);
+  const low = parseInt(hex[2], 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 function splitPort(entry: string): { name: string; entryPort?: string } {

@@ -211,8 +211,9 @@ function statusMessage(
   answeredMs: number,
 ): [ImageErrorKind, string] {
   const after = attempts > 1 ? ` after ${attempts} attempts` : '';
-  if (status >= 500 && rule.mayBeCharged) {
-    return ['server', `The image service failed with status ${status} after ${formatDuration(answeredMs)}: ${serverText.replace(/\.$/, '')}; ${mayBeCharged}`];
+  if (rule.mayBeCharged) {
+    const kind: ImageErrorKind = status === 429 ? 'rateLimited' : status === 408 ? 'timeout' : 'server';
+    return [kind, `The image service failed with status ${status} after ${formatDuration(answeredMs)}: ${serverText.replace(/\.$/, '')}; ${mayBeCharged}`];
   }
   if (code === 'moderation_blocked') return ['moderation', `The safety system refused the prompt: ${serverText}`];
   if (code === 'insufficient_quota') return ['quota', `The account has no quota left (${status} insufficient_quota): ${serverText}`];

@@ -41,7 +41,7 @@ export function retryDelay(
 }
 
 /**
- * A 5xx that arrives later than this after the request was sent is not retried: 10 s. A gateway that
+ * A 5xx (or 408, 409, 429) that arrives later than this after the request was sent is not retried: 10 s. A gateway that
  * fails fast (overloaded, upstream refused, nothing listening) answers within a second or two; image
  * generation itself takes several seconds even for one small low-quality image, and a gpt-image-2 image
  * tens of seconds to minutes. So a 5xx within 10 s came before any image could have been made, while a
@@ -61,9 +61,13 @@ export interface RetryDecision {
 
 /**
  * The retry rule for an error status, in order: a final answer (400, 401, 403, 404, insufficient_quota,
- * moderation_blocked) never; a 5xx later than `quickMs` after sending never (it may follow a billed
- * image, and no `x-should-retry: true` overrides that: a relay can pass the header on blindly); then
- * `x-should-retry: false|true` as the server says; then 408, 409, 429 and (quick) 5xx are retried.
+ * moderation_blocked) never; any status later than `quickMs` after sending never (it may follow a
+ * billed image, and no `x-should-retry: true` overrides that: a relay can pass the header on blindly);
+ * then `x-should-retry: false|true` as the server says; then 408, 409, 429 and 5xx are retried.
+ *
+ * The window holds for 408, 409 and 429 too (issue #11 review): a rate limiter or lock answers at
+ * once, before any work; the same status after a minute comes from a gateway that may have had the
+ * upstream generate (and bill) an image first, so "nothing was generated" is only claimed when quick.
  */
 export function statusDecision(
   status: number,
@@ -79,12 +83,13 @@ export function statusDecision(
   if (code === 'insufficient_quota') return no(`${status} insufficient_quota (the account has no quota left; repeating cannot fix it)`);
   if (code === 'moderation_blocked') return no(`${status} moderation_blocked (the safety system refused the prompt)`);
   if (status === 400 || status === 401 || status === 403 || status === 404) return no(`${name} (repeating cannot fix it)`);
-  if (status >= 500 && answeredMs > quickMs) {
+  const retriedStatus = status === 408 || status === 409 || status === 429 || status >= 500;
+  if ((retriedStatus || shouldRetry === 'true') && answeredMs > quickMs) {
     return no(`${name} answered after ${formatDuration(answeredMs)}, later than ${formatDuration(quickMs)} (an image may have been generated and charged)`, true);
   }
   if (shouldRetry === 'false') return no(`the server sent x-should-retry: false with ${answered}`);
   if (shouldRetry === 'true') return yes(`the server sent x-should-retry: true with ${answered} (nothing was generated)`);
-  if (status === 408 || status === 409 || status === 429 || status >= 500) return yes(`${answered} (nothing was generated)`);
+  if (retriedStatus) return yes(`${answered} (nothing was generated)`);
   return no(`${name} (not a status that is retried)`);
 }
 

@@ -3,7 +3,9 @@ import * as fs from 'node:fs/promises';
 import { Base64FileDecoder, decodedBufferBytes, NotPlainBase64 } from './base64File';
 import type { OutputFormat } from '../../shared/options';
 import { discard, type ResponseBody } from './responseBody';
-import { isObject } from './responseErrors';
+import { ImageApiError } from '../errors';
+import { isObject, mayBeCharged } from './responseErrors';
+import { formatBytes } from './units';
 
 /** Where a response's images are decoded while it arrives: a folder on the file system they are saved to. */
 export interface SpoolTarget {
@@ -30,6 +32,15 @@ export type StreamedBody =
   | { readonly kind: 'buffered'; readonly bytes: Buffer; readonly size: number };
 
 const b64Key = Buffer.from('b64_json');
+
+/**
+ * Most bytes of JSON kept besides the streamed images: 4 MB. An image answer's other fields (created,
+ * usage, a revised prompt of at most a few KB) are tiny; the kept text is parsed at the end, which
+ * takes about three times its size (pieces, their concatenation, the string). Without a cap a server
+ * padding its answer with whitespace or a 100 MB revised_prompt made the streaming path hold ~3× that
+ * (issue #11 review); beyond it the read stops with a clear error.
+ */
+export const maxJsonTextBytes = 4 * 1024 * 1024;
 
 /**
  * Reads a 2xx body and decodes every `data[i].b64_json` string straight into its own temp file in
@@ -97,6 +108,8 @@ class ImageStreamScanner {
   private keyMatches = true;
   /** 1 after the key `"b64_json"`, 2 after its `:` too. */
   private afterKey = 0;
+  /** Bytes in `pieces` (see maxJsonTextBytes). */
+  private kept = 0;
   /** The decoders' scratch buffer, one at a time. */
   private readonly out = Buffer.allocUnsafe(decodedBufferBytes);
 
@@ -136,7 +149,8 @@ class ImageStreamScanner {
             // Never more temp files than images asked for; an extra one is for the generic path to refuse.
             if (this.files.length >= this.maxImages) throw new Unusual();
             this.files.push(await Base64FileDecoder.create(this.spool.dir, this.spool.recheck, this.out));
-            this.pieces.push(Buffer.from(chunk.subarray(pieceStart, i + 1)), this.files.length - 1);
+            this.keep(chunk.subarray(pieceStart, i + 1));
+            this.pieces.push(this.files.length - 1);
             this.state = 'b64';
             i = pieceStart = i + 1;
             this.afterKey = 0;
@@ -153,12 +167,25 @@ class ImageStreamScanner {
         }
         i++;
       }
-      if (pieceStart < chunk.length) this.pieces.push(Buffer.from(chunk.subarray(pieceStart)));
+      if (pieceStart < chunk.length) this.keep(chunk.subarray(pieceStart));
     } catch (error) {
       if (!(error instanceof NotPlainBase64)) throw error;
       // In base64 the characters from resumeAt on were not taken; elsewhere the piece from pieceStart is not kept yet.
       await this.toBuffered(chunk.subarray(this.state === 'b64' ? this.current().resumeAt : pieceStart));
     }
+  }
+
+  /** Keeps a copy of a piece of the JSON outside the images; past maxJsonTextBytes the read stops. */
+  private keep(piece: Buffer): void {
+    this.kept += piece.length;
+    if (this.kept > maxJsonTextBytes) {
+      throw new ImageApiError(
+        'badResponse',
+        `The server's answer has more than ${formatBytes(maxJsonTextBytes)} of JSON besides the images (padding, or a field such as revised_prompt that large), so reading stopped; ${mayBeCharged}`,
+        { mayBeCharged: true },
+      );
+    }
+    this.pieces.push(Buffer.from(piece));
   }
 
   private current(): Base64FileDecoder {
