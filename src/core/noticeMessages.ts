@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { plural } from '../shared/labels';
 import { plainText, quoteValue } from '../shared/plainText';
 import type { SaveTarget } from './engine';
+import type { ImageUsage } from './types';
 
 /**
  * `gptImage.count is "ten"; using 1 (allowed: whole numbers 1–10).`: one sentence naming the setting,
@@ -30,4 +31,10 @@ export function describeSaveFolder(filePath: string, target: SaveTarget): string
  */
 export function savedImagesMessage(count: number, folder: string): string {
   return plainText(`Saved ${plural(count, 'image')} to ${folder}`);
+}
+
+/** `4260 tokens (60 in, 4200 out)`, or `not reported` when the server sent no usage. */
+export function describeUsage(usage: ImageUsage | undefined): string {
+  if (!usage?.total_tokens) return 'not reported';
+  return `${usage.total_tokens} tokens (${usage.input_tokens ?? '?'} in, ${usage.output_tokens ?? '?'} out)`;
 }

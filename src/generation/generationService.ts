@@ -4,8 +4,9 @@ import { ImageApiError, withDetails } from '../core/errors';
 import type { ClientOptions } from '../core/api/client';
 import { formatUsd } from '../core/pricing';
 import type { SaveTarget } from '../core/engine';
-import type { GenerationRequest, ImageUsage } from '../core/types';
+import type { GenerationRequest } from '../core/types';
 import { validateRequest } from '../core/validate';
+import { describeUsage } from '../core/noticeMessages';
 import type { Log } from '../common/log';
 import type { NetworkSettings } from '../common/networkSettings';
 import { notify } from '../common/notify';
@@ -109,6 +110,11 @@ export class GenerationService implements vscode.Disposable {
   /** Drops entries whose files are gone (fires onDidChangeHistory when something changed). */
   async pruneHistory(): Promise<void> {
     if (await pruneMissingFiles(this.history)) this.historyChanged.fire();
+  }
+
+  /** A change of the workspace history (Keep, Discard the others); the gallery hears of it when it changed. */
+  async changeHistory(change: (history: HistoryStore) => Promise<boolean>): Promise<void> {
+    if (await change(this.history)) this.historyChanged.fire();
   }
 
   dispose(): void {
@@ -341,10 +347,4 @@ let engine: Engine | undefined;
 function loadEngine(): Engine {
   engine ??= require('./engine.js') as Engine;
   return engine;
-}
-
-/** `4260 tokens (60 in, 4200 out)`, or `not reported` when the server sent no usage. */
-function describeUsage(usage: ImageUsage | undefined): string {
-  if (!usage?.total_tokens) return 'not reported';
-  return `${usage.total_tokens} tokens (${usage.input_tokens ?? '?'} in, ${usage.output_tokens ?? '?'} out)`;
 }

@@ -28,6 +28,8 @@ export interface HistoryEntry {
   readonly parents?: readonly string[];
   /** The mask file of an edit, stored like `files`; absent when the mask was not a file (or none). */
   readonly mask?: string;
+  /** The images the user kept (Keep in the Studio, issue #13), stored like `files`: a subset of them. */
+  readonly kept?: readonly string[];
 }
 
 /** USD; `basis` says whether from the server's usage or an estimate; `chargedUsd` = the balance drop. */
@@ -105,7 +107,42 @@ export class HistoryStore {
         const files = gone ? entry.files.filter((file) => !gone.has(file)) : entry.files;
         if (files.length === entry.files.length) return [entry];
         changed = true;
-        return files.length > 0 ? [{ ...entry, files }] : [];
+        const kept = entry.kept?.filter((file) => files.includes(file));
+        return files.length > 0 ? [{ ...entry, files, kept: kept?.length ? kept : undefined }] : [];
+      }),
+    );
+    return changed;
+  }
+
+  /** Marks `file` of entry `id` kept or not kept; resolves true when the entry changed. */
+  async setKept(id: string, file: string, kept: boolean): Promise<boolean> {
+    return this.change(id, (entry) => {
+      if (!entry.files.includes(file) || (entry.kept?.includes(file) ?? false) === kept) return entry;
+      const next = kept ? [...(entry.kept ?? []), file] : (entry.kept ?? []).filter((other) => other !== file);
+      return { ...entry, kept: next.length > 0 ? next : undefined };
+    });
+  }
+
+  /** Drops `files` from entry `id` (their files were discarded); an entry left without files goes. */
+  async removeFiles(id: string, files: readonly string[]): Promise<boolean> {
+    const gone = new Set(files);
+    return this.change(id, (entry) => {
+      if (!entry.files.some((file) => gone.has(file))) return entry;
+      const kept = entry.kept?.filter((file) => !gone.has(file));
+      return { ...entry, files: entry.files.filter((file) => !gone.has(file)), kept: kept?.length ? kept : undefined };
+    });
+  }
+
+  /** Replaces entry `id` by `update(entry)` (an entry without files is removed); true when it changed. */
+  private async change(id: string, update: (entry: HistoryEntry) => HistoryEntry): Promise<boolean> {
+    let changed = false;
+    await this.mutate((entries) =>
+      entries.flatMap((entry) => {
+        if (entry.id !== id) return [entry];
+        const next = update(entry);
+        if (next === entry) return [entry];
+        changed = true;
+        return next.files.length > 0 ? [next] : [];
       }),
     );
     return changed;
@@ -191,7 +228,9 @@ export function renameStoredPaths(
     if (!touched || absolute.some((file) => file === undefined)) return entry;
     changed = true;
     const stored = toStoredPaths(absolute as string[], folders);
-    return { ...entry, folder: stored.folder, files: stored.files };
+    // A kept image stays kept under its new name.
+    const kept = entry.kept?.flatMap((file) => (entry.files.includes(file) ? [stored.files[entry.files.indexOf(file)]] : []));
+    return { ...entry, folder: stored.folder, files: stored.files, ...(kept && { kept }) };
   });
   return changed ? next : entries;
 }
@@ -220,7 +259,8 @@ function isHistoryEntry(value: unknown): value is HistoryEntry {
     (entry.usage === undefined || isHistoryUsage(entry.usage)) &&
     (entry.cost === undefined || isHistoryCost(entry.cost)) &&
     (entry.parents === undefined || isStoredPathList(entry.parents, 16)) &&
-    (entry.mask === undefined || (typeof entry.mask === 'string' && entry.mask !== ''))
+    (entry.mask === undefined || (typeof entry.mask === 'string' && entry.mask !== '')) &&
+    (entry.kept === undefined || (isStoredPathList(entry.kept, entry.files.length) && (entry.kept as unknown[]).every((file) => (entry.files as unknown[]).includes(file))))
   );
 }
 

@@ -42,6 +42,32 @@ export interface GalleryImage {
   readonly src?: string;
   /** Workspace-relative (or absolute) path, for display and as the image's title. */
   readonly label: string;
+  /** Marked with Keep (issue #13): Discard the others leaves it. */
+  readonly kept?: boolean;
+  /** Its versions, oldest first (the edit chain through this image), when it is part of one. */
+  readonly versions?: readonly GalleryVersion[];
+}
+
+/** One step of an image's lineage: the original, an edit of it, an edit of that… */
+export interface GalleryVersion {
+  /** File name, for display. */
+  readonly name: string;
+  readonly src?: string;
+  /** Its gallery card, when it is one (a generated or edited image still in the history). */
+  readonly ref?: ImageRef;
+  /** This card's own image. */
+  readonly current?: boolean;
+  /** The file no longer exists. */
+  readonly deleted?: boolean;
+}
+
+/** What an edit was made from: its first parent image. */
+export interface EditedFrom {
+  /** The parent's file name (`hero.png`). */
+  readonly name: string;
+  /** Its card, when it has one; otherwise `openParent` opens the file. */
+  readonly ref?: ImageRef;
+  readonly deleted: boolean;
 }
 
 export interface GalleryEntry {
@@ -54,6 +80,10 @@ export interface GalleryEntry {
   readonly images: readonly GalleryImage[];
   /** What the generation cost, formatted (`$0.13`, `≈ $0.21 (estimate)`); older entries have none. */
   readonly cost?: string;
+  /** Set for an edit (issue #13 lineage). */
+  readonly editedFrom?: EditedFrom;
+  /** Keep / Discard the others are offered (several images, in this workspace's history). */
+  readonly variants?: boolean;
 }
 
 export interface StudioDefaults {
@@ -97,6 +127,12 @@ export type FromWebview =
   | { readonly type: 'cancel'; readonly runId: RunId }
   | ({ readonly type: ImageCommand } & ImageRef)
   | { readonly type: 'errorAction'; readonly action: ErrorAction }
+  /** Keep (issue #13): toggles whether image `index` of generation `id` is kept. */
+  | ({ readonly type: 'keep' } & ImageRef)
+  /** Moves the images of generation `id` that are not kept to the trash (the host asks first). */
+  | { readonly type: 'discardOthers'; readonly id: string }
+  /** Opens the parent image of edit `id` (one without a card of its own). */
+  | { readonly type: 'openParent'; readonly id: string }
   /** Studio edit mode (issue #13): src/shared/editProtocol.ts. */
   | EditFromWebview;
 
@@ -236,6 +272,10 @@ export function isFromWebview(raw: unknown): raw is FromWebview {
         isPrompt(raw.prompt) &&
         isStudioOptions(raw.options)
       );
+    case 'discardOthers':
+    case 'openParent':
+      return hasExactKeys(raw, ['type', 'id']) && isEntryId(raw.id);
+    case 'keep':
     case 'insert':
     case 'open':
     case 'reveal':

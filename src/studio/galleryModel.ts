@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { readConfig, type GptImageConfig } from '../common/config';
 import { resolveStoredPath, type FolderLike, type HistoryEntry } from '../generation/history';
@@ -14,6 +15,7 @@ import {
   type StudioOptions,
 } from '../shared/protocol';
 import { imageRootPaths } from './resourceRoots';
+import { Lineage } from './lineage';
 import { backgrounds, maxCount, outputFormats, qualities } from '../shared/options';
 import { acceptsCustomSize } from '../shared/optionRules';
 
@@ -50,20 +52,43 @@ export function galleryEntryFor(
   entry: HistoryEntry,
   open: readonly FolderLike[],
   src: (file: vscode.Uri) => string | undefined,
+  /** The gallery's lineage (issue #13); without it, no "edited from" and no versions. */
+  lineage?: Lineage,
 ): GalleryEntry {
+  const editedFrom = lineage?.editedFrom(entry);
   return {
     id: entry.id,
     prompt: entry.prompt,
     options: entry.options,
     model: entry.model,
     createdAt: entry.createdAt,
-    images: entry.files.map((file) => {
+    images: entry.files.map((file, index) => {
       const absolute = resolveStoredPath(entry, file, open);
       const uri = absolute ? vscode.Uri.file(absolute) : undefined;
-      return { src: uri && src(uri), label: uri ? vscode.workspace.asRelativePath(uri) : file };
+      const versions = lineage?.versions(entry, index);
+      return {
+        src: uri && src(uri),
+        label: uri ? vscode.workspace.asRelativePath(uri) : file,
+        ...(entry.kept?.includes(file) && { kept: true }),
+        ...(versions && { versions }),
+      };
     }),
     ...(entry.cost && { cost: describeCost(entry.cost) }),
+    ...(editedFrom && { editedFrom }),
+    // Keep / Discard the others: several images, recorded in this workspace (not a repository's history file).
+    ...(entry.files.length > 1 && !('source' in entry) && { variants: true }),
   };
+}
+
+/** The lineage of a gallery's entries; `src` as for {@link galleryEntryFor}. Files that are no card are stat'ed once each. */
+export function galleryLineage(entries: readonly HistoryEntry[], open: readonly FolderLike[], src: (file: vscode.Uri) => string | undefined): Lineage {
+  const known = new Map<string, boolean>();
+  const exists = (absolute: string): boolean => {
+    let found = known.get(absolute);
+    if (found === undefined) known.set(absolute, (found = fs.existsSync(absolute)));
+    return found;
+  };
+  return new Lineage({ entries, folders: open, exists, src: (absolute) => src(vscode.Uri.file(absolute)) });
 }
 
 /** The rates and thresholds the form's live estimate needs (prices from user settings only). */

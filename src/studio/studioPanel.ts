@@ -8,7 +8,7 @@ import { describeError } from '../core/errorMessages';
 import { ImageApiError } from '../core/errors';
 import { isInside } from '../core/paths';
 import type { GenerationRequest } from '../core/types';
-import type { FolderLike, HistoryEntry } from '../generation/history';
+import type { HistoryEntry } from '../generation/history';
 import { workspaceFileFolders } from '../generation/historyFiles';
 import { chooseSaveTarget } from '../generation/saveTarget';
 import { imageCommandLabels, plural } from '../shared/labels';
@@ -23,7 +23,8 @@ import {
   type StudioOptions,
   type ToWebview,
 } from '../shared/protocol';
-import { elapsedSince, galleryEntryFor, sameUris, studioCostInfo, studioDefaults, studioResourceRoots } from './galleryModel';
+import { toggleKeep, discardOthers, openParent } from './variantActions';
+import { elapsedSince, galleryEntryFor, galleryLineage, sameUris, studioCostInfo, studioDefaults, studioResourceRoots } from './galleryModel';
 import { streamPreviews, watchPreviews } from './streamPreviews';
 import { GalleryActions } from './galleryActions';
 import type { StudioDeps } from './registerStudio';
@@ -144,6 +145,14 @@ export class StudioPanel extends Disposable {
         return this.actions.run(message.type, message);
       case 'errorAction':
         return runErrorAction(message.action);
+      case 'keep':
+        return this.post({ type: 'status', message: await toggleKeep(this.deps, message) });
+      case 'discardOthers':
+        return this.post({ type: 'status', message: await discardOthers(this.deps, message.id) });
+      case 'openParent': {
+        const problem = await openParent(this.deps, message.id, this.editors.get()?.viewColumn);
+        return problem === undefined ? undefined : this.post({ type: 'status', message: problem });
+      }
     }
   }
 
@@ -257,14 +266,18 @@ export class StudioPanel extends Disposable {
 
   private galleryEntries(): GalleryEntry[] {
     const open = workspaceFileFolders();
-    return this.deps.generation.historyEntries().map((entry) => this.galleryEntry(entry, open));
+    const entries = this.deps.generation.historyEntries();
+    const lineage = galleryLineage(entries, open, this.webviewSrc);
+    return entries.map((entry) => galleryEntryFor(entry, open, this.webviewSrc, lineage));
   }
 
-  private galleryEntry(entry: HistoryEntry, open: readonly FolderLike[] = workspaceFileFolders()): GalleryEntry {
-    return galleryEntryFor(entry, open, (uri) =>
-      this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined,
-    );
+  private galleryEntry(entry: HistoryEntry): GalleryEntry {
+    const open = workspaceFileFolders();
+    return galleryEntryFor(entry, open, this.webviewSrc, galleryLineage(this.deps.generation.historyEntries(), open, this.webviewSrc));
   }
+
+  private readonly webviewSrc = (uri: vscode.Uri): string | undefined =>
+    this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined;
 
   private defaults(): StudioDefaults {
     const editor = this.editors.get();

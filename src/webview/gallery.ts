@@ -1,4 +1,5 @@
 import type { GalleryEntry, GalleryImage, ImageCommand, StudioOptions } from '../shared/protocol';
+import { lineageNodes, variantButtons, type VariantCommand } from './variants';
 import { backgroundLabel, formatLabel, imageCommandLabels, qualityPhrase, sizeLabel } from '../shared/labels';
 
 /** Buttons on every card; the labels are the accessible names tests and users rely on. */
@@ -11,7 +12,7 @@ const cardButtons: readonly { readonly command: ImageCommand | 'reuse'; readonly
 ];
 
 export interface CardAction {
-  readonly command: ImageCommand | 'reuse';
+  readonly command: ImageCommand | 'reuse' | VariantCommand;
   readonly id: string;
   readonly index: number;
 }
@@ -33,7 +34,9 @@ export function renderGallery(list: HTMLElement, entries: readonly GalleryEntry[
 }
 
 function card(entry: GalleryEntry, image: GalleryImage, index: number, now: number): HTMLLIElement {
-  const item = element('li', 'card');
+  const item = element('li', image.kept ? 'card kept' : 'card');
+  item.dataset.entry = entry.id;
+  item.dataset.index = String(index);
   const figure = element('figure');
   const frame = element('div', 'frame');
   const ratio = aspectRatio(entry.options.size);
@@ -65,6 +68,7 @@ function card(entry: GalleryEntry, image: GalleryImage, index: number, now: numb
     const cost = element('p', 'cost', entry.images.length > 1 ? `Cost ${entry.cost} for ${entry.images.length} images` : `Cost ${entry.cost}`);
     caption.append(cost);
   }
+  caption.append(...lineageNodes(entry, image));
   figure.append(frame, caption);
 
   const actions = element('div', 'card-actions');
@@ -79,6 +83,7 @@ function card(entry: GalleryEntry, image: GalleryImage, index: number, now: numb
     button.dataset.index = String(index);
     actions.append(button);
   }
+  actions.append(...variantButtons(entry, image, index));
   item.append(figure, actions);
   return item;
 }

@@ -18,6 +18,7 @@ import { ui } from './dom';
 import { clearAlert, isRunning, setRunning, setStatus, showAlert, showElapsed } from './feedback';
 import { updateEstimate } from './estimate';
 import { cardActionOf, renderGallery } from './gallery';
+import { showCard } from './variants';
 import { clearPreviews, endPreviews, showPreview, startPreviews } from './previews';
 import { vscode, type SavedState } from './vscodeApi';
 
@@ -80,7 +81,8 @@ function reuse(id: string): void {
   persist();
   ui.prompt.focus();
   ui.prompt.scrollIntoView({ block: 'nearest' });
-  setStatus('Prompt and options copied into the form.');
+  // An edit's prompt and options come back too; Generate makes a new image from them (no source image).
+  setStatus(entry.editedFrom ? `Prompt and options of this edit of ${entry.editedFrom.name} copied into the form.` : 'Prompt and options copied into the form.');
 }
 
 /** Messages of runs this page does not know are dropped here; see KnownRuns. */
@@ -260,6 +262,10 @@ ui.gallery.addEventListener('click', (event) => {
   const action = cardActionOf(event.target);
   if (!action) return;
   if (action.command === 'reuse') reuse(action.id);
+  else if (action.command === 'showCard') {
+    // A version or parent beyond the shown page: open its file instead.
+    if (!showCard(ui.gallery, action.id, action.index)) vscode.postMessage({ type: 'open', id: action.id, index: action.index });
+  } else if (action.command === 'discardOthers' || action.command === 'openParent') vscode.postMessage({ type: action.command, id: action.id });
   else vscode.postMessage({ type: action.command, id: action.id, index: action.index });
 });
 
