@@ -43,7 +43,14 @@ export function readCostConfig(resource?: vscode.Uri): CostConfig {
   const pricing = parsePricingSetting(pricingValue);
   problems.push(...pricing.problems);
 
-  const confirm = strictest(config, costSettingKeys.confirmAboveUsd, (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0, problems, 'a number of US dollars, 0 or more');
+  const confirm = strictest(
+    config,
+    costSettingKeys.confirmAboveUsd,
+    (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0,
+    problems,
+    'a number of US dollars, 0 or more',
+    defaultConfirmAboveUsd,
+  );
   const budget = strictest(
     config,
     costSettingKeys.dailyBudgetUsd,
@@ -57,6 +64,7 @@ export function readCostConfig(resource?: vscode.Uri): CostConfig {
     (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 3,
     problems,
     'whole numbers 0–3',
+    defaultPreviewImages,
   );
   return {
     pricing: pricing.overrides,
@@ -69,7 +77,10 @@ export function readCostConfig(resource?: vscode.Uri): CostConfig {
 
 /**
  * The smallest valid value among user, workspace and folder settings (null = not set); undefined when
- * none is set. An invalid value is reported and skipped.
+ * none is set. An invalid value is reported and skipped. With `fallback`, the user's level is their
+ * value or else the default: a workspace value above the default must not count as "the smallest set"
+ * (a repository's `confirmAboveUsd: 1e9` would otherwise skip every confirmation for a user who never
+ * set it, and `previewImages: 3` would triple the billed previews).
  */
 function strictest(
   config: vscode.WorkspaceConfiguration,
@@ -77,10 +88,13 @@ function strictest(
   valid: (value: unknown) => boolean,
   problems: string[],
   allowed: string,
+  fallback?: number,
 ): { value: number; source: 'user' | 'workspace' } | undefined {
   const inspected = config.inspect<unknown>(key);
+  const user = inspected?.globalValue;
   const candidates: [unknown, 'user' | 'workspace'][] = [
-    [inspected?.globalValue, 'user'],
+    [user === undefined || user === null || !valid(user) ? fallback : user, 'user'],
+    ...(user !== undefined && user !== null && !valid(user) ? [[user, 'user'] as [unknown, 'user']] : []),
     [inspected?.workspaceValue, 'workspace'],
     [inspected?.workspaceFolderValue, 'workspace'],
   ];

@@ -66,18 +66,7 @@ export class CostGuard {
     for (const problem of config.problems) this.log.warn(problem);
     const pricing = pricingFor(request.model, config.pricing);
     const estimate = estimateCost({ ...request, partialImages: options.partialImages, prompt: request.prompt }, pricing.rates);
-    const today = this.ledger.today();
-    const pending = this.ledger.pending();
-    if (config.dailyBudgetUsd !== undefined && today + pending + estimate.usd > config.dailyBudgetUsd) {
-      const where = config.budgetSource === 'workspace' ? "this workspace's gptImage.dailyBudgetUsd" : 'gptImage.dailyBudgetUsd';
-      const running = pending > 0 ? ` plus ${formatUsd(pending)} for generations still running` : '';
-      throw new ImageApiError(
-        'validation',
-        `Not generated: this would cost ${formatCost(estimate)} and take today's spend past your daily budget of ` +
-          `${formatUsd(config.dailyBudgetUsd)} (${where}). Spent today: ${formatUsd(today)}${running}. Nothing was sent`,
-        { param: 'dailyBudgetUsd', attempts: 0 },
-      );
-    }
+    this.refuseOverBudget(estimate, config);
     if (options.confirm && estimate.usd > config.confirmAboveUsd) {
       const what = `${plural(request.n, 'image')}, ${request.size}, ${request.quality ?? 'auto'} quality`;
       const picked = await notify('warning', `This generation will cost about ${formatUsd(estimate.usd)} (${what}). Generate?`, ['Generate'], {
@@ -85,6 +74,9 @@ export class CostGuard {
         detail: `An estimate from ${pricing.source}. You are asked above ${formatUsd(config.confirmAboveUsd)} (gptImage.confirmAboveUsd).`,
       });
       if (picked !== 'Generate') throw new ImageApiError('cancelled', 'Not generated: the cost was not confirmed. Nothing was sent.', { attempts: 0 });
+      // Checked again: other generations may have started or finished while the question was open,
+      // and the reservation below must be taken in the same turn as the check that allowed it.
+      this.refuseOverBudget(estimate, config);
     }
     const release = this.ledger.reserve(estimate.usd);
     this.running++;
@@ -101,6 +93,22 @@ export class CostGuard {
         release();
       },
     };
+  }
+
+  /** Throws ImageApiError('validation', param dailyBudgetUsd) when `estimate` does not fit today's budget. */
+  private refuseOverBudget(estimate: CostFigure, config: CostConfig): void {
+    const today = this.ledger.today();
+    const pending = this.ledger.pending();
+    if (config.dailyBudgetUsd !== undefined && today + pending + estimate.usd > config.dailyBudgetUsd) {
+      const where = config.budgetSource === 'workspace' ? "this workspace's gptImage.dailyBudgetUsd" : 'gptImage.dailyBudgetUsd';
+      const running = pending > 0 ? ` plus ${formatUsd(pending)} for generations still running` : '';
+      throw new ImageApiError(
+        'validation',
+        `Not generated: this would cost ${formatCost(estimate)} and take today's spend past your daily budget of ` +
+          `${formatUsd(config.dailyBudgetUsd)} (${where}). Spent today: ${formatUsd(today)}${running}. Nothing was sent`,
+        { param: 'dailyBudgetUsd', attempts: 0 },
+      );
+    }
   }
 
   /**

@@ -27,6 +27,13 @@ export class SpendLedger {
   private readonly reserved = new Map<number, number>();
   private nextReservation = 1;
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * Recorded amounts whose state write has not finished, per local day. Counted by today() at once:
+   * a generation releases its reservation when it records, and a check in between must not see
+   * neither (the write is queued behind others and awaits the disk). Until the write resolves the
+   * amount may be counted twice, which errs on the side of the budget.
+   */
+  private readonly unwritten = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -36,9 +43,10 @@ export class SpendLedger {
 
   /** Spent today (local day), as recorded; a stored value of another day counts as 0. */
   today(): number {
+    const day = localDay(this.now());
     const stored = this.memento.get<unknown>(stateKey);
-    if (!isStoredDay(stored) || stored.day !== localDay(this.now())) return 0;
-    return stored.usd;
+    const written = isStoredDay(stored) && stored.day === day ? stored.usd : 0;
+    return written + (this.unwritten.get(day) ?? 0);
   }
 
   session(): number {
@@ -65,12 +73,22 @@ export class SpendLedger {
   record(usd: number): Promise<void> {
     const amount = sanitize(usd);
     this.sessionUsd += amount;
-    const write = this.queue.then(() => {
-      const day = localDay(this.now());
-      const stored = this.memento.get<unknown>(stateKey);
-      const before = isStoredDay(stored) && stored.day === day ? stored.usd : 0;
-      return this.memento.update(stateKey, { day, usd: before + amount } satisfies StoredDay);
-    });
+    // The day it was spent on, not the day the queued write runs.
+    const day = localDay(this.now());
+    this.unwritten.set(day, (this.unwritten.get(day) ?? 0) + amount);
+    const write = this.queue
+      .then(() => {
+        const stored = this.memento.get<unknown>(stateKey);
+        const before = isStoredDay(stored) && stored.day === day ? stored.usd : 0;
+        // A write for a day already past must not replace the new day's total.
+        if (isStoredDay(stored) && stored.day > day) return;
+        return this.memento.update(stateKey, { day, usd: Math.min(before + amount, maxStoredUsd) } satisfies StoredDay);
+      })
+      .finally(() => {
+        const left = (this.unwritten.get(day) ?? 0) - amount;
+        if (left > 1e-12) this.unwritten.set(day, left);
+        else this.unwritten.delete(day);
+      });
     this.queue = write.catch(() => undefined);
     return write.finally(() => this.fire());
   }

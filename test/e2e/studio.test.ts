@@ -91,7 +91,9 @@ suite('Image Studio (webview panel)', function () {
   test('Cancel aborts a slow request and saves nothing', async () => {
     const { screenshot } = e2e();
     const frame = studio();
-    await frame.getByLabel('Prompt', { exact: true }).fill('A slow one [slow], pencil sketch');
+    // A minute's delay: the answer cannot arrive before Cancel is clicked, however loaded the machine
+    // (the 3 s [slow] raced it); the test waits on Cancel's effect, never on the delay.
+    await frame.getByLabel('Prompt', { exact: true }).fill('A slow one [slow:60000], pencil sketch');
     await generateButton(frame).click();
     const cancel = frame.getByRole('button', { name: 'Cancel', exact: true });
     await cancel.waitFor({ timeout: 10_000 });

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SaveTarget } from '../../src/core/engine';
+import { readCostConfig } from '../../src/common/costSettings';
 import { ImageApiError } from '../../src/core/errors';
 import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 import { closeAllEditors, emptyDir, listImages, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
@@ -120,6 +121,27 @@ suite('Cost, daily budget and balance against the fixture server', () => {
     } finally {
       await config.update('dailyBudgetUsd', undefined, vscode.ConfigurationTarget.Workspace);
       await setUserSetting('dailyBudgetUsd', undefined);
+    }
+  });
+
+  test('review #14: a workspace cannot raise confirmAboveUsd or previewImages above the defaults the user never changed', async () => {
+    const config = vscode.workspace.getConfiguration('gptImage');
+    await config.update('confirmAboveUsd', 1e9, vscode.ConfigurationTarget.Workspace);
+    await config.update('previewImages', 3, vscode.ConfigurationTarget.Workspace);
+    try {
+      const read = readCostConfig();
+      assert.equal(read.confirmAboveUsd, 0.5, 'the default 0.5 still asks');
+      assert.equal(read.previewImages, 1, 'the default 1 preview, not 3 billed ones');
+      await setUserSetting('confirmAboveUsd', 2);
+      assert.equal(readCostConfig().confirmAboveUsd, 2, "the user's own value applies");
+      await config.update('confirmAboveUsd', 0.1, vscode.ConfigurationTarget.Workspace);
+      await config.update('previewImages', 0, vscode.ConfigurationTarget.Workspace);
+      assert.equal(readCostConfig().confirmAboveUsd, 0.1, 'a workspace may ask sooner');
+      assert.equal(readCostConfig().previewImages, 0, 'and stream fewer previews');
+    } finally {
+      await config.update('confirmAboveUsd', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('previewImages', undefined, vscode.ConfigurationTarget.Workspace);
+      await setUserSetting('confirmAboveUsd', undefined);
     }
   });
 

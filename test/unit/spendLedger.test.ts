@@ -41,6 +41,37 @@ suite('spend ledger: today and this session', () => {
     assert.equal(ledger.today(), 1e7, 'capped');
   });
 
+  test('review #14: a cost counts from the moment it is recorded, not once the queued write has finished', async () => {
+    // A generation releases its reservation and records its cost; a budget check in between must
+    // not see neither (the write is queued behind others and awaits the state's disk write).
+    const memento = new MemoryMemento();
+    const ledger = new SpendLedger(memento);
+    const release = ledger.reserve(0.4);
+    release();
+    const written = ledger.record(0.4);
+    assert.ok(ledger.today() >= 0.4 - 1e-9, `today ${ledger.today()} right after record`);
+    await written;
+    assert.ok(Math.abs(ledger.today() - 0.4) < 1e-9, 'counted once after the write');
+  });
+
+  test('review #14: many large records stay capped instead of turning into an unreadable (= $0) state', async () => {
+    const memento = new MemoryMemento();
+    const ledger = new SpendLedger(memento);
+    await ledger.record(9e6);
+    await ledger.record(9e6);
+    assert.equal(ledger.today(), 1e7, 'the day stays at the cap, not back at 0');
+  });
+
+  test('review #14: a write queued before midnight does not replace the new day once it has started', async () => {
+    let now = new Date(2026, 11, 2, 23, 59, 59);
+    const memento = new MemoryMemento();
+    const ledger = new SpendLedger(memento, () => now);
+    const late = ledger.record(0.3);
+    now = new Date(2026, 11, 3, 0, 0, 1);
+    await Promise.all([late, ledger.record(0.1)]);
+    assert.ok(Math.abs(ledger.today() - 0.1) < 1e-9, `the new day holds its own spend (${ledger.today()})`);
+  });
+
   test('reservations count until released; release twice is harmless', () => {
     const ledger = new SpendLedger(new MemoryMemento());
     const a = ledger.reserve(0.2);

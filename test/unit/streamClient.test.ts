@@ -173,6 +173,10 @@ suite('streaming client: previews and the fallback tree through real HTTP (issue
     assert.deepEqual([...seen.keys()].sort(), [0, 1, 2]);
     assert.equal(server.requests.length, 3);
     assert.ok(server.requests.every((r) => (r.json as { n: number }).n === 1));
+    // Each stream is its own picture (numbered per stream by the fixture), so screenshots of a run
+    // show n different images and a mix-up of tiles would be visible.
+    const distinct = new Set(result.images.map((image) => image.bytes.toString('base64')));
+    assert.equal(distinct.size, 3, 'three different final images');
   });
 
   test('one of three streams failing keeps the other two images', async () => {
