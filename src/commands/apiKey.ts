@@ -3,7 +3,7 @@ import { commandIds } from '../common/ids';
 import { notify } from '../common/notify';
 import { apiKeyEnvVar, type ApiKeyStore } from '../common/secrets';
 import type { BalanceResult } from '../core/api/balance';
-import { formatUsd } from '../core/pricing';
+import { formatBalance, formatUsd } from '../core/pricing';
 
 /** The balance check Set API Key runs; the GenerationService's, injectable for tests. */
 export type KeyCheck = () => Promise<BalanceResult | undefined>;
@@ -27,7 +27,7 @@ export function keyCheckMessage(result: BalanceResult | undefined): ['info' | 'w
   switch (result?.kind) {
     case 'balance': {
       const limit = result.unlimited ? '' : result.tokenBalanceUsd !== undefined ? `, this key may spend ${formatUsd(result.tokenBalanceUsd)}` : '';
-      return ['info', `GPT Image: API key saved in secret storage. Key works — balance ${formatUsd(result.availableUsd)}${limit}.`, []];
+      return ['info', `GPT Image: API key saved in secret storage. Key works — balance ${formatBalance(result.availableUsd)}${limit}.`, []];
     }
     case 'rejected':
       return [

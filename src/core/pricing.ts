@@ -26,6 +26,7 @@ export {
   type CostFigure,
   estimateCost,
   type EstimateOptions,
+  formatBalance,
   formatCost,
   formatUsd,
   type TokenRates,
@@ -178,7 +179,7 @@ export interface UsageCost extends CostFigure {
  * image-input rate, `output_tokens` × image-output rate). Input without details counts as text (a
  * generation's input is its prompt) or as image input when `inputImages` is set (edits). `output_tokens`
  * missing but `total_tokens` present: the whole total is billed as output (the dearest reading). Counts
- * may be numbers or digit strings; a negative, fractional, non-finite or implausible count (above
+ * may be numbers or digit strings; 0 output tokens (placeholder usage from a relay), a negative, fractional, non-finite or implausible count (above
  * {@link maxPlausibleTokens}) makes the whole usage untrusted: the estimate is returned, with a `note`.
  */
 export function costFromUsage(
@@ -208,6 +209,9 @@ export function costFromUsage(
   const { input, output, total, text, image } = counts as Record<keyof typeof counts, number | undefined>;
   const out = output ?? total;
   if (out === undefined) return fallback('the server reported no output tokens');
+  // Every answer priced here carries an image, and an image has output tokens: 0 is a relay's
+  // placeholder usage (believed, each image would cost $0.00 and the daily budget never refuse).
+  if (out === 0) return fallback('the server reported 0 output tokens for an image');
   const inputRate = request.inputImages ? rates.imageInputPerMillion : rates.textInputPerMillion;
   let inputUsd: number;
   if (text !== undefined || image !== undefined) {

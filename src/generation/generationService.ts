@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { openSettings, readConfig, type GptImageConfig } from '../common/config';
 import { ImageApiError, withDetails } from '../core/errors';
 import type { ClientOptions } from '../core/api/client';
-import { formatUsd } from '../core/pricing';
+import { formatBalance, formatUsd } from '../core/pricing';
 import type { SaveTarget } from '../core/engine';
 import type { GenerationRequest } from '../core/types';
 import { validateRequest } from '../core/validate';
@@ -289,7 +289,7 @@ export class GenerationService implements vscode.Disposable {
     const known = this.balance.current(client.baseUrl);
     if (!known) return error;
     const limit = known.unlimited ? '' : known.tokenBalanceUsd !== undefined ? `; this key may still spend ${formatUsd(known.tokenBalanceUsd)}` : '';
-    return withDetails(error, { message: `${error.message.replace(/\.$/, '')}. WisGate balance: ${formatUsd(known.availableUsd)}${limit}.` });
+    return withDetails(error, { message: `${error.message.replace(/\.$/, '')}. WisGate balance: ${formatBalance(known.availableUsd)}${limit}.` });
   }
 
   private async refreshBalance(client: ReturnType<GenerationService['clientOptions']>): Promise<number | undefined> {

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { commandIds } from '../common/ids';
 import { readCostConfig } from '../common/costSettings';
 import { Disposable } from '../common/dispose';
-import { formatUsd } from '../core/pricing';
+import { formatBalance, formatUsd } from '../core/pricing';
 import type { ApiKeyStore } from '../common/secrets';
 import type { GenerationService } from './generationService';
 
@@ -57,7 +57,7 @@ export class SpendStatusBar extends Disposable {
     }
     if (balance) {
       const token = balance.unlimited ? ', key quota unlimited' : balance.tokenBalanceUsd !== undefined ? `, this key may spend ${formatUsd(balance.tokenBalanceUsd)}` : '';
-      lines.push(`Balance: ${formatUsd(balance.availableUsd)}${token} (as of ${new Date(balance.at).toLocaleTimeString()})`);
+      lines.push(`Balance: ${formatBalance(balance.availableUsd)}${token} (as of ${new Date(balance.at).toLocaleTimeString()})`);
     }
     lines.push('Click to open the Image Studio.');
     const budget = config.dailyBudgetUsd !== undefined ? ` of ${formatUsd(config.dailyBudgetUsd)}` : '';

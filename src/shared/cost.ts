@@ -111,6 +111,14 @@ export function formatUsd(usd: number): string {
   return `$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
 }
 
+/**
+ * A balance, which unlike a cost can be below zero (an account in debt): `−$12.50`, not `$0.00`
+ * (review #14: a negative balance read as "$0.00", hiding that the account is overdrawn).
+ */
+export function formatBalance(usd: number): string {
+  return Number.isFinite(usd) && usd < 0 ? `−${formatUsd(-usd)}` : formatUsd(usd);
+}
+
 function clampInteger(value: number, min: number, max: number): number {
   return Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : min;
 }

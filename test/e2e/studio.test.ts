@@ -255,15 +255,22 @@ suite('Image Studio (webview panel)', function () {
     await spend.waitFor({ state: 'visible', timeout: 10_000 });
     assert.match((await spend.textContent()) ?? '', /\$\d+\.\d+ today/);
     await spend.hover();
-    await page.locator('.monaco-hover, .workbench-hover, [role="tooltip"]').filter({ hasText: /spent today/ }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
-    await page.screenshot({ path: path.join(dir, 'status-bar-spend.png'), clip: await statusBarClip(spend) });
+    // The whole tooltip: every line visible, not cut by the screenshot's clip (review #14: it was).
+    const hover = page.locator('.monaco-hover, .workbench-hover, [role="tooltip"]').filter({ hasText: /spent today/ }).first();
+    await hover.waitFor({ state: 'visible', timeout: 10_000 });
+    const hoverText = (await hover.innerText()).replace(/\s+/g, ' ');
+    assert.match(hoverText, /spent today: \$\d+\.\d+, this session: \$\d+\.\d+/);
+    assert.match(hoverText, /Click to open the Image Studio\./, 'the last line is there too');
+    await page.screenshot({ path: path.join(dir, 'status-bar-spend.png'), clip: await statusBarClip(spend, hover) });
   });
 });
 
-/** The status-bar item and the hover above it, for the closing note's screenshot. */
-async function statusBarClip(item: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
+/** The status-bar item and the whole hover above it, for the closing note's screenshot. */
+async function statusBarClip(item: Locator, hover: Locator): Promise<{ x: number; y: number; width: number; height: number }> {
   const box = (await item.boundingBox()) ?? { x: 0, y: 0, width: 200, height: 22 };
-  const x = Math.max(0, box.x - 560);
-  const y = Math.max(0, box.y - 120);
-  return { x, y, width: box.x + box.width - x + 20, height: box.y + box.height - y };
+  const above = (await hover.boundingBox()) ?? box;
+  const x = Math.max(0, Math.min(box.x, above.x) - 12);
+  const y = Math.max(0, Math.min(box.y, above.y) - 12);
+  const right = Math.max(box.x + box.width, above.x + above.width) + 12;
+  return { x, y, width: right - x, height: box.y + box.height - y };
 }

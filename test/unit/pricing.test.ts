@@ -4,6 +4,7 @@ import {
   builtInPricing,
   costFromUsage,
   estimateCost,
+  formatBalance,
   formatCost,
   formatUsd,
   maxRatePerMillion,
@@ -118,9 +119,9 @@ suite('pricing: cost from usage', () => {
   });
 
   test('image input tokens at the image rate; undetailed rest at the request kind’s rate', () => {
-    const usage = { input_tokens: 1100, output_tokens: 0, input_tokens_details: { text_tokens: 50, image_tokens: 1000 } };
-    close(costFromUsage(usage, request, gpt2).usd, (50 * 5 + 1000 * 8 + 50 * 5) / 1e6, 7);
-    close(costFromUsage({ input_tokens: 100, output_tokens: 0 }, { ...request, inputImages: true }, gpt2).usd, (100 * 8) / 1e6, 7);
+    const usage = { input_tokens: 1100, output_tokens: 10, input_tokens_details: { text_tokens: 50, image_tokens: 1000 } };
+    close(costFromUsage(usage, request, gpt2).usd, (50 * 5 + 1000 * 8 + 50 * 5 + 10 * 30) / 1e6, 7);
+    close(costFromUsage({ input_tokens: 100, output_tokens: 10 }, { ...request, inputImages: true }, gpt2).usd, (100 * 8 + 10 * 30) / 1e6, 7);
   });
 
   test('missing details, digit strings, only a total', () => {
@@ -147,6 +148,11 @@ suite('pricing: cost from usage', () => {
       { output_tokens: '-3' },
       { output_tokens: 10, input_tokens_details: { text_tokens: -1 } },
       { output_tokens: 6_000_000 },
+      // Review #14: an image was returned, so 0 output tokens is a relay's placeholder, not a price:
+      // believed, every image would cost $0.00 and the daily budget would never refuse.
+      { input_tokens: 0, output_tokens: 0, total_tokens: 0 },
+      { total_tokens: 0 },
+      { input_tokens: 60, output_tokens: '0' },
     ]) {
       const cost = costFromUsage(usage, request, gpt2);
       assert.equal(cost.basis, 'estimate', JSON.stringify(usage));
@@ -167,6 +173,10 @@ suite('pricing: formatting and sums', () => {
     assert.equal(formatUsd(Number.NaN), '$0.00');
     assert.equal(formatUsd(1234.5), '$1,234.50');
     assert.equal(formatUsd(12.4), '$12.40');
+    // Review #14: a balance can be overdrawn; it must not read as $0.00.
+    assert.equal(formatBalance(-12.5), '−$12.50');
+    assert.equal(formatBalance(3.2), '$3.20');
+    assert.equal(formatBalance(Number.NaN), '$0.00');
     assert.equal(formatCost({ usd: 0.211, basis: 'estimate' }), '≈ $0.21 (estimate)');
     assert.equal(formatCost({ usd: 0.211, basis: 'usage' }), '$0.21');
   });
