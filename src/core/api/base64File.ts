@@ -11,6 +11,13 @@ const b64Step = 64 * 1024;
 export const decodedBufferBytes = 1024 * 1024;
 /** The last bytes kept for the sniffer (PNG's IEND, JPEG's EOI and any zero padding after them). */
 const tailBytes = 64 * 1024;
+/**
+ * The first bytes kept for the sniffer: PNG's IHDR, JPEG's header segments up to the first scan, WebP's
+ * RIFF header. 64 KB, not the whole first 1 MB write: a file whose headers run past it is read back
+ * (sniffImageParts says 'whole'). A 1 MB copy per image was most of the streaming path's garbage: ten
+ * 1 MB blocks in malloc's heap until the next GC (issue #11, bench).
+ */
+const headBytes = 64 * 1024;
 
 /**
  * The characters are not plain standard base64 (an escape, whitespace, base64url, a misplaced `=`…):
@@ -38,7 +45,9 @@ export class Base64FileDecoder {
   sniffed: { readonly format?: OutputFormat; readonly description: string } = { description: 'nothing' };
   private written = 0;
   private head: Buffer | undefined;
-  private tail = Buffer.alloc(0);
+  /** The last bytes written so far, in one buffer allocated once (no copy per write). */
+  private tail = Buffer.allocUnsafe(tailBytes);
+  private tailLength = 0;
   private syncing: Promise<void> | undefined;
   private readonly carry = Buffer.alloc(4);
   private carryLength = 0;
@@ -90,11 +99,12 @@ export class Base64FileDecoder {
   /** The string ended: writes the rest, sniffs the bytes and starts the file's fsync (see {@link durable}). */
   async finish(): Promise<void> {
     await this.flush();
-    this.sniffed = await sniffDecoded(this.path, this.head ?? Buffer.alloc(0), this.tail, this.size).catch((error: unknown) => {
+    this.sniffed = await sniffDecoded(this.path, this.head ?? Buffer.alloc(0), this.tail.subarray(0, this.tailLength), this.size).catch((error: unknown) => {
       throw ioError(path.dirname(this.path), error);
     });
     this.head = undefined;
     this.tail = Buffer.alloc(0);
+    this.tailLength = 0;
     const handle = this.handle;
     this.handle = undefined;
     this.syncing = handle
@@ -163,9 +173,16 @@ export class Base64FileDecoder {
   private async flush(): Promise<void> {
     if (this.outLength === 0 || !this.handle) return;
     const out = this.out.subarray(0, this.outLength);
-    this.head ??= Buffer.from(out);
-    this.tail =
-      out.length >= tailBytes ? Buffer.from(out.subarray(out.length - tailBytes)) : Buffer.concat([this.tail.subarray(Math.max(0, this.tail.length - (tailBytes - out.length))), out]);
+    this.head ??= Buffer.from(out.subarray(0, headBytes));
+    if (out.length >= tailBytes) {
+      out.copy(this.tail, 0, out.length - tailBytes);
+      this.tailLength = tailBytes;
+    } else {
+      const keep = Math.min(this.tailLength, tailBytes - out.length);
+      this.tail.copy(this.tail, 0, this.tailLength - keep, this.tailLength);
+      out.copy(this.tail, keep);
+      this.tailLength = keep + out.length;
+    }
     try {
       await this.handle.write(this.out, 0, this.outLength, this.written);
     } catch (error) {
