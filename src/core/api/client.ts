@@ -1,4 +1,4 @@
-import { type Dispatcher, request as undiciRequest } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ImageApiError, redactError } from '../errors';
 import {
   defaultBaseUrl,
@@ -12,14 +12,13 @@ import type { Lookup, RangeOf } from './addressPolicy';
 import { extractImages } from './base64Images';
 import { type Deadline, startDeadline } from './deadline';
 import { toSpooledResult } from './imageResult';
-import { isUndiciTimeout, transportOutcome } from './networkErrors';
+import { sendImagesRequest } from './imagesRequest';
 import { SecretRedactor } from './redact';
 import { buildRequestBody, imagesEndpoint, type ImagesOperation, parseBaseUrl } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { readImagesStreaming, removeSpooled, type SpoolTarget } from './streamingImages';
 import { type AttemptOutcome, cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge, withAttempts } from './responseErrors';
 import { abortableSleep, defaultRetryServerErrorsWithinMs, retryDelay } from './retry';
-import { SendProgress } from './sendProgress';
 import { formatDuration } from './units';
 
 /** How the client reaches the API. Only `apiKey` is required; effects are injectable for tests. */
@@ -272,68 +271,43 @@ async function attemptGeneration(
 ): Promise<AttemptOutcome> {
   const { signal } = context;
   const shownUrl = displayUrl(context.endpoint);
-  const started = Date.now();
-  const elapsed = (): string => `${Date.now() - started} ms`;
-  let status: number | undefined;
-  let requestId: string | undefined;
-  let headers: Record<string, unknown> = {};
-  // How far the request got: it decides whether a failure may have been billed (issue #11).
-  const progress = new SendProgress();
-  let answeredMs = 0;
+  const exchange = sendImagesRequest(context, payload, 'application/json', deadline);
+  const elapsed = (): string => `${exchange.elapsedMs()} ms`;
   try {
-    const response = await undiciRequest(context.endpoint, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${context.apiKey}`,
-        'Content-Type': payload.contentType,
-        Accept: 'application/json',
-        'User-Agent': context.userAgent,
-      },
-      body: payload.body,
-      signal: deadline.signal,
-      dispatcher: progress.dispatcher(context.dispatcher),
-      // undici's own limits default to 5 minutes and would cut a slow high-quality generation short.
-      headersTimeout: context.timeoutMs,
-      bodyTimeout: context.timeoutMs,
-    });
-    status = response.statusCode;
-    answeredMs = Date.now() - (progress.sentAt ?? started);
-    headers = response.headers;
-    const id = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id');
-    // A server can put anything in a header, the key included: it is redacted once, here.
-    requestId = id === undefined ? undefined : context.redact(id);
+    const body = await exchange.answer;
+    const { headers, requestId, answeredMs } = exchange;
+    const status = exchange.status!;
     const ok = status >= 200 && status < 300;
     const declared = Number(headerValue(headers, 'content-length'));
     if (ok && declared > budget.remaining) {
-      discard(response.body);
+      discard(body);
       throw tooLarge(context, status, requestId);
     }
     const limit = ok ? budget.remaining : Math.min(budget.remaining, maxErrorBodyBytes);
-    const overflow = (): Error => tooLarge(context, status!, requestId);
-    const streamed = ok && context.spool ? await readImagesStreaming(response.body, limit, overflow, context.spool, n) : undefined;
+    const overflow = (): Error => tooLarge(context, status, requestId);
+    const streamed = ok && context.spool ? await readImagesStreaming(body, limit, overflow, context.spool, n) : undefined;
+    const line = (): string => `POST ${shownUrl} → ${status} in ${elapsed()} (${requestId ? `request id ${requestId}, ` : ''}attempt ${attempt}/${total})`;
     if (streamed?.kind === 'spooled') {
       budget.spend(streamed.size);
-      context.logger.info(`POST ${shownUrl} → ${status} in ${elapsed()} (${requestId ? `request id ${requestId}, ` : ''}attempt ${attempt}/${total})`);
+      context.logger.info(line());
       return { ok: true, json: streamed.json, images: streamed.files, requestId };
     }
-    const bytes = streamed ? streamed.bytes : await readBody(response.body, limit, ok ? overflow : undefined, ok ? declared : undefined);
+    const bytes = streamed ? streamed.bytes : await readBody(body, limit, ok ? overflow : undefined, ok ? declared : undefined);
     if (ok) budget.spend(streamed ? streamed.size : bytes.length);
-    const idNote = requestId ? `request id ${requestId}, ` : '';
-    const line = `POST ${shownUrl} → ${status} in ${elapsed()} (${idNote}attempt ${attempt}/${total})`;
-    if (ok) context.logger.info(line);
-    else context.logger.warn(line);
+    if (ok) context.logger.info(line());
+    else context.logger.warn(line());
     const extracted = ok ? extractImages(bytes, n) : undefined;
     if (extracted) return { ok: true, json: extracted.json, images: extracted.images, requestId };
     const text = bytes.toString('utf8');
     return ok ? successOutcome(context, status, text, requestId, n) : statusOutcome(context, status, headers, text, requestId, answeredMs);
   } catch (error) {
+    const { status, requestId } = exchange;
     if (signal?.aborted) throw cancelledError(attempt, requestId);
     if (error instanceof ImageApiError) {
       context.logger.warn(`POST ${shownUrl} → ${status ?? 'failed'} in ${elapsed()}: ${error.message} (attempt ${attempt}/${total})`);
       return { ok: false, retryable: false, summary: error.message, toError: (attempts) => withAttempts(error, attempts) };
     }
-    const timedOut = deadline.timedOut() || isUndiciTimeout(error);
-    const outcome = transportOutcome(context, { error, status, headers, answeredMs, requestId, timedOut, nothingSent: progress.nothingSent });
+    const outcome = exchange.transportFailure(error);
     context.logger.warn(`POST ${shownUrl} → ${status ? `${status}, then ` : ''}${outcome.summary} after ${elapsed()} (attempt ${attempt}/${total})`);
     return outcome;
   }

@@ -1,4 +1,3 @@
-import { request as undiciRequest } from 'undici';
 import { ImageApiError, redactError } from '../errors';
 import type { GenerationRequest, GenerationResult } from '../types';
 import type { OutputFormat } from '../../shared/options';
@@ -7,13 +6,13 @@ import { type ClientOptions, type Context, createContext, generateImages, mayBeC
 import { startDeadline } from './deadline';
 import { EventStreamParser, readImageEvent } from './eventStream';
 import { toResult, usageOf } from './imageResult';
-import { isUndiciTimeout, networkReason, transportOutcome } from './networkErrors';
+import { sendImagesRequest } from './imagesRequest';
+import { isUndiciTimeout, networkReason } from './networkErrors';
 import { SecretRedactor } from './redact';
 import { buildRequestBody } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge } from './responseErrors';
 import { retryDelay } from './retry';
-import { SendProgress } from './sendProgress';
 import { describeNonImage, sniffImageFormat } from './sniff';
 import { formatDuration } from './units';
 
@@ -139,38 +138,17 @@ async function attemptStream(
 ): Promise<AttemptResult> {
   const deadline = startDeadline(context.timeoutMs, context.signal);
   const shownUrl = displayUrl(context.endpoint);
-  const started = Date.now();
-  let status: number | undefined;
-  let requestId: string | undefined;
   let partials = 0;
-  // The billing rule of issue #11, as on the plain path: only what cannot have been billed is retried.
-  const progress = new SendProgress();
-  let answeredMs = 0;
-  let headers: Record<string, unknown> = {};
+  // The same request, and the same billing rule (issue #11), as the plain path: see imagesRequest.ts.
+  const exchange = sendImagesRequest(context, { body, contentType: 'application/json' }, 'text/event-stream, application/json', deadline);
   try {
-    const response = await undiciRequest(context.endpoint, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${context.apiKey}`,
-        'Content-Type': 'application/json',
-        Accept: 'text/event-stream, application/json',
-        'User-Agent': context.userAgent,
-      },
-      body,
-      signal: deadline.signal,
-      dispatcher: progress.dispatcher(context.dispatcher),
-      headersTimeout: context.timeoutMs,
-      bodyTimeout: context.timeoutMs,
-    });
-    status = response.statusCode;
-    answeredMs = Date.now() - (progress.sentAt ?? started);
-    headers = response.headers;
-    const id = headerValue(headers, 'x-request-id') ?? headerValue(headers, 'request-id');
-    requestId = id === undefined ? undefined : context.redact(id);
-    const line = `POST ${shownUrl} (stream) → ${status} in ${Date.now() - started} ms (${requestId ? `request id ${requestId}, ` : ''}attempt ${attempt}/${total})`;
+    const responseBody = await exchange.answer;
+    const { headers, requestId, answeredMs } = exchange;
+    const status = exchange.status!;
+    const line = `POST ${shownUrl} (stream) → ${status} in ${exchange.elapsedMs()} ms (${requestId ? `request id ${requestId}, ` : ''}attempt ${attempt}/${total})`;
     if (status < 200 || status >= 300) {
       context.logger.warn(line);
-      const text = (await readBody(response.body, Math.min(budget.remaining, 64 * 1024))).toString('utf8');
+      const text = (await readBody(responseBody, Math.min(budget.remaining, 64 * 1024))).toString('utf8');
       const outcome = statusOutcome(context, status, headers, text, requestId, answeredMs);
       if (outcome.ok) throw new Error('unreachable');
       const error = outcome.toError(attempt);
@@ -181,20 +159,21 @@ async function attemptStream(
     const type = headerValue(headers, 'content-type') ?? '';
     if (!/text\/event-stream/i.test(type)) {
       // The relay ignored `stream`: a normal JSON answer.
-      const bytes = await readBody(response.body, budget.remaining, () => tooLarge(context, status!, requestId));
+      const bytes = await readBody(responseBody, budget.remaining, () => tooLarge(context, status, requestId));
       budget.spend(bytes.length);
       const outcome = successOutcome(context, status, bytes.toString('utf8'), requestId, 1);
       if (!outcome.ok) throw outcome.toError(attempt);
       const result = await toResult(context, request, outcome, attempt, deadline, budget);
       return { kind: 'done', result: { ...result, streamed: false, partials: 0 } };
     }
-    const result = await readStream(context, response.body, budget, status, requestId, attempt, (partial) => {
+    const result = await readStream(context, responseBody, budget, status, requestId, attempt, (partial) => {
       partials++;
       onPartial?.(partial);
     });
-    context.logger.info(`Stream finished in ${Date.now() - started} ms with ${partials} preview(s)`);
+    context.logger.info(`Stream finished in ${exchange.elapsedMs()} ms with ${partials} preview(s)`);
     return { kind: 'done', result: { ...result, streamed: true, partials } };
   } catch (error) {
+    const { status, requestId } = exchange;
     if (context.signal?.aborted) throw cancelledError(attempt, requestId);
     const answered = status !== undefined && status >= 200 && status < 300;
     if (error instanceof ImageApiError) {
@@ -205,12 +184,12 @@ async function attemptStream(
     if (!answered) {
       // No 2xx yet: nothing sent → retried; sent but no answer, or an error status → that rule (never a
       // blind re-POST of a request that may have produced a billed image).
-      const outcome = transportOutcome(context, { error, status, headers, answeredMs, requestId, timedOut: isTimeout, nothingSent: progress.nothingSent });
-      context.logger.warn(`POST ${shownUrl} (stream) → ${status ? `${status}, then ` : ''}${outcome.summary} after ${Date.now() - started} ms (attempt ${attempt}/${total})`);
-      return { kind: 'failed', error: outcome.toError(attempt), retryable: outcome.retryable, headers };
+      const outcome = exchange.transportFailure(error);
+      context.logger.warn(`POST ${shownUrl} (stream) → ${status ? `${status}, then ` : ''}${outcome.summary} after ${exchange.elapsedMs()} ms (attempt ${attempt}/${total})`);
+      return { kind: 'failed', error: outcome.toError(attempt), retryable: outcome.retryable, headers: exchange.headers };
     }
     const reason = isTimeout ? `no complete answer within ${formatDuration(context.timeoutMs)}` : networkReason(error);
-    context.logger.warn(`POST ${shownUrl} (stream) → ${status}, then ${reason} after ${Date.now() - started} ms (attempt ${attempt}/${total})`);
+    context.logger.warn(`POST ${shownUrl} (stream) → ${status}, then ${reason} after ${exchange.elapsedMs()} ms (attempt ${attempt}/${total})`);
     const after = partials > 0 ? ` after ${partials} preview${partials === 1 ? '' : 's'}` : '';
     return {
       kind: 'failed',
