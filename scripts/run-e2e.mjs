@@ -117,6 +117,8 @@ async function runMocha(page) {
     timeout: 60_000,
     reporter: SummaryReporter,
     reporterOptions: { summary: file },
+    // `--grep TEXT` runs only the tests whose titles match (narrow runs while working).
+    ...(args.includes('--grep') && { grep: args[args.indexOf('--grep') + 1] }),
     rootHooks: {
       async afterEach() {
         if (this.currentTest?.state === 'failed') {

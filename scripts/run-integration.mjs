@@ -42,7 +42,7 @@ resetArtifacts('integration');
 const harness = await ensureHarness();
 const server = new CodeServer({ harness, log: (line) => log(line) });
 const reportFile = path.join(server.runDir, 'report.txt');
-server.addEnv({ GPT_IMAGE_TEST_REPORT: reportFile });
+server.addEnv({ GPT_IMAGE_TEST_REPORT: reportFile, ...(option('--grep') && { GPT_IMAGE_TEST_GREP: option('--grep') }) });
 const workspace = makeWorkspace(server.runDir);
 let browser;
 let exitCode = 1;

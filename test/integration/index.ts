@@ -23,7 +23,9 @@ export async function run(): Promise<void> {
     : (line: string): void => console.log(line);
   if (reportFile) fs.writeFileSync(reportFile, '');
 
-  const mocha = new Mocha({ ui: 'tdd', timeout: 30_000, color: false, reporter: SilentReporter });
+  // GPT_IMAGE_TEST_GREP (scripts/run-integration.mjs --grep) narrows the run to matching titles.
+  const grep = process.env.GPT_IMAGE_TEST_GREP;
+  const mocha = new Mocha({ ui: 'tdd', timeout: 30_000, color: false, reporter: SilentReporter, ...(grep && { grep }) });
   const files = fs
     .readdirSync(__dirname, { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.test.js'))

@@ -1,0 +1,142 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readImageFileInfo } from '../../src/core/provenance/imageFileInfo';
+import type { GenerationOutcome } from '../../src/generation/generationService';
+import { discardOthers, toggleKeep, type VariantDeps } from '../../src/studio/variantActions';
+import { photoPng } from '../fixtures/editImages';
+import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+import { emptyDir, listImages, setUserSetting, testApi, workspaceRoot } from './helpers';
+
+/** Keep / Discard the others through the real history and workspace.fs (issue #13), and stamped edits. */
+suite('Variants (issue #13): Keep, Discard the others, history updated; edits stamped', () => {
+  let server: FakeImageServer;
+  let dir: string;
+  const questions: string[] = [];
+
+  suiteSetup(async () => {
+    server = await startFakeImageServer({ requireKey: 'sk-variants' });
+    const api = await testApi();
+    await api.keys.set('sk-variants');
+    await setUserSetting('baseUrl', server.baseUrl);
+    await setUserSetting('quality', 'low');
+    dir = path.join(workspaceRoot(), 'variants');
+  });
+  suiteTeardown(async () => {
+    await setUserSetting('baseUrl', undefined);
+    await setUserSetting('quality', undefined);
+    await (await testApi()).keys.clear();
+    await server.close();
+    emptyDir(dir);
+  });
+  setup(() => {
+    emptyDir(dir);
+    fs.mkdirSync(dir, { recursive: true });
+    questions.length = 0;
+  });
+
+  async function generateThree(): Promise<GenerationOutcome> {
+    const api = await testApi();
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const request = api.generation.buildRequest('Three owls', { n: 3, size: '1024x1024' }, folder);
+    return api.generation.generate(request, { kind: 'assets', workspaceRoot: folder.fsPath, assetsFolder: 'variants' }, new AbortController().signal, folder, undefined, {
+      confirmCost: false,
+    });
+  }
+
+  /** Answers every modal with `answers[action]` and records the questions. */
+  const deps = async (answers: Record<string, boolean>, fsOverride?: VariantDeps['fs']): Promise<VariantDeps> => ({
+    generation: (await testApi()).generation,
+    confirm: async (message, _detail, action) => {
+      questions.push(message);
+      return answers[action] ?? false;
+    },
+    ...(fsOverride && { fs: fsOverride }),
+  });
+
+  test('Keep one of three, Discard the others: the two go to the trash or, where it is unavailable, after a second question', async () => {
+    const outcome = await generateThree();
+    assert.equal(listImages(dir).length, 3);
+    const id = outcome.entry.id;
+    const d = await deps({ 'Move to Trash': true, 'Delete Permanently': true });
+    assert.match(await toggleKeep(d, { id, index: 1 }), /^Kept .*\.png\. Discard the others/);
+    const history = (await testApi()).history;
+    assert.deepEqual(history.get(id)?.kept, [outcome.entry.files[1]]);
+    const message = await discardOthers(d, id);
+    assert.equal(questions[0], 'Move 2 images of this generation to the trash?');
+    assert.deepEqual(listImages(dir), [path.basename(outcome.files[1].fsPath)], 'only the kept image is left in the workspace');
+    if (questions.length === 1) {
+      assert.match(message, /^Moved 2 images to the trash: restore them from there to undo\.$/);
+    } else {
+      // code-server's file system has no trash: said so, asked, then deleted.
+      assert.match(questions[1], /^The trash is not available for 2 images \(.+\)\. Delete permanently instead\? This cannot be undone\.$/);
+      assert.equal(message, 'Deleted 2 images permanently.');
+    }
+    assert.deepEqual(history.get(id)?.files, [outcome.entry.files[1]]);
+    assert.deepEqual(history.get(id)?.kept, [outcome.entry.files[1]]);
+  });
+
+  test('without the trash, declining permanent deletion leaves every file and the history as they were', async () => {
+    const outcome = await generateThree();
+    const id = outcome.entry.id;
+    const noTrash: VariantDeps['fs'] = {
+      stat: (uri) => vscode.workspace.fs.stat(uri),
+      delete: (uri, options) => (options?.useTrash ? Promise.reject(new Error('no trash on this system')) : vscode.workspace.fs.delete(uri, options)),
+    };
+    const d = await deps({ 'Move to Trash': true, 'Delete Permanently': false }, noTrash);
+    await toggleKeep(d, { id, index: 0 });
+    const message = await discardOthers(d, id);
+    assert.equal(questions[1], 'The trash is not available for 2 images (no trash on this system). Delete permanently instead? This cannot be undone.');
+    assert.match(message, /^Left 2 images in place: variants\/.+\.png, variants\/.+\.png\.$/);
+    assert.equal(listImages(dir).length, 3);
+    assert.equal((await testApi()).history.get(id)?.files.length, 3);
+  });
+
+  test('nothing kept, or the dialog dismissed: nothing is discarded', async () => {
+    const outcome = await generateThree();
+    const d = await deps({});
+    assert.match(await discardOthers(d, outcome.entry.id), /^Keep at least one image/);
+    await toggleKeep(d, { id: outcome.entry.id, index: 2 });
+    assert.equal(await discardOthers(d, outcome.entry.id), 'Nothing was discarded.');
+    assert.equal(listImages(dir).length, 3);
+  });
+
+  test('a history entry naming a file outside the workspace never has it deleted', async () => {
+    const outside = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gis-variants-')), 'private.png');
+    fs.writeFileSync(outside, photoPng(8, 8));
+    fs.writeFileSync(path.join(dir, 'a.png'), photoPng(8, 8));
+    const api = await testApi();
+    const folder = vscode.workspace.workspaceFolders![0];
+    await api.history.add({
+      id: 'hand-made',
+      prompt: 'p',
+      options: { size: '1024x1024', quality: 'low', n: 2, outputFormat: 'png', background: 'auto' },
+      model: 'gpt-image-2',
+      folder: folder.name,
+      files: ['variants/a.png', outside],
+      kept: ['variants/a.png'],
+      createdAt: Date.now(),
+    });
+    const message = await discardOthers(await deps({ 'Move to Trash': true, 'Delete Permanently': true }), 'hand-made');
+    assert.match(message, /Left alone \(not a file inside the workspace\): private\.png\.$/);
+    assert.equal(questions.length, 0, 'nothing to ask about');
+    assert.ok(fs.existsSync(outside));
+  });
+
+  test('an edit result carries the prompt and its parent in the PNG (gptImage.embedPrompt)', async () => {
+    const hero = path.join(dir, 'hero.png');
+    fs.writeFileSync(hero, photoPng(64, 48));
+    const outcome = await vscode.commands.executeCommand<GenerationOutcome | undefined>('gptImage.editImage', {
+      images: [vscode.Uri.file(hero)],
+      prompt: 'Add a lantern',
+      then: 'none',
+    });
+    assert.ok(outcome?.files[0]);
+    const info = await readImageFileInfo(outcome.files[0].fsPath);
+    assert.equal(info.provenance?.prompt, 'Add a lantern');
+    assert.deepEqual(info.provenance?.parents, ['variants/hero.png']);
+    assert.deepEqual(fs.readFileSync(hero), photoPng(64, 48), 'the parent is untouched');
+  });
+});
