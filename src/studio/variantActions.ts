@@ -77,7 +77,7 @@ export async function discardOthers(deps: VariantDeps, id: string): Promise<stri
   const deleted: Target[] = [];
   let notDeleted = failed;
   if (failed.length > 0) {
-    const reason = failed[0].reason.replace(/\s+/g, ' ').slice(0, 200);
+    const reason = trashProblem(failed[0].reason);
     const again = `The trash is not available for ${plural(failed.length, 'image')} (${reason}). Delete permanently instead? This cannot be undone.`;
     if (await confirm(again, failed.map((failure) => failure.target.shown).join('\n'), 'Delete Permanently')) {
       notDeleted = [];
@@ -101,6 +101,12 @@ export async function discardOthers(deps: VariantDeps, id: string): Promise<stri
     .filter(Boolean)
     .join(' ')
     .concat(leftAlone);
+}
+
+/** Why the trash failed, short: a workbench without one (remote, web) says so in a long sentence with the URI. */
+function trashProblem(reason: string): string {
+  if (/trash/i.test(reason) && /not support/i.test(reason)) return 'this workbench’s file system has no trash, as in remote and web windows';
+  return reason.replace(/\s+/g, ' ').slice(0, 200);
 }
 
 /** The not-kept files of `entry` that are regular files inside an open workspace folder; the rest by name. */
