@@ -59,9 +59,10 @@ export async function discardOthers(deps: VariantDeps, id: string): Promise<stri
   const fs = deps.fs ?? vscode.workspace.fs;
   const leftAlone = skipped.length > 0 ? ` Left alone (not a file inside the workspace): ${skipped.join(', ')}.` : '';
   if (targets.length === 0) return `Nothing to discard: every other image of this generation is gone already.${leftAlone}`;
-  const names = targets.map((target) => target.shown).join('\n');
+  // The dialog shows its detail as one paragraph: names separated by commas.
+  const names = targets.map((target) => target.shown).join(', ');
   const question = `Move ${plural(targets.length, 'image')} of this generation to the trash?`;
-  if (!(await confirm(question, `${names}\n\nYou keep ${plural(kept.length, 'image')}. You can restore the others from the trash.`, 'Move to Trash'))) {
+  if (!(await confirm(question, `${names}. You keep ${plural(kept.length, 'image')}; you can restore the others from the trash.`, 'Move to Trash'))) {
     return 'Nothing was discarded.';
   }
   const trashed: Target[] = [];
@@ -79,7 +80,7 @@ export async function discardOthers(deps: VariantDeps, id: string): Promise<stri
   if (failed.length > 0) {
     const reason = trashProblem(failed[0].reason);
     const again = `The trash is not available for ${plural(failed.length, 'image')} (${reason}). Delete permanently instead? This cannot be undone.`;
-    if (await confirm(again, failed.map((failure) => failure.target.shown).join('\n'), 'Delete Permanently')) {
+    if (await confirm(again, failed.map((failure) => failure.target.shown).join(', '), 'Delete Permanently')) {
       notDeleted = [];
       for (const failure of failed) {
         try {

@@ -119,6 +119,11 @@ suite('Image Studio: Keep, Discard the others, edited from', function () {
     assert.equal(await versions.getByRole('listitem').count(), 2);
     assert.equal(await versions.locator('[aria-current="true"]').count(), 1, 'the current version is marked');
     await edit.scrollIntoViewIfNeeded();
+    // Lazy images load once in view: wait for the card's picture and its thumbnails to be decoded.
+    await waitFor(async () => (await edit.locator('img').evaluateAll((imgs) => imgs.every((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0))) === true, {
+      timeout: 15_000,
+      what: 'the edit card images loaded',
+    });
     await screenshot('variants-edited-from');
     await parent.click();
     const parentCard = cards(frame, prompt);
