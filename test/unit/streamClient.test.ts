@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { forgetNonStreamingBases, generateImagesStreaming, type PartialImage } from '../../src/core/api/streamClient';
 import { ImageApiError } from '../../src/core/errors';
 import { generateStreamed } from '../../src/core/streamedGeneration';
 import type { GenerationRequest } from '../../src/core/types';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+import { crc32, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+import { sizedPng } from '../fixtures/fixtureImages';
 import type { StreamMode } from '../fixtures/fakeStream';
 
 const key = 'sk-test-STREAM-0123456789abcdef';
@@ -160,6 +162,33 @@ suite('streaming client: previews and the fallback tree through real HTTP (issue
     const { result, partials } = await run('after-completed', 1);
     assert.equal(result.images.length, 1);
     assert.equal(partials.length, 1);
+  });
+
+  test('review #14: a preview whose header claims 60000x60000 pixels is not handed to the webview', async () => {
+    const bomb = Buffer.from(sizedPng(64, 64, 2));
+    bomb.writeUInt32BE(60000, 16);
+    bomb.writeUInt32BE(60000, 20);
+    bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+    const good = sizedPng(64, 64, 3);
+    const event = (type: string, image: Buffer): string => `event: ${type}\ndata: ${JSON.stringify({ type, b64_json: image.toString('base64') })}\n\n`;
+    const raw = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(event('image_generation.partial_image', bomb) + event('image_generation.partial_image', good) + event('image_generation.completed', sizedPng(256, 256, 4)));
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = raw.address() as net.AddressInfo;
+      const partials: PartialImage[] = [];
+      const result = await generateImagesStreaming(request, { ...options(), baseUrl: `http://127.0.0.1:${port}/v1` }, { partialImages: 2, onPartial: (p) => partials.push(p) });
+      assert.equal(result.images.length, 1);
+      assert.equal(partials.length, 1, 'only the plausible preview');
+      assert.ok(partials[0]!.bytes.equals(good));
+    } finally {
+      await new Promise((resolve) => raw.close(resolve));
+    }
   });
 
   test('n = 3 is three parallel single streams, each with its own previews', async () => {

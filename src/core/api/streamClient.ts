@@ -13,6 +13,7 @@ import { buildRequestBody } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge } from './responseErrors';
 import { retryDelay } from './retry';
+import { readDimensions } from '../imageSize';
 import { describeNonImage, sniffImageFormat } from './sniff';
 import { formatDuration } from './units';
 
@@ -55,6 +56,11 @@ const maxPartialBytes = 32 * 1024 * 1024;
  * of base64. The byte budget still bounds the whole stream.
  */
 const maxEventBytes = 64 * 1024 * 1024;
+/**
+ * A preview claiming more pixels than the largest size the API makes (3840x2160) is not shown: a few
+ * KB of PNG can declare 60000x60000, and the webview would try to decode 14 GB of pixels (review #14).
+ */
+const maxPreviewPixels = 3840 * 2160;
 
 /**
  * One image (n must be 1) with `stream: true` and `partial_images`, calling `onPartial` for each
@@ -229,7 +235,8 @@ async function readStream(
         }
         const bytes = decodeBase64Strict(read.b64);
         const format = bytes ? sniffImageFormat(bytes) : undefined;
-        if (!bytes || !format) {
+        const dimensions = bytes && format ? readDimensions(bytes, format) : undefined;
+        if (!bytes || !format || !dimensions || dimensions.width * dimensions.height > maxPreviewPixels) {
           skipped++;
           return;
         }
