@@ -145,6 +145,66 @@ suite('Cost, daily budget and balance against the fixture server', () => {
     }
   });
 
+  test('review #14: eight parallel generations, each under the budget, together over it: only those that fit are sent', async () => {
+    const api = await testApi();
+    const request = api.generation.buildRequest('A parallel poster', { quality: 'low' });
+    const estimate = api.generation.estimate(request).usd;
+    const today = api.generation.spend.today();
+    // Room for three estimates (and a little), not four.
+    await setUserSetting('dailyBudgetUsd', today + 3.5 * estimate);
+    try {
+      const runs = Array.from({ length: 8 }, () =>
+        api.generation.generate(request, target, new AbortController().signal, undefined, undefined, { confirmCost: false }).then(
+          () => 'sent',
+          (error: unknown) => (error instanceof ImageApiError && error.param === 'dailyBudgetUsd' ? 'refused' : `other: ${String(error)}`),
+        ),
+      );
+      const outcomes = await Promise.all(runs);
+      assert.equal(outcomes.filter((o) => o === 'sent').length, 3, outcomes.join(', '));
+      assert.equal(outcomes.filter((o) => o === 'refused').length, 5, outcomes.join(', '));
+      assert.equal(server.requests.length, 3);
+    } finally {
+      await setUserSetting('dailyBudgetUsd', undefined);
+    }
+  });
+
+  test('review #14: generations waiting on the cost confirmation are checked against the budget again once confirmed', async () => {
+    const api = await testApi();
+    const request = api.generation.buildRequest('A confirmed poster', { quality: 'low' });
+    const estimate = api.generation.estimate(request).usd;
+    await setUserSetting('confirmAboveUsd', 0);
+    await setUserSetting('dailyBudgetUsd', api.generation.spend.today() + 1.5 * estimate);
+    const window = vscode.window as unknown as { showWarningMessage: (...args: unknown[]) => Thenable<unknown> };
+    const original = window.showWarningMessage;
+    let asked = 0;
+    let answer: () => void = () => undefined;
+    const bothAsked = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    // Both questions are open at once, then both are answered Generate.
+    window.showWarningMessage = async () => {
+      if (++asked === 2) answer();
+      await bothAsked;
+      return 'Generate';
+    };
+    try {
+      const runs = [0, 1].map(() =>
+        api.generation.generate(request, target, new AbortController().signal).then(
+          () => 'sent',
+          (error: unknown) => (error instanceof ImageApiError && error.param === 'dailyBudgetUsd' ? 'refused' : `other: ${String(error)}`),
+        ),
+      );
+      const outcomes = await Promise.all(runs);
+      assert.equal(asked, 2, 'both were asked');
+      assert.deepEqual([...outcomes].sort(), ['refused', 'sent']);
+      assert.equal(server.requests.length, 1, 'only the one that fits was sent');
+    } finally {
+      window.showWarningMessage = original;
+      await setUserSetting('confirmAboveUsd', undefined);
+      await setUserSetting('dailyBudgetUsd', undefined);
+    }
+  });
+
   test('a gateway without a balance endpoint degrades quietly to usage-based figures', async () => {
     const api = await testApi();
     server.balance.behaviour = 'notFound';
