@@ -175,8 +175,9 @@ export function codeRanges(text: string): [number, number][] {
 /** Adds inline code spans and HTML comments outside the block ranges; returns all ranges sorted. */
 function mergeInline(text: string, blocks: [number, number][]): [number, number][] {
   const all = [...blocks];
-  // Run lengths with no closing run after a given offset: a document of unmatched backticks stays linear.
-  const noClose = new Map<number, number>();
+  // Every maximal run of backticks, by length, found once: looking for a closing run is a binary
+  // search, so a document of many runs of different lengths stays linear (it was quadratic).
+  const runs = backtickRuns(text);
   let b = 0;
   for (let i = 0; i < text.length; i++) {
     while (b < blocks.length && blocks[b][1] <= i) b++;
@@ -192,10 +193,9 @@ function mergeInline(text: string, blocks: [number, number][]): [number, number]
     } else if (text[i] === '`' && !isEscaped(text, i)) {
       let run = 1;
       while (text[i + run] === '`') run++;
-      const known = noClose.get(run);
-      const closing = known !== undefined && known <= i ? -1 : findClosingRun(text, i + run, run);
+      // i + run is never a backtick, so the runs after it are maximal runs of the whole text.
+      const closing = firstAtOrAfter(runs.get(run), i + run);
       if (closing < 0) {
-        if (known === undefined || known > i) noClose.set(run, i);
         i += run - 1; // an unmatched run is literal backticks
         continue;
       }
@@ -206,12 +206,29 @@ function mergeInline(text: string, blocks: [number, number][]): [number, number]
   return all.sort((x, y) => x[0] - y[0]);
 }
 
-function findClosingRun(text: string, from: number, run: number): number {
-  for (let k = text.indexOf('`', from); k >= 0; k = text.indexOf('`', k + 1)) {
+/** Start offsets of the maximal backtick runs of `text`, by run length, ascending. */
+function backtickRuns(text: string): Map<number, number[]> {
+  const runs = new Map<number, number[]>();
+  for (let k = text.indexOf('`'); k >= 0; k = text.indexOf('`', k)) {
     let length = 1;
     while (text[k + length] === '`') length++;
-    if (length === run) return k;
-    k += length - 1;
+    const list = runs.get(length);
+    if (list) list.push(k);
+    else runs.set(length, [k]);
+    k += length;
   }
-  return -1;
+  return runs;
+}
+
+/** The first offset in the sorted list that is at least `from`, or -1. */
+function firstAtOrAfter(list: readonly number[] | undefined, from: number): number {
+  if (!list) return -1;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid] < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < list.length ? list[lo] : -1;
 }

@@ -55,4 +55,16 @@ suite('placeholders: the Markdown parser (issue #15)', () => {
     assert.deepEqual(findPlaceholders('![`'.repeat(200_000)), []);
     assert.deepEqual(findPlaceholders(`${'[x'.repeat(100_000)} ![ok]()`).map((p) => p.prompt), ['ok']);
   });
+
+  test('reviewer #15: backtick runs of many different lengths stay linear (were quadratic: 6.5 s for 2 MB)', () => {
+    // Runs of 1, 2, … 3,000 backticks, none closed: the old closing-run scan read the rest of the text
+    // once per distinct length (about 7·10⁹ steps here, far past mocha's timeout).
+    let text = '';
+    for (let run = 1; run <= 3000; run++) text += `${'`'.repeat(run)} `;
+    assert.deepEqual(prompts(`${text}![after the runs]()`), ['after the runs']);
+    // Code spans are still found after an escaped backtick and among runs of other lengths.
+    assert.deepEqual(prompts('\\\\`` `![in code]()` `` ![out]()'), ['out']);
+    assert.deepEqual(prompts('\\`` `![in code]()` `` ![out]()'), ['in code', 'out']);
+    assert.deepEqual(prompts('a ``` `x` ![in code]() ``` ![out]() ` ![in]() `'), ['out']);
+  });
 });
