@@ -127,6 +127,11 @@ export type FromWebview =
   | { readonly type: 'cancel'; readonly runId: RunId }
   | ({ readonly type: ImageCommand } & ImageRef)
   | { readonly type: 'errorAction'; readonly action: ErrorAction }
+  /**
+   * The alert's Try Again (issue #11): send the request of failed run `runId` once more, as run
+   * `newRunId`. The host re-sends what it sent then; the webview chooses nothing but the new id.
+   */
+  | { readonly type: 'tryAgain'; readonly runId: RunId; readonly newRunId: RunId }
   /** Keep (issue #13): toggles whether image `index` of generation `id` is kept. */
   | ({ readonly type: 'keep' } & ImageRef)
   /** Moves the images of generation `id` that are not kept to the trash (the host asks first). */
@@ -290,6 +295,8 @@ export function isFromWebview(raw: unknown): raw is FromWebview {
       );
     case 'errorAction':
       return hasExactKeys(raw, ['type', 'action']) && isOneOf(raw.action, errorActions);
+    case 'tryAgain':
+      return hasExactKeys(raw, ['type', 'runId', 'newRunId']) && isRunId(raw.runId) && isRunId(raw.newRunId) && raw.runId !== raw.newRunId;
     default:
       return isEditMessage(raw, { isId: isEntryId, isRunId, isPrompt, isOptions: isStudioOptions, maxIndex: maxCount });
   }

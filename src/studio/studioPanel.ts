@@ -145,6 +145,8 @@ export class StudioPanel extends Disposable {
         return this.actions.run(message.type, message);
       case 'errorAction':
         return runErrorAction(message.action);
+      case 'tryAgain':
+        return this.tryAgain(message.runId, message.newRunId);
       case 'keep':
         return this.post({ type: 'status', message: await toggleKeep(this.deps, message) });
       case 'discardOthers':
@@ -227,9 +229,28 @@ export class StudioPanel extends Disposable {
         message: `Generated ${plural(outcome.files.length, 'image')} in ${seconds} s, saved in ${where.join(', ')}.`,
       });
     } catch (error) {
-      this.postError(error, runId);
+      this.postError(error, runId, undefined, { prompt, options });
     }
   }
+
+  /**
+   * The alert's Try Again (issue #11): the failed run's prompt and options, exactly as they were sent,
+   * as a new run. Only the last run whose error offered Try Again can be sent again, and only once: the
+   * webview names it, the host supplies what is sent.
+   */
+  private async tryAgain(failedRunId: RunId, newRunId: RunId): Promise<void> {
+    const failed = this.failedRun;
+    if (failed?.runId !== failedRunId) {
+      this.post({ type: 'stopped', runId: newRunId, message: 'That request can no longer be sent again: press Generate.' });
+      return;
+    }
+    this.failedRun = undefined;
+    this.deps.log.info('Image Studio: Try Again sends the failed request once more (it may have been charged the first time).');
+    return this.generate(newRunId, failed.prompt, failed.options);
+  }
+
+  /** The last run whose error offered Try Again: what the alert's button sends again. */
+  private failedRun: { readonly runId: RunId; readonly prompt: string; readonly options: StudioOptions } | undefined;
 
   /** A palette generation's previews in this page's tiles (a host-made run id the page adopts). */
   private watch(request: GenerationRequest, resource: vscode.Uri | undefined): ReturnType<typeof watchPreviews> {
@@ -237,12 +258,16 @@ export class StudioPanel extends Disposable {
   }
 
   /** `runId`: the error ended that run (the webview leaves its running state only then); `action` names a non-generation failure. */
-  private postError(error: unknown, runId?: RunId, action?: string): void {
+  private postError(error: unknown, runId?: RunId, action?: string, sent?: { readonly prompt: string; readonly options: StudioOptions }): void {
     // The user may not look at a hidden panel for a while: say it where they are, too. showError logs
-    // the detail itself, so only one of the two logs it.
+    // the detail itself, so only one of the two logs it. Try Again is the alert's (it re-runs in the panel).
     const hidden = !this.isDisposed && !this.panel.visible;
     if (hidden) void showError(error, this.deps.log, { action });
-    const description = hidden ? describeError(error, { action }) : logError(error, this.deps.log, { action });
+    const canTryAgain = runId !== undefined && sent !== undefined;
+    // logError only asks whether a re-run exists; the alert's button sends `tryAgain` (see tryAgain()).
+    const report = canTryAgain ? { action, tryAgain: () => undefined } : { action };
+    const description = hidden ? describeError(error, { action, canTryAgain }) : logError(error, this.deps.log, report);
+    if (canTryAgain && description.actions.includes('tryAgain')) this.failedRun = { runId, ...sent };
     if (description.kind === 'cancelled') {
       this.post(runId ? { type: 'stopped', runId, message: description.message } : { type: 'status', message: description.message });
     } else {

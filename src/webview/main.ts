@@ -67,6 +67,20 @@ function generateOrCancel(): void {
   vscode.postMessage({ type: 'generate', runId, prompt: ui.prompt.value, options: chosen });
 }
 
+/** The run whose error alert offers Try Again, and what its previews were sized for. */
+let failedRun: { readonly runId: RunId; readonly asked?: { count: number; size: string; prompt: string } } | undefined;
+
+/** Try Again in the alert: the host sends the failed run's request once more, as a new run. */
+function tryAgain(): void {
+  if (!failedRun || isRunning()) return;
+  clearAlert();
+  const runId = newRunId();
+  runs.request(runId);
+  if (failedRun.asked) asked.set(runId, failedRun.asked);
+  vscode.postMessage({ type: 'tryAgain', runId: failedRun.runId, newRunId: runId });
+  failedRun = undefined;
+}
+
 function showGallery(): void {
   const total = renderGallery(ui.gallery, entries, visibleCount, Date.now());
   ui.galleryEmpty.hidden = total > 0;
@@ -167,6 +181,8 @@ function show(message: ToWebview): void {
       setStatus(message.message);
       return;
     case 'error':
+      // The alert's Try Again re-sends this run (the host keeps what it sent); only the last one.
+      failedRun = message.runId !== undefined && message.actions.includes('tryAgain') ? { runId: message.runId, asked: asked.get(message.runId) } : undefined;
       if (message.runId !== undefined) {
         endPreviews(message.runId, true);
         asked.delete(message.runId);
@@ -255,7 +271,8 @@ ui.alert.addEventListener('click', (event) => {
     return;
   }
   const action = button.dataset.action as ErrorAction | undefined;
-  if (action) vscode.postMessage({ type: 'errorAction', action });
+  if (action === 'tryAgain') tryAgain();
+  else if (action) vscode.postMessage({ type: 'errorAction', action });
 });
 
 ui.gallery.addEventListener('click', (event) => {

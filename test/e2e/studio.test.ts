@@ -186,6 +186,29 @@ suite('Image Studio (webview panel)', function () {
     await screenshot('studio-error-401');
   });
 
+  test('a request that may have been charged offers Try Again in the alert, which sends it once more (issue #11)', async () => {
+    const { screenshot } = e2e();
+    const frame = studio();
+    // [reset]: the fixture reads the request, then drops the connection (a gateway crashing after it
+    // may have billed); [slow:15000] first, so the re-sent run is seen going before it fails again.
+    await frame.getByLabel('Prompt', { exact: true }).fill('A paper kite over dunes [reset] [slow:15000]');
+    await frame.getByLabel('Count', { exact: true }).selectOption('1');
+    await generateButton(frame).click();
+    const alert = frame.getByRole('alert');
+    const tryAgain = alert.getByRole('button', { name: 'Try Again', exact: true });
+    await tryAgain.waitFor({ timeout: 60_000 });
+    assert.match((await alert.textContent()) ?? '', /may already have been generated and charged/);
+    await screenshot('studio-error-try-again');
+    // The form changes after the failure: Try Again sends what was sent, not what the form says now.
+    await frame.getByLabel('Prompt', { exact: true }).fill('Something else entirely');
+    await tryAgain.click();
+    await frame.getByRole('button', { name: 'Cancel', exact: true }).waitFor({ timeout: 15_000 });
+    assert.equal(await tryAgain.count(), 0, 'the alert is cleared while the new run goes');
+    await tryAgain.waitFor({ timeout: 60_000 });
+    await generateButton(frame).waitFor({ timeout: 10_000 });
+    assert.equal(await frame.getByLabel('Prompt', { exact: true }).inputValue(), 'Something else entirely', 'the form is left as it is');
+  });
+
   test('a result that arrives while the Studio is hidden is shown when it comes back', async () => {
     const { page, screenshot, waitFor } = e2e();
     const frame = studio();

@@ -25,6 +25,8 @@ suite('isFromWebview: accepts every message type', () => {
     { type: 'errorAction', action: 'setApiKey' },
     { type: 'errorAction', action: 'openSettings' },
     { type: 'errorAction', action: 'showLog' },
+    // The alert's Try Again (issue #11): the failed run and the new run's id, nothing else.
+    { type: 'tryAgain', runId, newRunId: 'f'.repeat(32) },
   ];
   for (const message of valid) {
     test(`${message.type} ${JSON.stringify(message).slice(0, 80)}`, () => {
@@ -116,6 +118,11 @@ suite('isFromWebview: rejects malformed, oversized and unknown messages', () => 
     ['an error action that is a command id', { type: 'errorAction', action: 'gptImage.setApiKey' }],
     ['an error action without action', { type: 'errorAction' }],
     ['an error action with an extra key', { type: 'errorAction', action: 'showLog', args: [] }],
+    ['tryAgain without the new run id', { type: 'tryAgain', runId }],
+    ['tryAgain reusing the failed run id', { type: 'tryAgain', runId, newRunId: runId }],
+    ['tryAgain with a malformed run id', { type: 'tryAgain', runId: '../x', newRunId: 'f'.repeat(32) }],
+    ['tryAgain carrying its own prompt', { type: 'tryAgain', runId, newRunId: 'f'.repeat(32), prompt: 'something else' }],
+    ['tryAgain carrying options', { type: 'tryAgain', runId, newRunId: 'f'.repeat(32), options }],
   ];
   for (const [name, message] of invalid) {
     test(name, () => assert.equal(isFromWebview(message), false));
