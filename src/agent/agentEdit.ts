@@ -24,7 +24,7 @@ export interface PreparedAgentEdit {
  * beside the original as `<original>-edit-<time>.<ext>`; `folder` moves it elsewhere inside the same
  * workspace folder, `fileName` replaces `<original>` in that name (the engine's naming, never overwriting).
  */
-export async function prepareAgentEdit(generation: GenerationService, input: EditToolInput): Promise<PreparedAgentEdit> {
+export async function prepareAgentEdit(generation: GenerationService, input: EditToolInput, now: Date): Promise<PreparedAgentEdit> {
   const images = input.images.map((image, i) => resolveWorkspacePath(image, `images[${i}]`));
   const folder = images[0].folder;
   const mask = input.mask !== undefined ? resolveWorkspacePath(input.mask, 'mask', folder) : undefined;
@@ -44,7 +44,7 @@ export async function prepareAgentEdit(generation: GenerationService, input: Edi
   }
   if (input.fileName !== undefined) target = { ...target, original: `${input.fileName}${path.extname(target.original)}` };
   const request = prepared.request;
-  const destinations = predictEditNames(target.original, request.n, extensionFor(request.outputFormat ?? 'png'), target.dir).map((name) =>
+  const destinations = predictEditNames(target.original, request.n, extensionFor(request.outputFormat ?? 'png'), target.dir, now).map((name) =>
     shownPath(folder, path.join(target.dir, name)),
   );
   const plan: AgentPlan = {
@@ -60,10 +60,10 @@ export async function prepareAgentEdit(generation: GenerationService, input: Edi
 }
 
 /** The engine's edit names (`<base>-edit-<time>`, an earlier edit's suffix dropped), moved past taken ones. */
-function predictEditNames(original: string, count: number, ext: string, dir: string): string[] {
+function predictEditNames(original: string, count: number, ext: string, dir: string, now: Date): string[] {
   const base = path.basename(original, path.extname(original)).replace(/-edit-\d{8}-\d{6}(-\d+)*$/, '') || 'image';
   const taken = new Set<string>();
-  return numberedNames(`${base}-edit-${timestamp(new Date())}`, count, ext).map((name) => {
+  return numberedNames(`${base}-edit-${timestamp(now)}`, count, ext).map((name) => {
     for (let i = 0; i < maxNameAttempts; i++) {
       const candidate = nextCandidate(name, i);
       if (!taken.has(candidate) && !existsSync(path.join(dir, candidate))) {

@@ -5,7 +5,7 @@ import { readConfig } from '../common/config';
 import type { Log } from '../common/log';
 import type { ApiKeyStore } from '../common/secrets';
 import { parseEditInput, parseGenerateInput, type GenerateToolInput } from '../core/agentInput';
-import { agentErrorText, noApiKeyText, resultText, type AgentPlan, type AgentSavedFile } from '../core/agentMessages';
+import { agentErrorText, noApiKeyText, planFingerprint, resultText, type AgentPlan, type AgentSavedFile } from '../core/agentMessages';
 import type { SaveTarget } from '../core/engine';
 import { ImageApiError } from '../core/errors';
 import { readDimensions } from '../core/imageSize';
@@ -41,8 +41,25 @@ export interface PreparedCall {
   readonly plan: AgentPlan;
   readonly folder: vscode.WorkspaceFolder;
   readonly linkFrom?: WorkspacePath;
+  /** The time the predicted names carry; the saved names carry the same. */
+  readonly now: Date;
+  /** The input's includeImage, when given. */
+  readonly includeImage?: boolean;
   /** Sends it through the GenerationService (generate or edit). */
   readonly start: (signal: AbortSignal, confirmCost: boolean) => Promise<GenerationOutcome>;
+}
+
+/** How a surface runs a call: whether the user confirmed it already, and whether it can take pictures. */
+export interface RunOptions {
+  /** False where the host showed this very plan with its estimate (VS Code's tool confirmation). */
+  readonly confirmCost: boolean;
+  /** Pictures when the input leaves includeImage out (the host must be able to take them at all). */
+  readonly imagesByDefault: boolean;
+  readonly canAttachImages: boolean;
+  /** The confirmation's time, so the names saved are the names shown. */
+  readonly now?: Date;
+  /** The confirmed plan's fingerprint: the call is refused when it no longer matches (nothing is sent). */
+  readonly confirmed?: string;
 }
 
 /** Agent generations running at once across Copilot and MCP clients: a looping agent can't run up a bill. */
@@ -58,50 +75,65 @@ export class AgentImageTools {
 
   constructor(private readonly deps: AgentToolDeps) {}
 
-  /** Validates the input and works out the destinations; throws a `validation` ImageApiError. */
-  async prepare(tool: AgentToolName, raw: unknown): Promise<PreparedCall> {
+  /**
+   * Validates the input and works out the destinations (an edit reads its files: call it holding a
+   * slot, see {@link withSlot}); throws a `validation` ImageApiError.
+   */
+  async prepare(tool: AgentToolName, raw: unknown, now = new Date()): Promise<PreparedCall> {
     if (tool === 'edit') {
-      const { prepared, plan, folder, linkFrom } = await prepareAgentEdit(this.deps.generation, parseEditInput(raw));
+      const input = parseEditInput(raw);
+      const { prepared, plan, folder, linkFrom } = await prepareAgentEdit(this.deps.generation, input, now);
       const start = (signal: AbortSignal, confirmCost: boolean): Promise<GenerationOutcome> =>
-        this.deps.generation.edit(prepared, signal, undefined, { confirmCost });
-      return { plan, folder, start, ...(linkFrom && { linkFrom }) };
+        this.deps.generation.edit(prepared, signal, undefined, { confirmCost, now });
+      return { plan, folder, start, now, ...(linkFrom && { linkFrom }), ...(input.includeImage !== undefined && { includeImage: input.includeImage }) };
     }
-    return this.prepareGenerate(parseGenerateInput(raw));
+    return this.prepareGenerate(parseGenerateInput(raw), now);
   }
 
   /**
-   * Runs a call to the end; never throws: failures come back as text the model can act on. `confirmCost`:
-   * false where the host already confirmed with the estimate (VS Code's tool confirmation); MCP clients
-   * confirm in their own way, so there the gptImage.confirmAboveUsd dialog still applies.
+   * Runs `work` holding one of the {@link maxConcurrentAgentCalls} slots, taken before anything is
+   * read or prepared; refuses at once (a `validation` error the agent can act on) when all are taken.
    */
-  async run(tool: AgentToolName, raw: unknown, signal: AbortSignal, wantImages: boolean, confirmCost = true): Promise<AgentToolResult> {
-    let call: PreparedCall;
-    try {
-      call = await this.prepare(tool, raw);
-    } catch (error) {
-      return this.failure(error);
-    }
-    if (!(await this.deps.keys.get())) return { text: noApiKeyText, isError: true, images: [] };
+  async withSlot<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= maxConcurrentAgentCalls) {
-      return this.failure(new ImageApiError('validation', `${maxConcurrentAgentCalls} agent generations are already running; wait for them to finish, then call again.`, { param: 'tool' }));
+      throw new ImageApiError('validation', `${maxConcurrentAgentCalls} agent generations are already running; wait for them to finish, then call again.`, { param: 'tool' });
     }
     this.running++;
     try {
-      const { request } = call.plan;
-      const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `GPT Image: ${call.plan.tool === 'edit' ? 'editing' : 'generating'} ${plural(request.n, 'image')} for an agent` },
-        () => call.start(signal, confirmCost),
-      );
-      const cost = describeCost(outcome.cost);
-      return await this.success(call, outcome.files.map((file) => file.fsPath), { ...outcome.entry, cost }, wantImages);
-    } catch (error) {
-      return this.failure(error);
+      return await work();
     } finally {
       this.running--;
     }
   }
 
-  private prepareGenerate(input: GenerateToolInput): PreparedCall {
+  /**
+   * Runs a call to the end; never throws: failures come back as text the model can act on. The slot is
+   * taken first, so a flood of calls reads no files. MCP clients confirm in their own way, so there
+   * `confirmCost` stays true and the gptImage.confirmAboveUsd dialog still applies.
+   */
+  async run(tool: AgentToolName, raw: unknown, signal: AbortSignal, options: RunOptions): Promise<AgentToolResult> {
+    try {
+      return await this.withSlot(async () => {
+        const call = await this.prepare(tool, raw, options.now);
+        if (options.confirmed !== undefined && planFingerprint(call.plan) !== options.confirmed) {
+          throw new ImageApiError('validation', 'The request no longer matches what the user confirmed (a file, setting or price changed meanwhile), so it was not sent. Call the tool again to show a new confirmation.', { param: 'input' });
+        }
+        if (!(await this.deps.keys.get())) return { text: noApiKeyText, isError: true, images: [] };
+        const { request } = call.plan;
+        const outcome = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: `GPT Image: ${call.plan.tool === 'edit' ? 'editing' : 'generating'} ${plural(request.n, 'image')} for an agent` },
+          () => call.start(signal, options.confirmCost),
+        );
+        const cost = describeCost(outcome.cost);
+        const wantImages = options.canAttachImages && (call.includeImage ?? options.imagesByDefault);
+        return await this.success(call, outcome.files.map((file) => file.fsPath), { ...outcome.entry, cost }, wantImages, options.canAttachImages);
+      });
+    } catch (error) {
+      return this.failure(error);
+    }
+  }
+
+  private prepareGenerate(input: GenerateToolInput, now: Date): PreparedCall {
     const linkFrom = input.linkFrom !== undefined ? resolveWorkspacePath(input.linkFrom, 'linkFrom') : undefined;
     const save = saveFolderFor(input.folder, (folder) => readConfig(folder.uri).assetsFolder, linkFrom);
     const request = this.deps.generation.buildRequest(input.prompt, input.options, save.folder.uri);
@@ -112,12 +144,12 @@ export class AgentImageTools {
       ...(save.field && { folderField: save.field }),
       ...(input.fileName !== undefined && { baseName: input.fileName }),
     };
-    const destinations = predictNames(request, input.fileName, save.absolute).map((name) => shownPath(save.folder, path.join(save.absolute, name)));
+    const destinations = predictNames(request, input.fileName, save.absolute, now).map((name) => shownPath(save.folder, path.join(save.absolute, name)));
     const estimate = this.deps.generation.estimate(request, save.folder.uri);
     const plan: AgentPlan = { tool: 'generate', request, destinations, estimate, ...(linkFrom && { linkFrom: linkFrom.shown }) };
     const start = (signal: AbortSignal, confirmCost: boolean): Promise<GenerationOutcome> =>
-      this.deps.generation.generate(request, target, signal, save.folder.uri, undefined, { confirmCost });
-    return { plan, folder: save.folder, start, ...(linkFrom && { linkFrom }) };
+      this.deps.generation.generate(request, target, signal, save.folder.uri, undefined, { confirmCost, now });
+    return { plan, folder: save.folder, start, now, ...(linkFrom && { linkFrom }), ...(input.includeImage !== undefined && { includeImage: input.includeImage }) };
   }
 
   private async success(
@@ -125,6 +157,7 @@ export class AgentImageTools {
     files: readonly string[],
     entry: { readonly requestId?: string; readonly usage?: AgentPlanUsage; readonly cost: string },
     wantImages: boolean,
+    canAttach: boolean,
   ): Promise<AgentToolResult> {
     const saved: AgentSavedFile[] = [];
     const images: { bytes: Buffer; mimeType: string }[] = [];
@@ -146,11 +179,13 @@ export class AgentImageTools {
       }
     }
     const link = call.linkFrom ? linkFor(call.linkFrom, files, call.plan.request.prompt) : undefined;
-    const previewNote = !wantImages
-      ? 'not attached (this client did not ask for images, or the host cannot show them)'
-      : images.length === files.length
-        ? `attached (${notes.join(', ')})`
-        : notes.join('; ');
+    const previewNote = !canAttach
+      ? 'not attached (this editor cannot pass images to the model; open the file to see it)'
+      : !wantImages
+        ? 'not attached (call with includeImage: true for a 512 px picture, or open the file)'
+        : images.length === files.length
+          ? `attached (${notes.join(', ')})`
+          : notes.join('; ');
     const text = resultText({ plan: call.plan, files: saved, format, link, usage: entry.usage, requestId: entry.requestId, cost: entry.cost, previewNote });
     this.deps.log.info(`Agent tool saved ${saved.map((file) => file.path).join(', ')}`);
     return { text, isError: false, images };
@@ -176,9 +211,9 @@ function linkFor(from: WorkspacePath, files: readonly string[], prompt: string):
 }
 
 /** The names the images would get if saved now: the engine's names, each moved on past taken ones. */
-function predictNames(request: GenerationRequest, baseName: string | undefined, dir: string): string[] {
+function predictNames(request: GenerationRequest, baseName: string | undefined, dir: string, now: Date): string[] {
   const ext = extensionFor(request.outputFormat ?? 'png');
-  const wished = baseName !== undefined ? numberedNames(baseName, request.n, ext) : imageFileNames(request.prompt, request.n, ext, new Date());
+  const wished = baseName !== undefined ? numberedNames(baseName, request.n, ext) : imageFileNames(request.prompt, request.n, ext, now);
   const taken = new Set<string>();
   return wished.map((name) => {
     for (let i = 0; i < maxNameAttempts; i++) {

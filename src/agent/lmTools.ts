@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Log } from '../common/log';
-import { confirmationMessage } from '../core/agentMessages';
+import { agentErrorText, confirmationMessage, planFingerprint, type AgentPlan } from '../core/agentMessages';
+import { ConfirmedCalls } from './confirmedCalls';
 import { plural } from '../shared/labels';
 import type { AgentImageTools, AgentToolName } from './agentImageTools';
 
@@ -25,53 +26,72 @@ function dataPartApi(): DataPartApi | undefined {
  * participant). Hosts without `vscode.lm.registerTool` (some forks) get nothing here and keep every
  * other feature; the MCP server still offers the same tools there.
  */
-export function registerLanguageModelTools(tools: AgentImageTools, log: Log): vscode.Disposable {
+export type LanguageModelTools = Readonly<Record<AgentToolName, ImageTool>>;
+
+export function registerLanguageModelTools(tools: AgentImageTools, log: Log): { disposable: vscode.Disposable; tools: LanguageModelTools } {
+  const instances: LanguageModelTools = { generate: new ImageTool('generate', tools), edit: new ImageTool('edit', tools) };
   const lm = vscode.lm as Partial<typeof vscode.lm> | undefined;
   if (typeof lm?.registerTool !== 'function') {
     log.info('This editor has no language model tools API (vscode.lm.registerTool); the agent tools are offered over MCP only.');
-    return new vscode.Disposable(() => undefined);
+    return { disposable: new vscode.Disposable(() => undefined), tools: instances };
   }
-  const registrations = (Object.keys(toolNames) as AgentToolName[]).map((tool) =>
-    lm.registerTool!(toolNames[tool], new ImageTool(tool, tools)),
-  );
-  return vscode.Disposable.from(...registrations);
+  const registrations = (Object.keys(toolNames) as AgentToolName[]).map((tool) => lm.registerTool!(toolNames[tool], instances[tool]));
+  return { disposable: vscode.Disposable.from(...registrations), tools: instances };
 }
 
-class ImageTool implements vscode.LanguageModelTool<unknown> {
+/** A tool as VS Code's agent mode calls it: prepareInvocation (the confirmation), then invoke. */
+export class ImageTool implements vscode.LanguageModelTool<unknown> {
+  private readonly confirmed = new ConfirmedCalls();
+
   constructor(
     private readonly tool: AgentToolName,
     private readonly tools: AgentImageTools,
   ) {}
 
-  /** Asks before spending: the prompt, exact paths, size, quality, count and the estimated cost. */
+  /**
+   * Asks before spending: the prompt, exact paths, size, quality, count and the estimated cost. The
+   * plan shown is remembered, and invoke runs that plan only; input that fails here is remembered as
+   * refused, so invoke answers with the reason and never prepares (or sends) anything unconfirmed.
+   */
   async prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<unknown>): Promise<vscode.PreparedToolInvocation> {
+    const now = new Date();
+    let plan: AgentPlan;
     try {
-      const { plan } = await this.tools.prepare(this.tool, options.input);
-      const { title, message } = confirmationMessage(plan);
-      const markdown = new vscode.MarkdownString(message);
-      markdown.isTrusted = false;
-      markdown.supportHtml = false;
-      markdown.supportThemeIcons = false;
-      return {
-        invocationMessage: `${plan.tool === 'edit' ? 'Editing' : 'Generating'} ${plural(plan.request.n, 'image')} into ${plan.destinations[0]}${plan.destinations.length > 1 ? ' …' : ''}`,
-        confirmationMessages: { title, message: markdown },
-      };
-    } catch {
-      // Invalid input costs nothing: invoke answers with what to fix, no confirmation needed.
-      return { invocationMessage: 'Checking the image request' };
+      plan = (await this.tools.withSlot(() => this.tools.prepare(this.tool, options.input, now))).plan;
+    } catch (error) {
+      // Invalid input costs nothing and needs no Allow: invoke answers with this text, sending nothing.
+      this.confirmed.remember(options.input, { kind: 'refused', text: agentErrorText(error) });
+      return { invocationMessage: 'GPT Image: the request was refused (nothing is sent)' };
     }
+    this.confirmed.remember(options.input, { kind: 'plan', now, fingerprint: planFingerprint(plan) });
+    const { title, message } = confirmationMessage(plan);
+    return {
+      invocationMessage: `${plan.tool === 'edit' ? 'Editing' : 'Generating'} ${plural(plan.request.n, 'image')} into ${plan.destinations[0]}${plan.destinations.length > 1 ? ' …' : ''}`,
+      confirmationMessages: { title, message: plainMarkdown(message) },
+    };
   }
 
   async invoke(
     options: vscode.LanguageModelToolInvocationOptions<unknown>,
     token: vscode.CancellationToken,
   ): Promise<vscode.LanguageModelToolResult> {
+    const confirmed = this.confirmed.take(options.input);
+    if (confirmed?.kind !== 'plan') {
+      const text = confirmed?.text ?? notConfirmedText;
+      return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text)]);
+    }
     const controller = new AbortController();
     const subscription = token.onCancellationRequested(() => controller.abort());
     if (token.isCancellationRequested) controller.abort();
     const dataPart = dataPartApi();
     try {
-      const result = await this.tools.run(this.tool, options.input, controller.signal, dataPart !== undefined, false);
+      const result = await this.tools.run(this.tool, options.input, controller.signal, {
+        confirmCost: false,
+        imagesByDefault: true,
+        canAttachImages: dataPart !== undefined,
+        now: confirmed.now,
+        confirmed: confirmed.fingerprint,
+      });
       const parts: unknown[] = [new vscode.LanguageModelTextPart(result.text)];
       for (const image of result.images) parts.push(dataPart!.image(image.bytes, image.mimeType));
       return new vscode.LanguageModelToolResult(parts as vscode.LanguageModelTextPart[]);
@@ -80,3 +100,16 @@ class ImageTool implements vscode.LanguageModelTool<unknown> {
     }
   }
 }
+
+/** Markdown rendered as text: no command links, no HTML, no theme icons. */
+export function plainMarkdown(message: string): vscode.MarkdownString {
+  const markdown = new vscode.MarkdownString(message);
+  markdown.isTrusted = false;
+  markdown.supportHtml = false;
+  markdown.supportThemeIcons = false;
+  return markdown;
+}
+
+/** invoke without a confirmation of this input (the host skipped prepareInvocation, or it expired). */
+export const notConfirmedText =
+  'GPT Image error (validation): this call was not confirmed by the user (or its confirmation expired), so nothing was sent or saved. Call the tool again.';

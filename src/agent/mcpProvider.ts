@@ -5,6 +5,7 @@ import type { RunningMcpServer } from './mcpServer';
 import type { McpToolDefinition } from './toolDefinitions';
 import type { AgentImageTools, AgentToolName } from './agentImageTools';
 import { toolNames } from './lmTools';
+import { registerWithCursor, type CursorMcpApi } from './cursorRegistration';
 
 /** The id of the `mcpServerDefinitionProviders` contribution in package.json. */
 export const mcpProviderId = 'gptImage.mcpServer';
@@ -14,11 +15,6 @@ export const mcpServerName = 'gpt-image-studio';
 
 type McpModule = typeof import('./mcpServer');
 
-/** Cursor's extension API (`vscode.cursor.mcp`), present only there. */
-interface CursorMcpApi {
-  registerServer(config: { name: string; server: { url: string; headers?: Record<string, string> } }): void;
-  unregisterServer(name: string): void;
-}
 
 /**
  * Owns this window's MCP server: started on first need (VS Code asking for the definitions, Copy MCP
@@ -61,7 +57,8 @@ export class McpServerHost extends Disposable {
     const server = await startMcpServer(
       {
         tools: this.definitions,
-        call: (name, args, signal) => this.tools.run(nameOf.get(name) ?? 'generate', args, signal, true),
+        // MCP clients approve in their own way (the cost dialog still applies); no picture unless asked for.
+        call: (name, args, signal) => this.tools.run(nameOf.get(name) ?? 'generate', args, signal, { confirmCost: true, imagesByDefault: false, canAttachImages: true }),
         log: (message) => this.log.warn(message),
       },
       { version: this.version },
@@ -104,13 +101,8 @@ export function registerMcpServer(host: McpServerHost, log: Log, version: string
   }
   const cursor = (vscode as unknown as { cursor?: { mcp?: Partial<CursorMcpApi> } }).cursor?.mcp;
   if (typeof cursor?.registerServer === 'function') {
-    void host.server().then(
-      (server) => {
-        cursor.registerServer!({ name: mcpServerName, server: { url: server.url, headers: authorizationHeaders(server) } });
-        disposables.push(new vscode.Disposable(() => cursor.unregisterServer?.(mcpServerName)));
-      },
-      (error: unknown) => log.warn(`Registering the MCP server with Cursor failed: ${String(error)}`),
-    );
+    const server = host.server().then((running) => ({ url: running.url, headers: authorizationHeaders(running) }));
+    disposables.push(registerWithCursor(cursor as CursorMcpApi, mcpServerName, server, (message) => log.warn(message)));
   }
   return new vscode.Disposable(() => disposables.forEach((disposable) => disposable.dispose()));
 }

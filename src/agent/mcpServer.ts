@@ -49,19 +49,36 @@ export const mcpPath = '/mcp';
 /** While a call runs, a progress notification this often (when the client sent a progressToken). */
 const progressEveryMs = 5000;
 
-export async function startMcpServer(host: McpToolHost, info: { readonly version: string }): Promise<RunningMcpServer> {
+/** How long a client may take to send its request, and how many connections it may hold. */
+export interface McpServerLimits {
+  /** Headers, then the whole body, must arrive within this (408 otherwise); the answer may take minutes. */
+  readonly requestTimeoutMs: number;
+  /** Open connections at once; past it new ones are closed (agents need a few, never dozens). */
+  readonly maxConnections: number;
+  /** How often Node checks the request timeout (tests make it short). */
+  readonly checkEveryMs: number;
+}
+
+export const defaultMcpLimits: McpServerLimits = { requestTimeoutMs: 30_000, maxConnections: 16, checkEveryMs: 5_000 };
+
+export async function startMcpServer(
+  host: McpToolHost,
+  info: { readonly version: string },
+  limits: McpServerLimits = defaultMcpLimits,
+): Promise<RunningMcpServer> {
   const token = randomBytes(32).toString('base64url');
   const tokenDigest = digest(token);
   const stopping = new AbortController();
-  const http: HttpServer = createServer((req, res) => {
+  const http: HttpServer = createServer({ connectionsCheckingInterval: limits.checkEveryMs, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.requestTimeoutMs }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       host.log?.(`MCP request failed: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) reply(res, 500, 'Internal error');
       else res.destroy();
     });
   });
-  http.requestTimeout = 0; // a generation may take minutes; the client's own timeout applies
-  http.headersTimeout = 30_000;
+  // requestTimeout covers receiving the request only (Node stops timing it once the body is complete),
+  // so a slow or stalled body is cut off while a generation may still answer after minutes.
+  http.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(0, '127.0.0.1', () => resolve());
@@ -80,25 +97,40 @@ export async function startMcpServer(host: McpToolHost, info: { readonly version
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) return refuse(403, 'Forbidden origin');
     if ((req.url ?? '').split('?')[0] !== mcpPath) return refuse(404, 'Not found');
-    const given = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    // The scheme is case-insensitive (RFC 7235 §2.1): `bearer`, `BEARER` work too.
+    const given = /^Bearer +([A-Za-z0-9_-]{1,200}) *$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     if (!timingSafeEqual(digest(given), tokenDigest)) {
       return refuse(401, 'Unauthorized', { 'www-authenticate': 'Bearer realm="gpt-image-studio"' });
+    }
+    // Stateless Streamable HTTP has no stream to GET (SSE) and no session to DELETE: 405, as the SDK's
+    // stateless example does, so nobody holds a connection open on an event stream that never speaks.
+    if (req.method !== 'POST') {
+      return refuse(405, JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; send JSON-RPC requests with POST.' }, id: null }), {
+        allow: 'POST',
+        'content-type': 'application/json',
+      });
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) return refuse(413, 'Payload too large', { connection: 'close' });
 
     let body: unknown;
-    if (req.method === 'POST') {
-      const text = await readBody(req, maxBodyBytes);
-      if (text === undefined) return refuse(413, 'Payload too large', { connection: 'close' });
-      try {
-        body = JSON.parse(text);
-      } catch {
-        reply(res, 400, JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }), {
-          'content-type': 'application/json',
-        });
-        return;
-      }
+    const text = await readBody(req, maxBodyBytes);
+    if (text === undefined) return refuse(413, 'Payload too large', { connection: 'close' });
+    try {
+      body = JSON.parse(text);
+    } catch {
+      reply(res, 400, JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }), {
+        'content-type': 'application/json',
+      });
+      return;
+    }
+    // One message per POST: a batch of 50 tools/call would start 50 calls from one request.
+    if (Array.isArray(body)) {
+      host.log?.('MCP: refused a JSON-RPC batch');
+      reply(res, 400, JSON.stringify({ jsonrpc: '2.0', error: { code: -32600, message: 'Invalid Request: JSON-RPC batches are not supported; send one message per request.' }, id: null }), {
+        'content-type': 'application/json',
+      });
+      return;
     }
     // Aborts the call when the client goes away (its way of cancelling here) or the window closes.
     const gone = new AbortController();

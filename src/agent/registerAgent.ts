@@ -6,7 +6,7 @@ import { notify } from '../common/notify';
 import type { ApiKeyStore } from '../common/secrets';
 import type { GenerationService } from '../generation/generationService';
 import { AgentImageTools } from './agentImageTools';
-import { registerLanguageModelTools } from './lmTools';
+import { registerLanguageModelTools, type LanguageModelTools } from './lmTools';
 import { mcpClientConfig, McpServerHost, registerMcpServer } from './mcpProvider';
 import { toolDefinitionsFrom } from './toolDefinitions';
 
@@ -20,6 +20,8 @@ export interface AgentDeps {
 export interface AgentApi {
   readonly tools: AgentImageTools;
   readonly mcp: McpServerHost;
+  /** The language model tools as registered (prepareInvocation, invoke). */
+  readonly lmTools: LanguageModelTools;
 }
 
 /**
@@ -31,13 +33,14 @@ export function registerAgent(context: vscode.ExtensionContext, deps: AgentDeps)
   const version = String(context.extension.packageJSON.version ?? '0.0.0');
   const tools = new AgentImageTools(deps);
   const mcp = new McpServerHost(tools, toolDefinitionsFrom(context.extension.packageJSON), version, deps.log);
+  const lm = registerLanguageModelTools(tools, deps.log);
   const disposable = vscode.Disposable.from(
     mcp,
-    registerLanguageModelTools(tools, deps.log),
+    lm.disposable,
     registerMcpServer(mcp, deps.log, version),
     vscode.commands.registerCommand(commandIds.copyMcpConfig, () => copyMcpConfigCommand(mcp, deps.log)),
   );
-  return { disposable, api: { tools, mcp } };
+  return { disposable, api: { tools, mcp, lmTools: lm.tools } };
 }
 
 /** Copy MCP Server Config: URL and token of this window's server, for Claude Code, Cursor, Codex… */

@@ -32,6 +32,8 @@ export interface GenerateToolInput {
   readonly folder?: string;
   /** Path of the file that will reference the image, as given. */
   readonly linkFrom?: string;
+  /** Attach a downscaled picture of each saved image to the result (default: the surface decides). */
+  readonly includeImage?: boolean;
   readonly options: AgentOutputOptions;
 }
 
@@ -42,7 +44,7 @@ export interface EditToolInput extends GenerateToolInput {
 }
 
 const outputFields = ['size', 'quality', 'background', 'outputFormat', 'n'] as const;
-const generateFields = ['prompt', 'fileName', 'folder', 'linkFrom', ...outputFields] as const;
+const generateFields = ['prompt', 'fileName', 'folder', 'linkFrom', 'includeImage', ...outputFields] as const;
 const editFields = [...generateFields, 'images', 'mask'] as const;
 
 function invalid(param: string, message: string): ImageApiError {
@@ -75,6 +77,9 @@ function parseCommon(input: Record<string, unknown>): GenerateToolInput {
   const fileName = parseFileName(input.fileName);
   const folder = optionalPath(input.folder, 'folder');
   const linkFrom = optionalPath(input.linkFrom, 'linkFrom');
+  if (input.includeImage !== undefined && typeof input.includeImage !== 'boolean') {
+    throw invalid('includeImage', `must be true or false, not ${describe(input.includeImage)}.`);
+  }
   const options: Record<string, unknown> = {};
   for (const field of ['size', 'quality', 'background', 'outputFormat'] as const) {
     const value = input[field];
@@ -94,6 +99,7 @@ function parseCommon(input: Record<string, unknown>): GenerateToolInput {
     ...(fileName !== undefined && { fileName }),
     ...(folder !== undefined && { folder }),
     ...(linkFrom !== undefined && { linkFrom }),
+    ...(typeof input.includeImage === 'boolean' && { includeImage: input.includeImage }),
     options: options as AgentOutputOptions,
   };
 }
@@ -122,10 +128,36 @@ function pathString(value: unknown, param: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw invalid(param, 'must be a workspace-relative path.');
   if (value.length > maxPathLength) throw invalid(param, `is longer than ${maxPathLength} characters.`);
   if (/[\x00-\x1f\x7f]/.test(value)) throw invalid(param, 'contains a control character.');
+  const hidden = invisibleCharacter(value);
+  if (hidden) throw invalid(param, `contains the invisible character ${hidden}, so the path shown would not be the path used; type the path without it.`);
+  const vcs = value.split(/[\\/]+/).find(isVcsSegment);
+  if (vcs !== undefined) throw invalid(param, `leads into version control metadata (${quoteValue(vcs)}), which the tools never read or write; use a folder of the project.`);
   return value.trim();
 }
 
-const reservedWindowsName = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$/i;
+/**
+ * Characters that show as nothing (or as a space) while naming something else: format characters
+ * (zero-width, bidi marks and overrides), private-use and unassigned code points, line separators,
+ * spaces other than U+0020, the Hangul and halfwidth fillers, the braille blank, the combining grapheme
+ * joiner, Khmer inherent vowels, Mongolian selectors and variation selectors.
+ */
+const invisible =
+  /[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180b-\u180f\ufe00-\ufe0f\u{e0100}-\u{e01ef}\u{1d173}-\u{1d17a}]/u;
+
+/** `U+200B` for the first invisible character of `text`, else undefined. */
+export function invisibleCharacter(text: string): string | undefined {
+  const found = invisible.exec(text)?.[0];
+  return found === undefined ? undefined : `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** Version control metadata folders (any letter case; Windows drops trailing dots and spaces, and has 8.3 names). */
+const vcsFolders = new Set(['.git', 'git~1', '.hg', 'hg~1', '.svn', 'svn~1', '.bzr', 'bzr~1', '_darcs', '.jj', '.pijul', '.fossil']);
+
+function isVcsSegment(segment: string): boolean {
+  return vcsFolders.has(segment.replace(/[. ]+$/, '').toLowerCase()) || vcsFolders.has(segment.toLowerCase());
+}
+
+const reservedWindowsName = /^(con|prn|aux|nul|conin\$|conout\$|clock\$|com[0-9¹²³]|lpt[0-9¹²³])$/i;
 const imageExtension = /\.(png|jpe?g|webp)$/i;
 
 /**
@@ -149,7 +181,8 @@ function parseFileName(value: unknown): string | undefined {
   if (name === '.' || name === '..' || name.includes('..')) fail('contains ".."');
   if (/[\x00-\x1f\x7f]/.test(name)) fail('contains a control character');
   if (/[<>:"|?*]/.test(name)) fail('contains a character not allowed in file names (< > : " | ? *)');
-  if (/[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u.test(name)) fail('contains an invisible or formatting character');
+  const hidden = invisibleCharacter(name);
+  if (hidden) fail(`contains the invisible character ${hidden}`);
   if (name.startsWith('.')) fail('starts with a dot (a hidden file)');
   if (/[. ]$/.test(name)) fail('ends with a dot or a space');
   if (reservedWindowsName.test(name.split('.')[0].trim())) fail('is a reserved device name on Windows');

@@ -59,6 +59,15 @@ export function confirmationMessage(plan: AgentPlan): { readonly title: string; 
   return { title: `${verb} with ${plainText(request.model)}?`, message: lines.join('  \n') };
 }
 
+/**
+ * What the user agreed to: the confirmation's text with each destination reduced to its folder (a name
+ * taken meanwhile gets `-1`, as the confirmation says). A call runs only while its plan still has it.
+ */
+export function planFingerprint(plan: AgentPlan): string {
+  const folders = plan.destinations.map((destination) => destination.slice(0, Math.max(0, destination.lastIndexOf('/'))));
+  return confirmationMessage({ ...plan, destinations: folders }).message;
+}
+
 /** The text result an agent reads: every saved path, the link, actual size, usage, request id. */
 export function resultText(outcome: AgentOutcome): string {
   const { plan, files } = outcome;
@@ -127,9 +136,14 @@ function safeId(id: string | undefined): string {
   return /^[\w.:-]{1,128}$/.test(id) ? id : 'not shown (unusual characters)';
 }
 
-const markdownSpecial = /[\\`*_{}[\]()#+\-.!<>|~&]/g;
+const markdownSpecial = /[\\`*_{}[\]()#+\-.!<>|~&:@]/g;
 
-/** Every Markdown-active character escaped, line breaks joined: a prompt can't become a link or a heading. */
+/**
+ * Every Markdown-active character escaped, line breaks joined: a prompt can't become a link or a heading.
+ * `:` and `@` too: GFM (VS Code renders with marked, gfm on) autolinks a bare `https://…`, `www.…` or
+ * `user@host.tld`, and a backslash before `:` (CommonMark escapes any ASCII punctuation) breaks the
+ * `scheme://` it needs while rendering as a plain `:`.
+ */
 export function escapeMarkdown(text: string): string {
   return plainText(text).replace(markdownSpecial, '\\$&');
 }

@@ -50,9 +50,9 @@ export interface PreviewSink {
 export interface GenerationRunOptions {
   /**
    * Ask before sending when the estimate is above gptImage.confirmAboveUsd (default true). A surface
-   * with its own confirmation (the agent tools) passes false; the daily budget applies either way.
-   */
-  readonly confirmCost?: boolean;
+   * with its own confirmation (the agent tools) passes false; the daily budget applies either way. `now`:
+   * the time file names carry (default: when saved; the agent tools pass their confirmation's). */
+  readonly confirmCost?: boolean; readonly now?: Date;
   /**
    * Stream with previews (issue #14): `partialImages` 1–3 per image; `onPartial` gets each preview of
    * image `imageIndex` as it arrives. Falls back to a plain request where the gateway cannot stream.
@@ -153,7 +153,7 @@ export class GenerationService implements vscode.Disposable {
   edit(prepared: PreparedEdit, signal: AbortSignal, options?: Omit<StudioOptions, 'n'>, run: GenerationRunOptions = {}): Promise<GenerationOutcome> {
     const { request, target, resource } = prepared;
     const provenance = provenanceStamp(resource, this.userAgent, prepared.parents.map((uri) => vscode.workspace.asRelativePath(uri, false)));
-    return this.runAndRecord(request, signal, resource, options, run, 'Editing', (client) => loadEngine().editAndSave(request, client, target, { signal, provenance }), (entry) =>
+    return this.runAndRecord(request, signal, resource, options, run, 'Editing', (client) => loadEngine().editAndSave(request, client, target, { signal, provenance, now: () => run.now ?? new Date() }), (entry) =>
       withLineage(entry, prepared.parents, prepared.maskFile),
     );
   }
@@ -170,7 +170,7 @@ export class GenerationService implements vscode.Disposable {
     const previews = run.previews;
     const provenance = provenanceStamp(resource, this.userAgent);
     return this.runAndRecord(request, signal, resource, options, run, 'Generating', (client) =>
-      loadEngine().generateAndSave(request, client, target, { signal, provenance,
+      loadEngine().generateAndSave(request, client, target, { signal, provenance, now: () => run.now ?? new Date(),
         ...(previews &&
           previews.partialImages > 0 && {
             stream: {

@@ -201,8 +201,15 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
       assert.match(content[0].text!, /^- assets\/robot\.png/m);
       assert.match(content[0].text!, /^!\[A robot painter\]\(assets\/robot\.png\)$/m);
       assert.ok(fs.existsSync(path.join(root, 'assets', 'robot.png')));
-      assert.equal(content[1]?.type, 'image');
+      // Review L8: no picture unless asked for; with includeImage one image item after the text.
+      assert.equal(content.length, 1, 'text only by default');
+      assert.match(content[0].text!, /^Preview: not attached \(call with includeImage: true/m);
       assert.ok(!JSON.stringify(result).includes(key), 'the API key is nowhere in what the client receives');
+      const withImage = await client.callTool({ name: 'gptImage_generateImage', arguments: { prompt: 'A robot painter', fileName: 'robot', includeImage: true } });
+      const parts = withImage.content as { type: string; text?: string; mimeType?: string }[];
+      assert.deepEqual(parts.map((part) => part.type), ['text', 'image']);
+      assert.equal(parts[1].mimeType, 'image/png');
+      assert.match(parts[0].text!, /^- assets\/robot-1\.png/m);
       const refused = await client.callTool({ name: 'gptImage_generateImage', arguments: { prompt: 'x', folder: '../x' } });
       assert.equal(refused.isError, true);
     } finally {
@@ -222,5 +229,89 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     assert.deepEqual(config, {
       mcpServers: { 'gpt-image-studio': { type: 'http', url: mcp.url, headers: { Authorization: `Bearer ${mcp.token}` } } },
     });
+  });
+
+  const cancelToken = (): vscode.CancellationToken => new vscode.CancellationTokenSource().token;
+  const lmText = (result: vscode.LanguageModelToolResult): string => textOf(result);
+
+  test('review M2: input refused at confirmation time is never prepared again and sent by invoke', async () => {
+    const api = await testApi();
+    const outside = fs.mkdtempSync(path.join(path.dirname(root), 'outside-m2-'));
+    const link = path.join(root, 'public', 'later');
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(outside, link);
+    try {
+      const input = { prompt: 'A cat', folder: 'public/later' };
+      const prepared = await api.agent.lmTools.generate.prepareInvocation({ input });
+      assert.equal(prepared?.confirmationMessages, undefined, 'no Allow for a refused call');
+      // Between confirmation and invoke the folder becomes valid: the unconfirmed call still must not run.
+      fs.rmSync(link);
+      fs.mkdirSync(link);
+      const requests = server.requests.length;
+      const text = lmText(await api.agent.lmTools.generate.invoke({ input, toolInvocationToken: undefined }, cancelToken()));
+      assert.match(text, /field "folder".*symbolic link.*Nothing was saved/, text);
+      assert.equal(server.requests.length, requests, 'nothing was sent');
+      assert.deepEqual(listAll(link), []);
+      // invoke with no confirmation at all (a host that skipped prepareInvocation) sends nothing either.
+      const unconfirmed = lmText(await api.agent.lmTools.generate.invoke({ input: { prompt: 'A dog' }, toolInvocationToken: undefined }, cancelToken()));
+      assert.match(unconfirmed, /not confirmed by the user/);
+      assert.equal(server.requests.length, requests);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('review M2/L3/L2: invoke runs the confirmed plan: the name saved is the name shown, even a second later; the confirmation is plain text', async () => {
+    const api = await testApi();
+    const input = { prompt: 'A lighthouse at https://evil.example/x', folder: 'public/l3' };
+    const prepared = await api.agent.lmTools.generate.prepareInvocation({ input });
+    const message = prepared!.confirmationMessages!.message as vscode.MarkdownString;
+    assert.equal(message.isTrusted, false);
+    assert.equal(message.supportHtml, false);
+    assert.ok(!/https?:\/\//.test(message.value), `no autolink survives: ${message.value}`);
+    const shown = /\*\*Saves:\*\* `(public\/l3\/[^`]+\.png)`/.exec(message.value)?.[1];
+    assert.ok(shown, message.value);
+    await sleep(1100); // the user reads the confirmation: the clock moves past the second in the name
+    const text = lmText(await api.agent.lmTools.generate.invoke({ input, toolInvocationToken: undefined }, cancelToken()));
+    assert.match(text, new RegExp(`^- ${shown.replace(/[.]/g, '\\.')} \\(`, 'm'), `saved as shown (${shown}):\n${text}`);
+    assert.ok(fs.existsSync(path.join(root, shown)));
+    // The same confirmation does not run twice.
+    assert.match(lmText(await api.agent.lmTools.generate.invoke({ input, toolInvocationToken: undefined }, cancelToken())), /not confirmed/);
+  });
+
+  test('review M2: a setting changed after the confirmation (the plan no longer matches) is refused, nothing sent', async () => {
+    const api = await testApi();
+    const input = { prompt: 'A quiet harbour', folder: 'public/m2' };
+    await api.agent.lmTools.generate.prepareInvocation({ input });
+    await setUserSetting('quality', 'low');
+    try {
+      const requests = server.requests.length;
+      const text = lmText(await api.agent.lmTools.generate.invoke({ input, toolInvocationToken: undefined }, cancelToken()));
+      assert.match(text, /no longer matches what the user confirmed/, text);
+      assert.equal(server.requests.length, requests);
+    } finally {
+      await setUserSetting('quality', undefined);
+    }
+  });
+
+  test('review M1: the concurrency slot is taken before an edit reads anything', async () => {
+    const api = await testApi();
+    const slow = [1, 2, 3].map((i) =>
+      api.agent.tools.run('generate', { prompt: `A slow tide ${i} [slow:4000]`, folder: 'public/m1' }, new AbortController().signal, {
+        confirmCost: true,
+        imagesByDefault: false,
+        canAttachImages: false,
+      }),
+    );
+    const requests = server.requests.length;
+    await waitFor('three generations in flight', () => server.requests.length >= requests + 3 || undefined, 10_000);
+    // The file does not exist: had the edit been prepared first, the answer would say so.
+    const edit = await api.agent.tools.run('edit', { images: ['assets/missing.png'], prompt: 'x' }, new AbortController().signal, {
+      confirmCost: true,
+      imagesByDefault: false,
+      canAttachImages: false,
+    });
+    assert.match(edit.text, /3 agent generations are already running/, edit.text);
+    for (const result of await Promise.all(slow)) assert.equal(result.isError, false, result.text);
   });
 });

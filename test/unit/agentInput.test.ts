@@ -85,7 +85,7 @@ suite('agent tool input (untrusted)', () => {
     refused({ prompt: 'x', fileName: '.env' }, 'fileName', /hidden/);
     refused({ prompt: 'x', fileName: 'hero.' }, 'fileName', /ends with a dot/);
     refused({ prompt: 'x', fileName: 'a:b' }, 'fileName', /not allowed/);
-    refused({ prompt: 'x', fileName: 'hero\u202egnp.exe' }, 'fileName', /invisible or formatting/);
+    refused({ prompt: 'x', fileName: 'hero\u202egnp.exe' }, 'fileName', /invisible character U\+202E/);
     refused({ prompt: 'x', fileName: 'x'.repeat(10_000) }, 'fileName', /longer than 100/);
     refused({ prompt: 'x', fileName: '' }, 'fileName', /empty/);
     refused({ prompt: 'x', fileName: '.png' }, 'fileName', /empty/);
@@ -108,5 +108,47 @@ suite('agent tool input (untrusted)', () => {
     refused({ prompt: 'x', images: 'a.png' }, 'images', /1 to 16/, parseEditInput);
     refused({ prompt: 'x', images: ['a.png', 3] }, 'images[1]', /workspace-relative/, parseEditInput);
     refused({ prompt: 'x', images: ['a.png'], mask: 'a\nb' }, 'mask', /control/, parseEditInput);
+  });
+
+  test('review L1: invisible characters in folder, linkFrom, images and mask are refused, naming the code point', () => {
+    for (const [value, code] of [
+      ['public/\u200bimg', 'U+200B'],
+      ['public/\u202eimg', 'U+202E'],
+      ['docs/\u2066page.md', 'U+2066'],
+      ['assets/\u00a0hero', 'U+00A0'],
+      ['assets/\u3164', 'U+3164'],
+    ] as const) {
+      refused({ prompt: 'x', folder: value }, 'folder', new RegExp(`invisible character ${code.replace('+', '\\+')}`));
+      refused({ prompt: 'x', linkFrom: value }, 'linkFrom', /invisible character U\+/);
+      refused({ prompt: 'x', images: [value] }, 'images[0]', /invisible character U\+/, parseEditInput);
+      refused({ prompt: 'x', images: ['a.png'], mask: value }, 'mask', /invisible character U\+/, parseEditInput);
+    }
+    assert.equal(parseGenerateInput({ prompt: 'x', folder: 'public/Bilder für Über uns' }).folder, 'public/Bilder für Über uns', 'letters of any script stay');
+  });
+
+  test('review L1: paths into version control metadata (.git and others, any case, Windows spellings) are refused', () => {
+    for (const folder of ['.git', '.git/hooks', 'sub/.GIT/objects', '.git./x', '.git /x', 'GIT~1', 'a\\.hg', '.svn', '_darcs', '.jj/repo']) {
+      refused({ prompt: 'x', folder }, 'folder', /version control metadata/);
+    }
+    refused({ prompt: 'x', linkFrom: '.git/COMMIT_EDITMSG' }, 'linkFrom', /version control metadata/);
+    refused({ prompt: 'x', images: ['.git/logo.png'] }, 'images[0]', /version control metadata/, parseEditInput);
+    assert.equal(parseGenerateInput({ prompt: 'x', folder: 'docs/.github/img' }).folder, 'docs/.github/img', '.github is not VCS metadata');
+    assert.equal(parseGenerateInput({ prompt: 'x', folder: 'my.git.images' }).folder, 'my.git.images');
+  });
+
+  test('review L7: CONIN$, CONOUT$ and the Hangul/halfwidth fillers are refused as file names', () => {
+    for (const name of ['CONIN$', 'conout$', 'CONIN$.png', 'clock$']) refused({ prompt: 'x', fileName: name }, 'fileName', /reserved device name/);
+    for (const [filler, code] of [['\u115f', 'U+115F'], ['\u1160', 'U+1160'], ['\u3164', 'U+3164'], ['\uffa0', 'U+FFA0'], ['\u2800', 'U+2800']] as const) {
+      refused({ prompt: 'x', fileName: `hero${filler}` }, 'fileName', new RegExp(`invisible character ${code.replace('+', '\\+')}`));
+      refused({ prompt: 'x', fileName: filler }, 'fileName', /invisible character|is empty/);
+    }
+    assert.equal(parseGenerateInput({ prompt: 'x', fileName: 'console' }).fileName, 'console');
+  });
+
+  test('review L8: includeImage is an optional boolean', () => {
+    assert.equal(parseGenerateInput({ prompt: 'x', includeImage: true }).includeImage, true);
+    assert.equal(parseEditInput({ prompt: 'x', images: ['a.png'], includeImage: false }).includeImage, false);
+    assert.equal(parseGenerateInput({ prompt: 'x' }).includeImage, undefined);
+    refused({ prompt: 'x', includeImage: 'yes' }, 'includeImage', /true or false/);
   });
 });

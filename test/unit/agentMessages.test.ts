@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { agentErrorText, confirmationMessage, escapeMarkdown, noApiKeyText, resultText, type AgentPlan } from '../../src/core/agentMessages';
+import { agentErrorText, confirmationMessage, escapeMarkdown, noApiKeyText, planFingerprint, resultText, type AgentPlan } from '../../src/core/agentMessages';
+// markdown-it comes with @vscode/vsce (the packager); typed here for the one call.
+const MarkdownIt = require('markdown-it') as new (options: object) => { render(text: string): string };
 import { ImageApiError } from '../../src/core/errors';
 import { validateRequest } from '../../src/core/validate';
 
@@ -94,5 +96,24 @@ suite('agent tool messages', () => {
     assert.match(noApiKeyText, /no API key is set.*Set API Key/);
     assert.equal(agentErrorText(new ImageApiError('cancelled', 'x')), 'Cancelled: nothing was saved.');
     assert.match(agentErrorText(new Error('boom')), /GPT Image error: Image generation failed: boom.*Show Log/);
+  });
+
+  test('review L2: bare URLs and addresses in the prompt stay text in the confirmation (no autolink survives)', () => {
+    const prompt = 'Logo like https://evil.example/pay?x=1 and http://10.0.0.1:8080/a, www.evil.example, ftp://f.example, mail me@evil.example';
+    const { message } = confirmationMessage({ ...plan, request: { ...plan.request, prompt } });
+    assert.ok(!/(https?|ftp):\/\//.test(message), `no scheme:// left: ${message}`);
+    assert.ok(!/www\./.test(message) && !/\w@\w/.test(message), message);
+    // Rendered the way VS Code renders untrusted chat markdown (GFM, links recognised, no HTML):
+    const html = new MarkdownIt({ html: false, linkify: true }).render(message);
+    assert.ok(!html.includes('<a'), html);
+    assert.ok(html.includes('Logo like https://evil.example/pay?x=1'), `it still reads as the prompt: ${html}`);
+  });
+
+  test('the fingerprint of a plan is what the user saw, with destination names reduced to their folders', () => {
+    const renamed = { ...plan, destinations: ['public/images/hero-1.png'] };
+    assert.equal(planFingerprint(renamed), planFingerprint(plan));
+    assert.notEqual(planFingerprint({ ...plan, destinations: ['elsewhere/hero.png'] }), planFingerprint(plan));
+    assert.notEqual(planFingerprint({ ...plan, request: { ...plan.request, quality: 'low' } }), planFingerprint(plan));
+    assert.notEqual(planFingerprint({ ...plan, request: { ...plan.request, prompt: 'Another' } }), planFingerprint(plan));
   });
 });

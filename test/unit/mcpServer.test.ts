@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { generateAndSave } from '../../src/core/engine';
 import { maxBodyBytes, startMcpServer, type McpToolHost, type RunningMcpServer } from '../../src/agent/mcpServer';
+import { connect as netConnect, type Socket } from 'node:net';
 import { toolDefinitionsFrom } from '../../src/agent/toolDefinitions';
 
 import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
@@ -54,6 +55,7 @@ suite('MCP server (SDK client over real loopback HTTP)', () => {
       tools: toolDefinitionsFrom(manifest),
       log: (line) => logged.push(line),
       call: async (_name, args, signal) => {
+        calls++;
         const prompt = (args as { prompt: string }).prompt;
         const { files } = await generateAndSave(
           { model: 'gpt-image-2', prompt, n: 1, size: '1024x1024' },
@@ -66,6 +68,8 @@ suite('MCP server (SDK client over real loopback HTTP)', () => {
     };
     server = await startMcpServer(host, { version: '0.0.0-test' });
   });
+
+  let calls = 0;
 
   suiteTeardown(async () => {
     await server.close();
@@ -169,4 +173,127 @@ suite('MCP server (SDK client over real loopback HTTP)', () => {
     assert.ok(logged.length > 0, 'refusals are logged');
     assert.ok(!logged.join('\n').includes(server.token), 'the token is never logged');
   });
+
+  const callTool = (id: number, prompt: string): object => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'gptImage_generateImage', arguments: { prompt } } });
+
+  test('review M1: a JSON-RPC batch is refused with a JSON-RPC error and no call runs', async () => {
+    const auth = { ...jsonHeaders, authorization: `Bearer ${server.token}`, 'mcp-protocol-version': '2025-06-18' };
+    const before = calls;
+    const batch = JSON.stringify(Array.from({ length: 50 }, (_, i) => callTool(i + 1, `Batched ${i}`)));
+    const answer = await raw(server.url, { headers: auth, body: batch });
+    assert.equal(answer.status, 400);
+    assert.deepEqual(JSON.parse(answer.body), {
+      jsonrpc: '2.0',
+      error: { code: -32600, message: 'Invalid Request: JSON-RPC batches are not supported; send one message per request.' },
+      id: null,
+    });
+    const single = await raw(server.url, { headers: auth, body: JSON.stringify([initialize]) });
+    assert.equal(single.status, 400, 'a batch of one too');
+    assert.equal(calls, before, 'no tool call ran');
+  });
+
+  test('review L5: GET (SSE) and DELETE are 405 in this stateless server, with Allow: POST', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const answer = await rawWithHeaders(server.url, method, { accept: 'text/event-stream', authorization: `Bearer ${server.token}` });
+      assert.equal(answer.status, 405, method);
+      assert.equal(answer.headers.allow, 'POST');
+      assert.equal(JSON.parse(answer.body).error.code, -32000);
+    }
+  });
+
+  test('review L6: the Bearer scheme is case-insensitive (RFC 7235)', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      const answer = await raw(server.url, { headers: { ...jsonHeaders, authorization: `${scheme} ${server.token}` }, body: initialize });
+      assert.equal(answer.status, 200, scheme);
+    }
+    const wrong = await raw(server.url, { headers: { ...jsonHeaders, authorization: `bearer ${server.token}x` }, body: initialize });
+    assert.equal(wrong.status, 401);
+  });
 });
+
+suite('MCP server limits: slow bodies and connection floods (review L5)', () => {
+  const waiting: (() => void)[] = [];
+  const release = (): void => waiting.splice(0).forEach((resolve) => resolve());
+  let started = 0;
+  let server: RunningMcpServer;
+  const sockets: Socket[] = [];
+
+  suiteSetup(async () => {
+    const host: McpToolHost = {
+      tools: toolDefinitionsFrom(manifest),
+      call: async () => {
+        started++;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        return { text: 'done', isError: false, images: [] };
+      },
+    };
+    server = await startMcpServer(host, { version: '0' }, { requestTimeoutMs: 300, maxConnections: 2, checkEveryMs: 50 });
+  });
+
+  suiteTeardown(async () => {
+    for (const socket of sockets) socket.destroy();
+    release();
+    await server.close();
+  });
+
+  test('a body that stalls is answered 408 and its connection closed; an answer may still take longer than the limit', async () => {
+    const port = Number(new URL(server.url).port);
+    const socket = netConnect(port, '127.0.0.1');
+    sockets.push(socket);
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // Headers promise 100 bytes; 10 arrive, then nothing.
+    socket.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${server.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc"`);
+    await closed;
+    assert.match(Buffer.concat(received).toString('latin1'), /^HTTP\/1\.1 408/);
+
+    // A call whose body arrived in time is not cut off while the tool runs past the request timeout.
+    const call = raw(server.url, {
+      headers: { ...jsonHeaders, authorization: `Bearer ${server.token}`, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'gptImage_generateImage', arguments: { prompt: 'x' } } }),
+    });
+    await until(() => started === 1);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // twice the request timeout, so the check ran
+    release();
+    const answer = await call;
+    assert.equal(answer.status, 200);
+    assert.match(answer.body, /"text":"done"/);
+  });
+
+  test('connections past the cap are closed without an answer', async () => {
+    const port = Number(new URL(server.url).port);
+    const before = started;
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'gptImage_generateImage', arguments: { prompt: 'y' } } });
+    const headers = { ...jsonHeaders, authorization: `Bearer ${server.token}`, 'mcp-protocol-version': '2025-06-18' };
+    // Two calls in progress: both connections were accepted (their calls started).
+    const running = [raw(server.url, { headers, body }), raw(server.url, { headers, body })];
+    await until(() => started === before + 2);
+    const third = netConnect(port, '127.0.0.1');
+    sockets.push(third);
+    const received: Buffer[] = [];
+    third.on('data', (chunk: Buffer) => received.push(chunk));
+    third.on('error', () => undefined);
+    third.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${server.token}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\n\r\n${initialize}`);
+    await new Promise<void>((resolve) => third.on('close', () => resolve()));
+    assert.equal(Buffer.concat(received).length, 0, 'closed without an answer');
+    release();
+    for (const answer of await Promise.all(running)) assert.equal(answer.status, 200);
+  });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+function rawWithHeaders(url: string, method: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * What VS Code's tool confirmation showed, kept from `prepareInvocation` to `invoke` (the host calls
+ * both with the same input and no id in between): the time the names carry and the plan's fingerprint,
+ * or why the input was refused. `invoke` runs only a call found here, so nothing is sent that the user
+ * did not see. Bounded: at most {@link maxPending} calls, each for {@link pendingMs}.
+ */
+export type Confirmed = { readonly kind: 'plan'; readonly now: Date; readonly fingerprint: string } | { readonly kind: 'refused'; readonly text: string };
+
+export const maxPending = 32;
+export const pendingMs = 30 * 60_000;
+
+export class ConfirmedCalls {
+  private readonly pending: { key: string; at: number; confirmed: Confirmed }[] = [];
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  remember(input: unknown, confirmed: Confirmed): void {
+    this.expire();
+    this.pending.push({ key: keyOf(input), at: this.clock(), confirmed });
+    if (this.pending.length > maxPending) this.pending.shift();
+  }
+
+  /** The oldest call prepared with this input, removed: each confirmation runs at most once. */
+  take(input: unknown): Confirmed | undefined {
+    this.expire();
+    const key = keyOf(input);
+    const index = this.pending.findIndex((entry) => entry.key === key);
+    return index < 0 ? undefined : this.pending.splice(index, 1)[0].confirmed;
+  }
+
+  private expire(): void {
+    const now = this.clock();
+    while (this.pending.length > 0 && now - this.pending[0].at > pendingMs) this.pending.shift();
+  }
+}
+
+/** The input as JSON with sorted keys: the same object serialized twice by the host gives one key. */
+export function keyOf(input: unknown): string {
+  return JSON.stringify(input, (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value,
+  ) ?? 'undefined';
+}
