@@ -94,6 +94,29 @@ suite('Variants (issue #13): Keep, Discard the others, history updated; edits st
     assert.equal((await testApi()).history.get(id)?.files.length, 3);
   });
 
+  test('with a trash (desktop), Discard the others asks once and says where the files went', async () => {
+    const outcome = await generateThree();
+    const id = outcome.entry.id;
+    // A file system whose trash works, as on desktop: a trashed file moves into a folder outside the workspace.
+    const trash = fs.mkdtempSync(path.join(os.tmpdir(), 'gis-trash-'));
+    const trashed: string[] = [];
+    const withTrash: VariantDeps['fs'] = {
+      stat: (uri) => vscode.workspace.fs.stat(uri),
+      delete: async (uri, options) => {
+        assert.equal(options?.useTrash, true, 'never deleted permanently without asking');
+        fs.renameSync(uri.fsPath, path.join(trash, path.basename(uri.fsPath)));
+        trashed.push(path.basename(uri.fsPath));
+      },
+    };
+    const d = await deps({ 'Move to Trash': true, 'Delete Permanently': true }, withTrash);
+    await toggleKeep(d, { id, index: 2 });
+    assert.equal(await discardOthers(d, id), 'Moved 2 images to the trash: restore them from there to undo.');
+    assert.deepEqual(questions, ['Move 2 images of this generation to the trash?']);
+    assert.deepEqual(trashed.sort(), outcome.files.slice(0, 2).map((uri) => path.basename(uri.fsPath)).sort());
+    assert.deepEqual(listImages(dir), [path.basename(outcome.files[2].fsPath)]);
+    assert.deepEqual((await testApi()).history.get(id)?.files, [outcome.entry.files[2]]);
+  });
+
   test('nothing kept, or the dialog dismissed: nothing is discarded', async () => {
     const outcome = await generateThree();
     const d = await deps({});
