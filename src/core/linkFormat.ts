@@ -237,3 +237,30 @@ export function formatImageLinks(list: readonly ImageLinkOptions[], separator = 
 export function markdownImageDestination(options: Pick<ImageLinkOptions, 'documentPath' | 'workspaceRoot' | 'imagePath'>): string {
   return markdownDestination(linkPath(options));
 }
+
+/**
+ * Line breaks around a link inserted between `before` and `after` (the text of its line on either
+ * side), so a block-level image never glues onto the line's text (reviewer #15: Insert at 1:1 of
+ * `# Notes` made `![…](…)# Notes`, and the heading was gone):
+ * - Markdown/MDX: an image is inline, so mid-line it stays inline; at the start of a line (only
+ *   indentation before it) with text after it, a line break follows, so the heading or list item keeps
+ *   its line.
+ * - AsciiDoc `image::` and reStructuredText `.. image::` are block syntax and must have lines of their
+ *   own: a break before when text precedes, after when text follows (reStructuredText needs a blank
+ *   line around explicit markup, so two).
+ * - HTML, JSX, CSS, LaTeX and paths are inline wherever they go: nothing is added.
+ */
+export function blockLinkBreaks(languageId: string, before: string, after: string): { readonly prefix: string; readonly suffix: string } {
+  const textBefore = before.trim() !== '';
+  const textAfter = after.trim() !== '';
+  switch (linkSyntaxFor(languageId)) {
+    case 'markdown':
+      return { prefix: '', suffix: !textBefore && textAfter ? '\n' : '' };
+    case 'asciidoc':
+      return { prefix: textBefore ? '\n' : '', suffix: textAfter ? '\n' : '' };
+    case 'restructuredtext':
+      return { prefix: textBefore ? '\n\n' : '', suffix: textAfter ? '\n\n' : '' };
+    default:
+      return { prefix: '', suffix: '' };
+  }
+}

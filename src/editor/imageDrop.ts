@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { altFromFile } from '../commands/insertImage';
 import { linkSyntaxByLanguage } from '../core/linkFormat';
 import { imageExtensions } from '../shared/labels';
-import { linkSnippet } from './insertLinks';
+import { linkSnippet, withBlockBreaks } from './insertLinks';
 
 /** Our drop edits' kind; Markdown's own are `markdown.*`. */
 export const imageLinkDropKind = vscode.DocumentDropOrPasteEditKind.Empty.append('gptImage', 'imageLink');
@@ -26,7 +26,7 @@ export function registerImageDrop(): vscode.Disposable {
 export class ImageDropProvider implements vscode.DocumentDropEditProvider {
   async provideDocumentDropEdits(
     document: vscode.TextDocument,
-    _position: vscode.Position,
+    position: vscode.Position,
     dataTransfer: vscode.DataTransfer,
     token: vscode.CancellationToken,
   ): Promise<vscode.DocumentDropEdit | undefined> {
@@ -34,7 +34,8 @@ export class ImageDropProvider implements vscode.DocumentDropEditProvider {
     if (!list || token.isCancellationRequested) return undefined;
     const files = imageUris(list);
     if (files.length === 0) return undefined;
-    const snippet = new vscode.SnippetString(linkSnippet(document, files, altFromFile(files[0])));
+    const at = new vscode.Range(position, position);
+    const snippet = new vscode.SnippetString(withBlockBreaks(document, at, linkSnippet(document, files, altFromFile(files[0]))));
     const edit = new vscode.DocumentDropEdit(snippet, files.length === 1 ? 'Insert image link (GPT Image)' : 'Insert image links (GPT Image)', imageLinkDropKind);
     if (document.languageId === 'markdown' || document.languageId === 'mdx') edit.yieldTo = [markdownKind];
     return edit;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatImageLinks } from '../core/linkFormat';
+import { blockLinkBreaks, escapeSnippet, formatImageLinks } from '../core/linkFormat';
 import type { InsertAnchor } from './insertAnchor';
 
 /**
@@ -27,13 +27,31 @@ export async function insertImageLinks(target: InsertTarget, files: readonly vsc
   });
   const snippet = linkSnippet(target.document, files, alt);
   const anchor = target.anchor;
-  if (!anchor) return editor.insertSnippet(new vscode.SnippetString(snippet));
+  if (!anchor) {
+    // One selection: the links replace it, with line breaks where the syntax is block-level.
+    if (editor.selections.length !== 1) return editor.insertSnippet(new vscode.SnippetString(snippet));
+    return editor.insertSnippet(new vscode.SnippetString(withBlockBreaks(target.document, editor.selection, snippet)), editor.selection);
+  }
   const range = anchor.range;
-  if (anchor.placement === 'cursor' || range.isEmpty) return editor.insertSnippet(new vscode.SnippetString(snippet), range.start);
+  if (anchor.placement === 'cursor' || range.isEmpty) {
+    const at = new vscode.Range(range.start, range.start);
+    return editor.insertSnippet(new vscode.SnippetString(withBlockBreaks(target.document, at, snippet)), range.start);
+  }
   // A whole-line selection ends at column 0 of the next line: the prompt's last line is the one before.
   const lastLine = range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
   const lineEnd = target.document.lineAt(lastLine).range.end;
   return editor.insertSnippet(new vscode.SnippetString('\n' + snippet), lineEnd);
+}
+
+/**
+ * The snippet with the line breaks {@link blockLinkBreaks} asks for when it replaces `range`: a block
+ * image inserted at the start of a non-empty line gets a line of its own.
+ */
+export function withBlockBreaks(document: vscode.TextDocument, range: vscode.Range, snippet: string): string {
+  const before = document.lineAt(range.start.line).text.slice(0, range.start.character);
+  const after = document.lineAt(range.end.line).text.slice(range.end.character);
+  const { prefix, suffix } = blockLinkBreaks(document.languageId, before, after);
+  return escapeSnippet(prefix) + snippet + escapeSnippet(suffix);
 }
 
 /** The snippet text for the document's language; several images one per line. */

@@ -39,6 +39,19 @@ suite('Insert Image…', () => {
     assert.equal(editor.document.getText(), 'before ![red fox (1)](<assets/red fox (1)-20261125-101500.png>) after');
   });
 
+  test('reviewer #15: at 1:1 of a heading the image gets its own line (was "![…](…)# Notes"); HTML stays inline', async () => {
+    const editor = await openFile('notes.md', '# Notes\n');
+    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);
+    await waitFor('the link', () => (editor.document.getText().includes('!') ? true : undefined));
+    assert.equal(editor.document.getText(), '![red fox (1)](<assets/red fox (1)-20261125-101500.png>)\n# Notes\n');
+    const html = await openFile('inline.html', '<p>x</p>\n');
+    html.selection = new vscode.Selection(0, 0, 0, 0);
+    await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);
+    await waitFor('the img tag', () => (html.document.getText().includes('<img') ? true : undefined));
+    assert.equal(html.document.getText(), '<img src="assets/red%20fox%20(1)-20261125-101500.png" alt="red fox (1)"><p>x</p>\n');
+  });
+
   test('into HTML', async () => {
     const editor = await openFile('index.html', '');
     await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);

@@ -74,6 +74,8 @@ suite('the repository history file (issue #15)', () => {
       record('win', { files: ['C:/Windows/win.ini'] }),
       record('bs', { files: ['assets\\..\\..\\x.png'] }),
       record('link', { files: ['assets/passwd.png'] }),
+      record('notimage', { files: ['package.json'] }),
+      record('env', { files: ['assets/ok.png', '.env'] }),
       { ...record('badopts'), options: { size: 1 } },
       { ...record('v2'), v: 2 },
       'not json at all',

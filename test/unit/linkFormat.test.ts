@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import {
   altText,
+  blockLinkBreaks,
   escapeSnippet,
   formatImageLink,
   formatImageLinks,
@@ -279,5 +280,31 @@ suite('formatImageLinks', () => {
     });
     assert.equal(formatImageLinks(list, ' ').text, '![Two $ foxes](assets/a.png) ![Two $ foxes](assets/b.png)');
     assert.deepEqual(formatImageLinks([]), { text: '', snippet: '' });
+  });
+});
+
+suite('blockLinkBreaks (reviewer #15: Insert at 1:1 of "# Notes" made "![…](…)# Notes")', () => {
+  const around = (languageId: string, before: string, after: string, link: string): string => {
+    const { prefix, suffix } = blockLinkBreaks(languageId, before, after);
+    return before + prefix + link + suffix + after;
+  };
+  test('Markdown: at the start of a non-empty line the image gets its own line; mid-line it stays inline', () => {
+    assert.equal(around('markdown', '', '# Notes', '![a](a.png)'), '![a](a.png)\n# Notes');
+    assert.equal(around('mdx', '  ', '- item', '![a](a.png)'), '  ![a](a.png)\n- item');
+    assert.equal(around('markdown', 'see ', ' here', '![a](a.png)'), 'see ![a](a.png) here');
+    assert.equal(around('markdown', 'end: ', '', '![a](a.png)'), 'end: ![a](a.png)');
+    assert.equal(around('markdown', '', '   ', '![a](a.png)'), '![a](a.png)   ');
+  });
+  test('AsciiDoc and reStructuredText block images always get lines of their own', () => {
+    assert.equal(around('asciidoc', '', '== Notes', 'image::a.png[a]'), 'image::a.png[a]\n== Notes');
+    assert.equal(around('asciidoc', 'Text ', 'more', 'image::a.png[a]'), 'Text \nimage::a.png[a]\nmore');
+    assert.equal(around('restructuredtext', '', 'Notes', '.. image:: a.png'), '.. image:: a.png\n\nNotes');
+    assert.equal(around('restructuredtext', 'Text', '', '.. image:: a.png'), 'Text\n\n.. image:: a.png');
+  });
+  test('inline syntaxes (HTML, JSX, CSS, LaTeX, paths) are never broken', () => {
+    for (const languageId of ['html', 'typescriptreact', 'css', 'latex', 'plaintext']) {
+      assert.deepEqual(blockLinkBreaks(languageId, '', 'text after'), { prefix: '', suffix: '' }, languageId);
+      assert.deepEqual(blockLinkBreaks(languageId, 'before', 'after'), { prefix: '', suffix: '' }, languageId);
+    }
   });
 });

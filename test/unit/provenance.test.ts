@@ -167,6 +167,9 @@ suite('provenance: reading hostile files (issue #15)', () => {
     assert.deepEqual(parseProvenance(JSON.stringify({ prompt: 'ok', model: 42, parents: ['a.png', 7, 'x'.repeat(5000)], n: -1, usage: { inputTokens: 'many' } })), {
       prompt: 'ok', parents: ['a.png'],
     });
+    // reviewer #15: a forged file's parents are shown as lineage, so only workspace-relative paths count.
+    const forged = ['/home/me/.ssh/id_rsa', '../../outside.png', 'C:/x.png', 'a\u202eb.png', 'assets/base.png'];
+    assert.deepEqual(parseProvenance(JSON.stringify({ prompt: 'ok', parents: forged }))?.parents, ['assets/base.png']);
     assert.equal(parseProvenance('{"model":"gpt-image-2"}'), undefined);
     assert.equal(parseProvenance('not json'), undefined);
     assert.equal(parseProvenance('[1,2]'), undefined);

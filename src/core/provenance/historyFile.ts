@@ -90,10 +90,18 @@ export async function readHistoryRecords(dir: string, root: string): Promise<Sha
   return records.slice(-maxHistoryRecords);
 }
 
-/** A relative POSIX path with no `..`, no backslash, no drive, no control characters. */
+/** A relative POSIX path with no `..`, no backslash, no drive, no control or bidi characters (they reorder what is shown). */
 export function isSafeRelativePath(file: string): boolean {
-  if (file === '' || file.length > 1024 || file.startsWith('/') || /[\\\0-\x1f]|^[a-zA-Z]:/.test(file)) return false;
+  if (file === '' || file.length > 1024 || file.startsWith('/') || /[\\\0-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|^[a-zA-Z]:/.test(file)) return false;
   return file.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+/**
+ * A generated image's name: what the gallery shows, opens and sends to an edit. A record naming
+ * `package.json` or `.env` is not an image the extension made (reviewer #15), so it makes no card.
+ */
+export function isImageFileName(file: string): boolean {
+  return /\.(png|jpe?g|webp)$/i.test(file);
 }
 
 async function filesInside(files: readonly string[], realRoot: string): Promise<boolean> {
@@ -119,7 +127,7 @@ export function parseRecord(line: string): SharedHistoryRecord | undefined {
   const o = (typeof r.options === 'object' && r.options !== null ? r.options : {}) as Record<string, unknown>;
   const str = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
   if (r.v !== 1 || !str(r.id, 100) || !/^[\w-]+$/.test(r.id) || !str(r.prompt, 32_000) || !str(r.model, 100)) return undefined;
-  if (!Array.isArray(r.files) || r.files.length === 0 || r.files.length > 10 || !r.files.every((f) => typeof f === 'string' && isSafeRelativePath(f))) return undefined;
+  if (!Array.isArray(r.files) || r.files.length === 0 || r.files.length > 10 || !r.files.every((f) => typeof f === 'string' && isSafeRelativePath(f) && isImageFileName(f))) return undefined;
   if (typeof r.createdAt !== 'number' || !Number.isFinite(r.createdAt) || r.createdAt < 0) return undefined;
   if (!str(o.size, 20) || !str(o.quality, 20) || !str(o.outputFormat, 20) || !str(o.background, 20)) return undefined;
   if (typeof o.n !== 'number' || !Number.isInteger(o.n) || o.n < 1 || o.n > 10) return undefined;

@@ -1,5 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { findContentCredentials } from './contentCredentials';
+import { isSafeRelativePath } from './historyFile';
 import { afterIhdr, chunkData, encodeChunk, listPngChunks } from './pngChunks';
 
 /**
@@ -120,7 +121,7 @@ export function parseProvenance(text: string): ImageProvenance | undefined {
   const prompt = str(r.prompt, 32_000);
   if (prompt === undefined || prompt.trim() === '') return undefined;
   const usage = typeof r.usage === 'object' && r.usage !== null ? (r.usage as Record<string, unknown>) : undefined;
-  const parents = Array.isArray(r.parents) ? r.parents.filter((p): p is string => typeof p === 'string' && p.length <= 1024).slice(0, 16) : undefined;
+  const parents = Array.isArray(r.parents) ? r.parents.filter((p): p is string => typeof p === 'string' && isSafeRelativePath(p)).slice(0, 16) : undefined;
   const info: ImageProvenance = {
     prompt,
     model: str(r.model, 100),
