@@ -3,7 +3,7 @@
 // in headless Chromium, then runs the mocha (tdd) suites out/test/e2e/*.test.js in this Node process;
 // they reach the page and helpers through test/e2e/context.ts.
 //
-// Options: --no-build (test.mjs has built, compiled and packaged already), --summary <file>.
+// Options: --no-build (test.mjs has built, compiled and packaged already), --summary <file>, --grep <pattern>.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

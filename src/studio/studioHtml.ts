@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import { promptAdvice } from '../shared/labels';
+import { editModeHtml } from './editModeHtml';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: string): string {
@@ -23,6 +24,8 @@ export function renderStudioHtml(page: {
   /** `asWebviewUri` of media/panel.js and media/panel.css. */
   readonly scriptUri: string;
   readonly styleUri: string;
+  /** media/edit.css: the edit mode and mask brush (issue #13). */
+  readonly editStyleUri?: string;
   readonly nonce?: string;
 }): string {
   const nonce = page.nonce ?? createNonce();
@@ -40,11 +43,13 @@ export function renderStudioHtml(page: {
   <meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${escapeHtml(page.styleUri)}">
+  ${page.editStyleUri ? `<link rel="stylesheet" href="${escapeHtml(page.editStyleUri)}">` : ''}
   <title>Image Studio</title>
 </head>
 <body>
   <div id="progress" class="progress" role="progressbar" aria-label="Generating" hidden><div class="progress-bar"></div></div>
   <main id="app">
+    ${editModeHtml}
     <form id="form" class="composer" aria-label="Generate an image" novalidate>
       <div class="field prompt-field">
         <label for="prompt">Prompt</label>
@@ -84,6 +89,7 @@ export function renderStudioHtml(page: {
       </div>
       <div class="actions">
         <button id="generate" type="submit" class="primary">Generate</button>
+        <button id="send-edit" type="submit" class="primary" hidden>Send</button>
         <span id="elapsed" class="elapsed" role="timer" hidden></span>
         <span id="estimate" class="estimate" aria-live="polite"></span>
         <span id="model" class="model"></span>

@@ -30,6 +30,7 @@ import { GalleryActions } from './galleryActions';
 import type { StudioDeps } from './registerStudio';
 import { renderStudioHtml } from './studioHtml';
 import { StudioRuns, type ActiveRun } from './studioRuns';
+import { StudioEdits } from './studioEdits';
 
 export const panelTitle = 'Image Studio';
 
@@ -38,6 +39,7 @@ export class StudioPanel extends Disposable {
   readonly onDidDispose = this.disposed.event;
   private readonly runs = new StudioRuns();
   private readonly actions: GalleryActions;
+  private readonly edits: StudioEdits;
   private roots: readonly vscode.Uri[];
   /**
    * The webview has sent `ready` since it was last shown. Without retainContextWhenHidden a hidden
@@ -57,6 +59,15 @@ export class StudioPanel extends Disposable {
   ) {
     super();
     this.actions = new GalleryActions(deps.generation, editors, (message) => this.post(message), () => this.postEntries());
+    this.edits = new StudioEdits({
+      generation: deps.generation,
+      runs: this.runs,
+      post: (message) => this.post(message),
+      postError: (error, runId) => this.postError(error, runId, runId ? undefined : 'Edit'),
+      galleryEntry: (entry) => this.galleryEntry(entry),
+      webviewSrc: (uri) => (this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined),
+      updateRoots: () => this.updateRoots(),
+    });
     const media = vscode.Uri.joinPath(extensionUri, 'media');
     const options = StudioPanel.webviewOptions(extensionUri, deps.generation.historyEntries(), deps.previews?.dir);
     this.roots = options.localResourceRoots ?? [];
@@ -70,6 +81,7 @@ export class StudioPanel extends Disposable {
       cspSource: panel.webview.cspSource,
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.js')).toString(),
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css')).toString(),
+      editStyleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'edit.css')).toString(),
     });
 
     this._register(panel.onDidDispose(() => this.dispose()));
@@ -155,6 +167,10 @@ export class StudioPanel extends Disposable {
         const problem = await openParent(this.deps, message.id, this.editors.get()?.viewColumn);
         return problem === undefined ? undefined : this.post({ type: 'status', message: problem });
       }
+      case 'describeImage':
+      case 'pickReferences':
+      case 'edit':
+        return this.edits.handle(message);
     }
   }
 

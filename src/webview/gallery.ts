@@ -3,16 +3,21 @@ import { lineageNodes, variantButtons, type VariantCommand } from './variants';
 import { backgroundLabel, formatLabel, imageCommandLabels, qualityPhrase, sizeLabel } from '../shared/labels';
 
 /** Buttons on every card; the labels are the accessible names tests and users rely on. */
-const cardButtons: readonly { readonly command: ImageCommand | 'reuse'; readonly label: string; readonly title: string }[] = [
+const cardButtons: readonly { readonly command: CardCommand; readonly label: string; readonly title: string }[] = [
   { command: 'insert', label: imageCommandLabels.insert, title: 'Insert a link at the cursor of the last active editor' },
   { command: 'open', label: imageCommandLabels.open, title: 'Open the image in an editor' },
   { command: 'reveal', label: imageCommandLabels.reveal, title: 'Reveal the file in the Explorer' },
   { command: 'copyLink', label: imageCommandLabels.copyLink, title: 'Copy a link to the image for the last active editor' },
   { command: 'reuse', label: 'Reuse Prompt', title: 'Put this prompt and its options back into the form' },
+  // Issue #13: the Studio's edit mode (src/webview/editMode.ts).
+  { command: 'edit', label: 'Edit', title: 'Edit this image: a prompt, references and an optional mask' },
+  { command: 'useAsReference', label: 'Use as Reference', title: 'Add this image as a reference of the edit' },
 ];
 
+export type CardCommand = ImageCommand | 'reuse' | 'edit' | 'useAsReference' | VariantCommand;
+
 export interface CardAction {
-  readonly command: ImageCommand | 'reuse' | VariantCommand;
+  readonly command: CardCommand;
   readonly id: string;
   readonly index: number;
 }

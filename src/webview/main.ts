@@ -21,6 +21,7 @@ import { cardActionOf, renderGallery } from './gallery';
 import { showCard } from './variants';
 import { clearPreviews, endPreviews, showPreview, startPreviews } from './previews';
 import { vscode, type SavedState } from './vscodeApi';
+import { EditMode } from './editMode';
 
 const pageSize = 24;
 const isMac = /Mac|iPhone|iPad/.test(navigator.userAgent);
@@ -34,6 +35,7 @@ const asked = new Map<RunId, { readonly count: number; readonly size: string; re
 form.edited = new Set<OptionField>(saved.edited ?? []);
 
 setUpForm(saved.draft);
+const edit = new EditMode();
 ui.shortcutHint.textContent = ` · ${isMac ? '⌘' : 'Ctrl'}+Enter to generate`;
 
 function persist(): void {
@@ -61,8 +63,15 @@ function generateOrCancel(): void {
   form.attempted = false;
   clearAlert();
   const runId = newRunId();
-  runs.request(runId);
   const chosen = options();
+  if (edit.isActive()) {
+    const message = edit.message(runId, ui.prompt.value, chosen);
+    if (!message) return;
+    runs.request(runId);
+    vscode.postMessage(message);
+    return;
+  }
+  runs.request(runId);
   asked.set(runId, { count: chosen.n, size: chosen.size, prompt: ui.prompt.value });
   vscode.postMessage({ type: 'generate', runId, prompt: ui.prompt.value, options: chosen });
 }
@@ -104,6 +113,7 @@ function receive(message: ToWebview): void {
   if (!runs.concerns(message)) return;
   runs.note(message);
   show(message);
+  edit.syncRunning(isRunning());
 }
 
 function show(message: ToWebview): void {
@@ -140,7 +150,8 @@ function show(message: ToWebview): void {
       const request = asked.get(message.runId);
       if (request) startPreviews(message.runId, request.count, request.size, request.prompt);
       else clearPreviews();
-      setStatus(`Generating ${ui.count.value === '1' ? 'an image' : plural(Number(ui.count.value), 'image')}… press Escape to cancel.`);
+      const what = ui.count.value === '1' ? 'an image' : plural(Number(ui.count.value), 'image');
+      setStatus(edit.isActive() ? `Editing (${what})… press Escape to cancel.` : `Generating ${what}… press Escape to cancel.`);
       return;
     }
     case 'watch':
@@ -197,6 +208,10 @@ function show(message: ToWebview): void {
     case 'entries':
       entries = message.entries;
       showGallery();
+      return;
+    case 'editImage':
+      if (message.purpose === 'source') edit.open(message.image);
+      else edit.addReference(message.image);
       return;
   }
 }
@@ -283,7 +298,9 @@ ui.gallery.addEventListener('click', (event) => {
     // A version or parent beyond the shown page: open its file instead.
     if (!showCard(ui.gallery, action.id, action.index)) vscode.postMessage({ type: 'open', id: action.id, index: action.index });
   } else if (action.command === 'discardOthers' || action.command === 'openParent') vscode.postMessage({ type: action.command, id: action.id });
-  else vscode.postMessage({ type: action.command, id: action.id, index: action.index });
+  else if (action.command === 'edit' || action.command === 'useAsReference') {
+    vscode.postMessage({ type: 'describeImage', purpose: action.command === 'edit' ? 'source' : 'reference', id: action.id, index: action.index });
+  } else vscode.postMessage({ type: action.command, id: action.id, index: action.index });
 });
 
 ui.showMore.addEventListener('click', () => {

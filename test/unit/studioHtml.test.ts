@@ -132,3 +132,29 @@ suite('shared labels', () => {
     for (const saved of ['png', 'jpg', 'jpeg', 'webp']) assert.ok(imageExtensions.includes(saved), saved);
   });
 });
+
+suite('Studio page: edit mode and mask brush (issue #13)', () => {
+  const html = renderStudioHtml({
+    cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+    scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/panel.js',
+    styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/panel.css',
+    editStyleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/edit.css',
+    nonce: 'abc123',
+  });
+
+  test('hidden until Edit; a canvas over the image with a label; labelled brush controls', () => {
+    assert.match(html, /<section id="edit-mode" class="edit-mode" aria-labelledby="edit-heading" hidden>/);
+    assert.match(html, /<img id="edit-source"[^>]*>\s*<canvas id="mask-canvas"[^>]*tabindex="0"[^>]*aria-label="Mask\. Paint the area to change\./);
+    assert.match(html, /<label for="brush-size">Brush size<\/label>\s*<input type="range" id="brush-size"/);
+    for (const name of ['Brush', 'Eraser', 'Undo', 'Redo', 'Clear', 'Invert', 'Back to Generate', 'Add from Workspace…']) {
+      assert.match(html, new RegExp(`<button type="button" id="[a-z-]+" class="[^"]*"[^>]*>${name}</button>`), name);
+    }
+    assert.match(html, /<button id="send-edit" type="submit" class="primary" hidden>Send<\/button>/);
+  });
+
+  test('its stylesheet is our own resource; still no inline styles or scripts', () => {
+    assert.ok(html.includes('<link rel="stylesheet" href="https://file+.vscode-resource.vscode-cdn.net/ext/media/edit.css">'));
+    assert.doesNotMatch(html, /\sstyle=|<style/i);
+    assert.equal((html.match(/<script\b/g) ?? []).length, 1);
+  });
+});

@@ -1,0 +1,203 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { sniffImageFormat } from '../core/api/sniff';
+import { maxEditImageBytes } from '../core/editValidate';
+import { ImageApiError } from '../core/errors';
+import { readDimensions, type ImageDimensions } from '../core/imageSize';
+import { timestamp } from '../core/naming';
+import { encodeRgbaPng } from '../core/png';
+import { saveImages } from '../core/save';
+import { fileExists } from '../editor/imageActions';
+import { resolveStoredPath, type HistoryEntry } from '../generation/history';
+import { workspaceFileFolders } from '../generation/historyFiles';
+import type { GenerationService } from '../generation/generationService';
+import type { PreparedEdit } from '../generation/editSources';
+import type { EditFromWebview, EditImageInfo, EditImageRef, EditPurpose } from '../shared/editProtocol';
+import { maxEditSources } from '../shared/editProtocol';
+import { plural } from '../shared/labels';
+import { maskRgba, paintedCount, rasterizeMask, type MaskPaint } from '../shared/maskModel';
+import { plainText, quoteValue } from '../shared/plainText';
+import type { GalleryEntry, RunId, ToWebview } from '../shared/protocol';
+import { elapsedSince } from './galleryModel';
+import type { StudioRuns } from './studioRuns';
+
+/** Picked files remembered per panel (tokens), oldest dropped first. */
+export const maxPickedFiles = 64;
+const editableExtensions = ['png', 'jpg', 'jpeg', 'webp'];
+
+/** What the panel lends its edit mode. */
+export interface EditHost {
+  readonly generation: GenerationService;
+  readonly runs: StudioRuns;
+  post(message: ToWebview): void;
+  postError(error: unknown, runId?: RunId): void;
+  galleryEntry(entry: HistoryEntry): GalleryEntry;
+  /** asWebviewUri when the file is under the panel's resource roots. */
+  webviewSrc(uri: vscode.Uri): string | undefined;
+  updateRoots(): void;
+}
+
+/**
+ * The Studio's edit mode on the host (issue #13): describes images for the page (natural size read from
+ * the file, never trusted from the webview), lets the user pick reference files of the workspace, and
+ * runs `edit` messages like Studio generations (run id, progress, cancel, cost, errors).
+ *
+ * Security: the webview names gallery images by entry id + index and picked files by a token this
+ * object made; every file must be an existing image in an open workspace folder (prepareEdit checks
+ * the folder again with symlinks resolved). The mask arrives as bounded brush operations (checked by
+ * isFromWebview), is rasterized here at the source's real size and encoded as PNG; a mask painted for
+ * another size is refused. The painted mask is saved beside the results (`…-mask.png`) for the lineage.
+ */
+export class StudioEdits {
+  private readonly picked = new Map<string, vscode.Uri>();
+
+  constructor(private readonly host: EditHost) {}
+
+  handle(message: EditFromWebview): Promise<void> {
+    switch (message.type) {
+      case 'describeImage':
+        return this.describe(message.purpose, { kind: 'gallery', id: message.id, index: message.index });
+      case 'pickReferences':
+        return this.pickReferences();
+      case 'edit':
+        return this.edit(message);
+    }
+  }
+
+  private async describe(purpose: EditPurpose, ref: EditImageRef): Promise<void> {
+    const uri = await this.resolve(ref);
+    const { width, height } = await imageDimensions(uri);
+    const image: EditImageInfo = { ref, label: vscode.workspace.asRelativePath(uri), width, height, ...srcOf(this.host.webviewSrc(uri)) };
+    this.host.post({ type: 'editImage', purpose, image });
+  }
+
+  private async pickReferences(): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.find((candidate) => candidate.uri.scheme === 'file');
+    if (!folder) throw new ImageApiError('validation', 'Open a workspace folder first: reference images come from the workspace.');
+    const uris = await vscode.window.showOpenDialog({
+      canSelectMany: true,
+      canSelectFiles: true,
+      canSelectFolders: false,
+      defaultUri: folder.uri,
+      openLabel: 'Use as Reference',
+      title: 'GPT Image: Reference images for the edit',
+      filters: { Images: editableExtensions },
+    });
+    if (!uris?.length) return;
+    for (const uri of uris.slice(0, maxEditSources)) {
+      if (uri.scheme !== 'file' || !vscode.workspace.getWorkspaceFolder(uri)) {
+        throw new ImageApiError('validation', plainText(`${quoteValue(path.basename(uri.fsPath), 60)} is outside the workspace: reference images must be workspace files (copy it there first).`), {
+          param: 'images',
+        });
+      }
+      const token = `pick-${crypto.randomBytes(12).toString('hex')}`;
+      this.picked.set(token, uri);
+      if (this.picked.size > maxPickedFiles) this.picked.delete(this.picked.keys().next().value as string);
+      await this.describe('reference', { kind: 'picked', token });
+    }
+  }
+
+  private async edit(message: Extract<EditFromWebview, { type: 'edit' }>): Promise<void> {
+    const { runId, prompt, options } = message;
+    const { runs } = this.host;
+    const run = runs.start(runId, prompt, (elapsedSeconds) => this.host.post({ type: 'progress', runId, elapsedSeconds }));
+    if (run === 'repeatedId') return;
+    if (run === 'busy') {
+      this.host.post({ type: 'stopped', runId, message: 'A generation is already running: cancel it first or wait for it.' });
+      return;
+    }
+    let maskFile: vscode.Uri | undefined;
+    let succeeded = false;
+    try {
+      const images = await Promise.all(message.images.map((ref) => this.resolve(ref)));
+      const mask = message.mask && (await maskPng(message.mask, images[0]));
+      let prepared: PreparedEdit = await this.host.generation.buildEdit(prompt, { images, ...(mask && { mask: { name: 'mask.png', bytes: mask } }) }, options);
+      this.host.post({ type: 'started', runId, prompt });
+      if (run.signal.aborted) throw new ImageApiError('cancelled', 'Edit cancelled.');
+      if (mask) {
+        maskFile = await saveMask(prepared, mask);
+        prepared = { ...prepared, maskFile };
+      }
+      const outcome = await this.host.generation.edit(prepared, run.signal, options);
+      succeeded = true;
+      this.host.updateRoots();
+      const where = vscode.workspace.asRelativePath(path.dirname(outcome.files[0].fsPath));
+      this.host.post({
+        type: 'result',
+        runId,
+        entry: this.host.galleryEntry(outcome.entry),
+        message: `Edited ${path.basename(images[0].fsPath)}${mask ? ' with a mask' : ''}: ${plural(outcome.files.length, 'image')} in ${elapsedSince(run.startedAt)} s, saved in ${where}.`,
+      });
+    } catch (error) {
+      this.host.postError(error, runId);
+    } finally {
+      // The mask belongs to the edit's lineage: without an edit it is clutter.
+      if (maskFile && !succeeded) await vscode.workspace.fs.delete(maskFile).then(undefined, () => undefined);
+      runs.finish(runId);
+    }
+  }
+
+  /** The file behind a ref: an existing gallery image or a file this panel's picker returned. */
+  private async resolve(ref: EditImageRef): Promise<vscode.Uri> {
+    let uri: vscode.Uri | undefined;
+    if (ref.kind === 'gallery') {
+      const entry = this.host.generation.historyEntry(ref.id);
+      const file = entry?.files[ref.index];
+      const absolute = entry && file ? resolveStoredPath(entry, file, workspaceFileFolders()) : undefined;
+      uri = absolute ? vscode.Uri.file(absolute) : undefined;
+    } else {
+      uri = this.picked.get(ref.token);
+    }
+    if (!uri || !(await fileExists(uri))) {
+      throw new ImageApiError('validation', 'That image no longer exists (or the Studio was reopened since it was picked): add it again.', { param: 'images' });
+    }
+    if (!vscode.workspace.getWorkspaceFolder(uri)) {
+      throw new ImageApiError('validation', plainText(`${quoteValue(path.basename(uri.fsPath), 60)} is outside the open workspace folders; the Studio edits workspace images only.`), { param: 'images' });
+    }
+    return uri;
+  }
+}
+
+function srcOf(src: string | undefined): { src?: string } {
+  return src === undefined ? {} : { src };
+}
+
+/** Natural pixel size from the file's bytes (sniffed format), refusing what the edit endpoint cannot take. */
+export async function imageDimensions(uri: vscode.Uri): Promise<ImageDimensions> {
+  const name = quoteValue(path.basename(uri.fsPath), 60);
+  const stats = await fs.stat(uri.fsPath);
+  if (stats.size >= maxEditImageBytes) {
+    throw new ImageApiError('validation', plainText(`${name} is ${Math.round(stats.size / 1e6)} MB; an image to edit must be under 50 MB.`), { param: 'images' });
+  }
+  const bytes = await fs.readFile(uri.fsPath);
+  const format = sniffImageFormat(bytes);
+  const dimensions = format && readDimensions(bytes, format);
+  if (!dimensions) throw new ImageApiError('validation', plainText(`${name} is not a PNG, JPEG or WebP image; edits take those formats.`), { param: 'images' });
+  return dimensions;
+}
+
+/** The mask PNG at the source's exact size: alpha 0 where painted. Refuses a paint for another size or an empty one. */
+export async function maskPng(paint: MaskPaint, source: vscode.Uri): Promise<Buffer> {
+  const { width, height } = await imageDimensions(source);
+  if (paint.width !== width || paint.height !== height) {
+    throw new ImageApiError(
+      'validation',
+      plainText(`The mask was painted for ${paint.width}x${paint.height} but ${quoteValue(path.basename(source.fsPath), 60)} is ${width}x${height} now: click Edit on its card again.`),
+      { param: 'mask' },
+    );
+  }
+  const cover = rasterizeMask(paint.ops, width, height);
+  if (paintedCount(cover) === 0) {
+    throw new ImageApiError('validation', 'The mask is empty: paint the area to change, or Clear the mask to edit the whole image.', { param: 'mask' });
+  }
+  return encodeRgbaPng(maskRgba(cover), width, height);
+}
+
+/** `<original>-edit-<time>-mask.png` beside the original, never overwriting (a taken name gets `-1`…). */
+async function saveMask(prepared: PreparedEdit, png: Buffer): Promise<vscode.Uri> {
+  const base = path.basename(prepared.target.original, path.extname(prepared.target.original)).replace(/-edit-\d{8}-\d{6}(-\d+)*$/, '') || 'image';
+  const [file] = await saveImages({ dir: prepared.target.dir, root: prepared.target.root, names: [`${base}-edit-${timestamp(new Date())}-mask.png`], images: [png] });
+  return vscode.Uri.file(file);
+}

@@ -1,0 +1,133 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator } from 'playwright-core';
+import { e2e } from './context';
+
+/** PNG width and height from the IHDR chunk. */
+function pngSize(file: string): [number, number] {
+  const bytes = fs.readFileSync(file);
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
+
+/**
+ * The Studio's edit mode (issue #13) as a user drives it: a card's Edit opens the image with the mask
+ * brush; painting with the mouse tints the area; Send runs the edit against the fake API; the edit's
+ * card appears and its files land beside the original, with the mask at the image's exact size.
+ * Screenshots of the mask editor in the dark, light and high-contrast themes.
+ */
+suite('Image Studio edit mode and mask brush (issue #13)', function () {
+  this.timeout(240_000);
+  const prompt = 'A red kite over a harbour, flat illustration';
+  const assetsDir = (): string => path.join(e2e().workspace, 'assets');
+  const assets = (): string[] => (fs.existsSync(assetsDir()) ? fs.readdirSync(assetsDir()).filter((name) => !name.startsWith('.')).sort() : []);
+  const studio = (): FrameLocator => e2e().webviewFrame();
+  let defaultTheme = 'Default Light Modern';
+
+  suiteTeardown(async () => {
+    // The other suites expect the default theme back.
+    const { page, runCommand } = e2e();
+    await runCommand('Preferences: Color Theme');
+    await page.keyboard.type(defaultTheme);
+    await page.keyboard.press('Enter');
+  });
+
+  test('Edit on a card opens the mask editor; the mouse paints; Send saves the edit beside the original', async () => {
+    const { page, runCommand, screenshot, waitFor } = e2e();
+    await runCommand('GPT Image: Open Image Studio');
+    const frame = studio();
+    const generate = frame.getByRole('button', { name: 'Generate', exact: true });
+    await generate.waitFor({ state: 'visible', timeout: 60_000 });
+    if (((await frame.locator('body').getAttribute('class')) ?? '').includes('vscode-dark')) defaultTheme = 'Default Dark Modern';
+    const hint = frame.getByText('No API key is set yet.');
+    if (await hint.isVisible()) {
+      await frame.getByRole('button', { name: 'Set API Key', exact: true }).click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await input.fill('sk-e2e-edit-0123456789');
+      await page.keyboard.press('Enter');
+      await hint.waitFor({ state: 'hidden', timeout: 15_000 });
+    }
+    // A card to edit: one landscape image.
+    await frame.getByLabel('Prompt', { exact: true }).fill(prompt);
+    await frame.getByLabel('Size', { exact: true }).selectOption('1536x1024');
+    await frame.getByLabel('Quality', { exact: true }).selectOption('low');
+    await frame.getByLabel('Count', { exact: true }).selectOption('1');
+    await generate.click();
+    const card = frame.locator('.card').filter({ has: frame.getByRole('img', { name: prompt, exact: true }) }).first();
+    await card.waitFor({ timeout: 30_000 });
+    const before = assets();
+    const original = path.join(assetsDir(), (await card.locator('img').getAttribute('title'))?.replace(/^assets\//, '') ?? '');
+    assert.ok(fs.existsSync(original), `the card's file exists: ${original}`);
+
+    for (const name of ['Edit', 'Use as Reference']) assert.ok(await card.getByRole('button', { name, exact: true }).isVisible(), `a card button ${name}`);
+    await card.getByRole('button', { name: 'Edit', exact: true }).click();
+    const editor = frame.locator('#edit-mode');
+    await editor.waitFor({ state: 'visible', timeout: 15_000 });
+    await frame.getByText('1536×1024 px').waitFor({ timeout: 5_000 });
+    assert.equal(await frame.getByRole('button', { name: 'Send', exact: true }).isVisible(), true);
+    assert.equal(await generate.isVisible(), false, 'edit mode replaces Generate with Send');
+    for (const label of ['Brush', 'Eraser', 'Undo', 'Redo', 'Clear', 'Invert', 'Back to Generate']) {
+      assert.ok(await frame.getByRole('button', { name: label, exact: true }).isVisible(), `mask control ${label}`);
+    }
+    assert.ok(await frame.getByLabel('Brush size', { exact: true }).isVisible());
+
+    // Paint a stroke with the mouse across the left half of the image.
+    const canvas = frame.locator('#mask-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    assert.ok(box, 'the canvas is laid out');
+    await page.mouse.move(box.x + box.width * 0.15, box.y + box.height * 0.3);
+    await page.mouse.down();
+    for (let step = 1; step <= 12; step++) await page.mouse.move(box.x + box.width * (0.15 + step * 0.025), box.y + box.height * (0.3 + step * 0.03));
+    await page.mouse.up();
+    await frame.getByText('Mask: the tinted area will change; the rest is kept.').waitFor({ timeout: 5_000 });
+    // Undo and redo with the keyboard.
+    await canvas.press('Control+z');
+    await frame.getByText(/^No mask: the whole image may change/).waitFor({ timeout: 5_000 });
+    await canvas.press('Control+Shift+z');
+    await frame.getByText('Mask: the tinted area will change; the rest is kept.').waitFor({ timeout: 5_000 });
+    await frame.getByLabel('Prompt', { exact: true }).fill('Make the painted area a stormy sky');
+
+    const shots = path.join(e2e().workspace, '..', 'edit-screenshots');
+    fs.mkdirSync(shots, { recursive: true });
+    for (const [theme, name] of [
+      ['Default Dark Modern', 'dark'],
+      ['Default Light Modern', 'light'],
+      ['Default High Contrast', 'high-contrast'],
+    ] as const) {
+      // As a user switches: the theme picker (a settings file change would need a reload).
+      await runCommand('Preferences: Color Theme');
+      await page.keyboard.type(theme);
+      await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: theme }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      const bodyClass = name === 'high-contrast' ? 'vscode-high-contrast' : `vscode-${name}`;
+      await waitFor(async () => ((await frame.locator('body').getAttribute('class')) ?? '').split(/\s+/).includes(bodyClass), {
+        timeout: 20_000,
+        what: `the webview in the ${theme} theme`,
+      });
+      await frame.getByText('Mask: the tinted area will change; the rest is kept.').waitFor({ timeout: 5_000 });
+      await screenshot(`studio-mask-editor-${name}`);
+      await editor.screenshot({ path: path.join(shots, `mask-editor-${name}.png`) });
+    }
+
+    await frame.getByRole('button', { name: 'Send', exact: true }).click();
+    await frame.getByRole('status').getByText(/^Edited .* with a mask/).waitFor({ timeout: 30_000 });
+    const added = (await waitFor(() => {
+      const now = assets().filter((name) => !before.includes(name));
+      return now.length === 2 ? now : undefined;
+    }, { timeout: 10_000, what: "the edit and its mask in assets/" })) ?? [];
+    const base = path.basename(original, '.png');
+    const edited = added.find((name) => /-edit-\d{8}-\d{6}\.png$/.test(name));
+    const mask = added.find((name) => name.endsWith('-mask.png'));
+    assert.ok(edited?.startsWith(`${base}-edit-`), added.join(', '));
+    assert.ok(mask, added.join(', '));
+    assert.deepEqual(pngSize(path.join(assetsDir(), mask)), pngSize(original), 'the mask has the exact size of the image edited');
+    // The edit's card is in the gallery, first.
+    const first = frame.locator('.card').first();
+    await first.getByText('Make the painted area a stormy sky').waitFor({ timeout: 10_000 });
+    await screenshot('studio-edit-result');
+    await frame.getByRole('button', { name: 'Back to Generate', exact: true }).click();
+    await generate.waitFor({ state: 'visible', timeout: 5_000 });
+  });
+});
