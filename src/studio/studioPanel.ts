@@ -59,15 +59,9 @@ export class StudioPanel extends Disposable {
   ) {
     super();
     this.actions = new GalleryActions(deps.generation, editors, (message) => this.post(message), () => this.postEntries());
-    this.edits = new StudioEdits({
-      generation: deps.generation,
-      runs: this.runs,
-      post: (message) => this.post(message),
-      postError: (error, runId) => this.postError(error, runId, runId ? undefined : 'Edit'),
-      galleryEntry: (entry) => this.galleryEntry(entry),
-      webviewSrc: (uri) => (this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined),
-      updateRoots: () => this.updateRoots(),
-    });
+    this.edits = new StudioEdits({ generation: deps.generation, runs: this.runs, post: (message) => this.post(message), updateRoots: () => this.updateRoots(),
+      postError: (error, runId) => this.postError(error, runId, runId ? undefined : 'Edit'), galleryEntry: (entry) => this.galleryEntry(entry),
+      webviewSrc: (uri) => (this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined) });
     const media = vscode.Uri.joinPath(extensionUri, 'media');
     const options = StudioPanel.webviewOptions(extensionUri, deps.generation.historyEntries(), deps.previews?.dir);
     this.roots = options.localResourceRoots ?? [];
