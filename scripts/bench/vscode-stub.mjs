@@ -75,6 +75,8 @@ const namespaces = [
   'ThemeIcon', 'ThemeColor', 'SnippetString', 'RelativePattern', 'MarkdownString', 'CancellationTokenSource',
   'WorkspaceEdit', 'TextEdit', 'FileType', 'FileSystemError', 'StatusBarAlignment', 'TreeItem', 'QuickPickItemKind',
   'TextEditorRevealType', 'EndOfLine', 'DiagnosticSeverity', 'UIKind', 'ColorThemeKind', 'LogLevel',
+  // src/editor/imageDrop.ts reads DocumentDropOrPasteEditKind.Empty at load (issue #15's drop provider).
+  'DocumentDropOrPasteEditKind', 'DocumentDropEdit', 'DataTransferItem', 'CodeLens',
 ];
 export const vscodeStub = { ...known };
 for (const name of namespaces) vscodeStub[name] = anything(`vscode.${name}`);
