@@ -16,6 +16,8 @@ function anything(name) {
       if (prop === Symbol.toPrimitive) return () => name;
       if (prop === 'toString' || prop === 'valueOf') return () => name;
       if (prop === 'prototype') return t.prototype;
+      // Iterated like an empty list (`for (const folder of workspace.workspaceFolders ?? [])`).
+      if (prop === Symbol.iterator) return function* () {};
       if (typeof prop === 'symbol') return undefined;
       if (!cache.has(prop)) cache.set(prop, anything(`${name}.${prop}`));
       return cache.get(prop);
