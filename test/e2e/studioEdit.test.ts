@@ -22,7 +22,7 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
   const assetsDir = (): string => path.join(e2e().workspace, 'assets');
   const assets = (): string[] => (fs.existsSync(assetsDir()) ? fs.readdirSync(assetsDir()).filter((name) => !name.startsWith('.')).sort() : []);
   const studio = (): FrameLocator => e2e().webviewFrame();
-  let defaultTheme = 'Default Light Modern';
+  let defaultTheme = 'Light Modern';
 
   suiteTeardown(async () => {
     // The other suites expect the default theme back.
@@ -38,7 +38,7 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
     const frame = studio();
     const generate = frame.getByRole('button', { name: 'Generate', exact: true });
     await generate.waitFor({ state: 'visible', timeout: 60_000 });
-    if (((await frame.locator('body').getAttribute('class')) ?? '').includes('vscode-dark')) defaultTheme = 'Default Dark Modern';
+    if (((await frame.locator('body').getAttribute('class')) ?? '').includes('vscode-dark')) defaultTheme = 'Dark Modern';
     const hint = frame.getByText('No API key is set yet.');
     if (await hint.isVisible()) {
       await frame.getByRole('button', { name: 'Set API Key', exact: true }).click();
@@ -92,9 +92,9 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
     const shots = path.join(e2e().workspace, '..', 'edit-screenshots');
     fs.mkdirSync(shots, { recursive: true });
     for (const [theme, name] of [
-      ['Default Dark Modern', 'dark'],
-      ['Default Light Modern', 'light'],
-      ['Default High Contrast', 'high-contrast'],
+      ['Dark Modern', 'dark'],
+      ['Light Modern', 'light'],
+      ['Dark High Contrast', 'high-contrast'],
     ] as const) {
       // As a user switches: the theme picker (a settings file change would need a reload).
       await runCommand('Preferences: Color Theme');
