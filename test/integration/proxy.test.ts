@@ -43,13 +43,19 @@ suite('Proxies and certificates (issue #11)', () => {
   let authProxy: ForwardingProxy;
   let apiBase: string;
   let assets: string;
-  let logStart = 0;
+  let logStart = '';
+  let tests = 0;
 
   const target = () => ({ kind: 'assets' as const, workspaceRoot: workspaceRoot(), assetsFolder: 'assets' });
   const generate = (prompt: string, signal = new AbortController().signal) =>
     api.generation.generate(api.generation.buildRequest(prompt), target(), signal);
   /** The log lines written since this test began. */
-  const logLines = (): readonly string[] => api.log.recentLines().slice(logStart);
+  // The log keeps its last 500 lines: this test's lines are those after its marker, not after an index
+  // (once earlier suites filled the 500, an index no longer moves).
+  const logLines = (): readonly string[] => {
+    const lines = api.log.recentLines();
+    return lines.slice(lines.lastIndexOf(`[info] ${logStart}`) + 1);
+  };
   /** The generation's failure as the notification shows it. */
   async function failure(prompt: string): Promise<{ message: string; actions: readonly string[]; raw: string }> {
     try {
@@ -90,7 +96,8 @@ suite('Proxies and certificates (issue #11)', () => {
     // The private CA is trusted the way a user would: NODE_EXTRA_CA_CERTS names its PEM file.
     process.env.NODE_EXTRA_CA_CERTS = caFile;
     await setUserSetting('baseUrl', apiBase);
-    logStart = api.log.recentLines().length;
+    logStart = `Integration: proxy test ${++tests} starts`;
+    api.log.info(logStart);
   });
 
   teardown(async function () {
