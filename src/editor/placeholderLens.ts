@@ -25,10 +25,12 @@ export class PlaceholderLensProvider implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     const placeholders = findPlaceholders(document.getText());
     const lenses: vscode.CodeLens[] = [];
-    const ready = placeholders.filter((p) => !p.problem && !this.runner.isRunning(document, p.start));
+    // One set of running offsets per pass: a batch of thousands must not make this quadratic.
+    const running = this.runner.runningOffsets(document);
+    const ready = placeholders.filter((p) => !p.problem && !running.has(p.start));
     placeholders.forEach((placeholder) => {
       const range = new vscode.Range(document.positionAt(placeholder.start), document.positionAt(placeholder.end));
-      if (this.runner.isRunning(document, placeholder.start)) {
+      if (running.has(placeholder.start)) {
         lenses.push(new vscode.CodeLens(range, { title: 'Generating image…', command: '' }));
         return;
       }

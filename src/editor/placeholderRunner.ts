@@ -5,6 +5,7 @@ import type { Log } from '../common/log';
 import { notify } from '../common/notify';
 import type { SaveTarget } from '../core/engine';
 import { markdownImageDestination } from '../core/linkFormat';
+import { ImageApiError } from '../core/errors';
 import { findPlaceholders, type Placeholder } from '../core/placeholders';
 import { addCosts, formatCost } from '../core/pricing';
 import type { GenerationRequest } from '../core/types';
@@ -52,13 +53,20 @@ export class PlaceholderRunner {
 
   /** True while the placeholder starting at `offset` of `document` is being generated. */
   isRunning(document: vscode.TextDocument, offset: number): boolean {
-    return (this.running.get(document.uri.toString()) ?? []).some((anchor) => document.offsetAt(anchor.range.start) === offset);
+    return this.runningOffsets(document).has(offset);
+  }
+
+  /** Where the placeholders being generated start now: one lookup per placeholder, not a scan of every job. */
+  runningOffsets(document: vscode.TextDocument): ReadonlySet<number> {
+    return new Set((this.running.get(document.uri.toString()) ?? []).map((anchor) => document.offsetAt(anchor.range.start)));
   }
 
   /** Generates the placeholders of `document` starting at `only` (all of them when undefined). */
   async fill(document: vscode.TextDocument, only?: readonly number[], confirmed = false): Promise<FillResult | undefined> {
-    const all = findPlaceholders(document.getText()).filter((p) => !this.isRunning(document, p.start));
-    const chosen = only ? all.filter((p) => only.includes(p.start)) : all;
+    const running = this.runningOffsets(document);
+    const all = findPlaceholders(document.getText()).filter((p) => !running.has(p.start));
+    const wanted = only && new Set(only);
+    const chosen = wanted ? all.filter((p) => wanted.has(p.start)) : all;
     if (chosen.length === 0) {
       void notify('info', 'GPT Image: no image placeholders to generate here. Write ![a description]() or ![a description](gpt-image: "1536x1024 high").');
       return undefined;
@@ -88,11 +96,18 @@ export class PlaceholderRunner {
     this.changed.fire();
     const results: ('filled' | 'failed' | 'skipped')[] = [];
     let next = 0;
+    // A cancel, or a failure that is not about one prompt (a wrong key, no quota, the network), stops
+    // the jobs not started yet: 50 placeholders must not mean 50 Cancel clicks or 50 failing requests.
+    let stop: string | undefined;
     const worker = async (): Promise<void> => {
-      while (next < jobs.length) {
+      while (next < jobs.length && stop === undefined) {
         const k = next++;
         try {
-          results.push(await this.runOne(document, jobs[k], originals[k], anchors[k], target, `${k + 1} of ${jobs.length}`, jobs.length > 1, confirmed));
+          const result = await this.runOne(document, jobs[k], originals[k], anchors[k], target, `${k + 1} of ${jobs.length}`, jobs.length > 1, confirmed);
+          if (typeof result === 'object') {
+            stop ??= result.stop;
+            results.push('failed');
+          } else results.push(result);
         } finally {
           anchors[k].dispose();
           this.running.set(key, (this.running.get(key) ?? []).filter((anchor) => anchor !== anchors[k]));
@@ -101,6 +116,14 @@ export class PlaceholderRunner {
       }
     };
     await Promise.all(Array.from({ length: Math.min(placeholderConcurrency, jobs.length) }, worker));
+    const notStarted = jobs.slice(next);
+    for (const anchor of anchors.slice(next)) anchor.dispose();
+    if (notStarted.length > 0) {
+      this.running.set(key, (this.running.get(key) ?? []).filter((anchor) => !anchors.slice(next).includes(anchor)));
+      this.changed.fire();
+      results.push(...notStarted.map(() => 'failed' as const));
+      void notify('warning', `GPT Image: ${plural(notStarted.length, 'placeholder')} of ${path.basename(document.fileName)} not generated because ${stop}; left as they were. Run Generate Missing Images again to go on.`);
+    }
     const count = (what: string): number => results.filter((result) => result === what).length;
     return { filled: count('filled'), failed: count('failed') + (chosen.length - jobs.length), skipped: count('skipped') };
   }
@@ -124,7 +147,7 @@ export class PlaceholderRunner {
     position: string,
     batch: boolean,
     confirmed: boolean,
-  ): Promise<'filled' | 'failed' | 'skipped'> {
+  ): Promise<'filled' | 'failed' | 'skipped' | { readonly stop: string }> {
     const label = quote(placeholder.prompt);
     let files: readonly vscode.Uri[];
     try {
@@ -143,7 +166,9 @@ export class PlaceholderRunner {
       files = outcome.files;
     } catch (error) {
       void showError(error, this.log, { action: `Placeholder ${label}` });
-      return 'failed';
+      const kind = error instanceof ImageApiError ? error.kind : undefined;
+      if (!batch || kind === 'moderation' || kind === 'invalidRequest' || kind === 'validation') return 'failed';
+      return { stop: kind === 'cancelled' ? 'one was cancelled' : `one failed (${kind ?? 'unexpected error'})` };
     }
     const fill = this.fills.then(() => this.applyFill(document, placeholder, original, anchor, files[0], label));
     this.fills = fill.catch(() => undefined);

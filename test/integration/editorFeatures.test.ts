@@ -88,6 +88,18 @@ suite('In the editor: placeholders, drop, image info (issue #15)', () => {
     assert.match(editor.document.getText(), /!\[x\]\(gpt-image: "ultra"\)/);
   });
 
+  test('reviewer #15: a wrong key stops the batch: 5 placeholders send 3 requests (the ones running), not 5', async () => {
+    const editor = await openFile('batch401.md', [1, 2, 3, 4, 5].map((k) => `![Batch picture ${k}]()`).join('\n\n') + '\n');
+    const before = server.requests.length;
+    const unauthorized = { status: 401, error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } };
+    server.script(unauthorized, unauthorized, unauthorized, unauthorized, unauthorized);
+    const result = await vscode.commands.executeCommand<FillResult>('gptImage.generatePlaceholders', editor.document.uri, undefined, { confirmed: true });
+    assert.deepEqual(result, { filled: 0, failed: 5, skipped: 0 });
+    assert.equal(server.requests.length - before, 3, 'the two queued placeholders were not sent');
+    assert.equal(findOffsets(editor.document.getText()).length, 5, 'every placeholder is left as it was');
+    server.reset();
+  });
+
   test('drop edits: HTML gets <img>, CSS gets url(), Markdown offers ours as an alternative to VS Code’s own', async () => {
     const image = path.join(assets, 'red-fox-20261125-101500.png');
     fs.mkdirSync(assets, { recursive: true });
