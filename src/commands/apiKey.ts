@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { commandIds } from '../common/ids';
 import { notify } from '../common/notify';
+import type { Log } from '../common/log';
+import { secretStorageFailure, type SecretStorageStep } from '../common/secretErrors';
 import { apiKeyEnvVar, type ApiKeyStore } from '../common/secrets';
 import type { BalanceResult } from '../core/api/balance';
 import { formatBalance, formatUsd } from '../core/pricing';
@@ -13,9 +15,15 @@ export type KeyCheck = () => Promise<BalanceResult | undefined>;
  * checks it for free with `GET {base}/users/me/balance`: "Key works — balance $X", a clear failure
  * for 401/403, and the plain "saved" message when the gateway cannot tell.
  */
-export async function setApiKeyCommand(keys: ApiKeyStore, check?: KeyCheck): Promise<void> {
-  const key = await keys.prompt();
+export async function setApiKeyCommand(keys: ApiKeyStore, log: Log, check?: KeyCheck): Promise<void> {
+  const key = await keys.ask();
   if (!key) return;
+  try {
+    await keys.set(key);
+  } catch (error) {
+    await reportSecretFailure('save', error, log, key);
+    return;
+  }
   const result = check ? await check().catch(() => undefined) : undefined;
   const [severity, message, actions] = keyCheckMessage(result);
   void notify(severity, message, actions).then((picked) => {
@@ -41,8 +49,22 @@ export function keyCheckMessage(result: BalanceResult | undefined): ['info' | 'w
   }
 }
 
-export async function clearApiKeyCommand(keys: ApiKeyStore): Promise<void> {
-  if (!(await keys.hasStored())) {
+/** Secret storage threw (keychain locked, keyring missing): the step and Show Log; the log the reason, never the key. */
+async function reportSecretFailure(step: SecretStorageStep, error: unknown, log: Log, key?: string): Promise<void> {
+  const { message, logLine } = secretStorageFailure(step, error, key);
+  log.error(logLine);
+  if ((await notify('error', message, ['Show Log'])) === 'Show Log') await vscode.commands.executeCommand(commandIds.showLog);
+}
+
+export async function clearApiKeyCommand(keys: ApiKeyStore, log: Log): Promise<void> {
+  let stored: boolean;
+  try {
+    stored = await keys.hasStored();
+  } catch (error) {
+    await reportSecretFailure('read', error, log);
+    return;
+  }
+  if (!stored) {
     void notify('info', 'GPT Image: no API key is stored.');
     return;
   }
@@ -50,7 +72,12 @@ export async function clearApiKeyCommand(keys: ApiKeyStore): Promise<void> {
     modal: true,
   });
   if (choice !== 'Clear API Key') return;
-  await keys.clear();
+  try {
+    await keys.clear();
+  } catch (error) {
+    await reportSecretFailure('remove', error, log);
+    return;
+  }
   const stillFromEnv = Boolean(process.env[apiKeyEnvVar]?.trim());
   void notify(
     'info',

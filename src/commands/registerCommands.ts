@@ -17,8 +17,8 @@ export interface CommandDeps {
 export function registerCommands(deps: CommandDeps): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.commands.registerCommand(commandIds.generate, (args?: GenerateArgs) => generateCommand(deps, args)),
-    vscode.commands.registerCommand(commandIds.setApiKey, () => setApiKeyCommand(deps.keys, () => deps.generation.refreshBalanceNow())),
-    vscode.commands.registerCommand(commandIds.clearApiKey, () => clearApiKeyCommand(deps.keys)),
+    vscode.commands.registerCommand(commandIds.setApiKey, () => setApiKeyCommand(deps.keys, deps.log, () => deps.generation.refreshBalanceNow())),
+    vscode.commands.registerCommand(commandIds.clearApiKey, () => clearApiKeyCommand(deps.keys, deps.log)),
     vscode.commands.registerCommand(commandIds.insertImage, () => insertImageCommand(deps.log)),
     vscode.commands.registerCommand(commandIds.insertImageFromExplorer, (uri?: vscode.Uri, uris?: vscode.Uri[]) =>
       insertFromExplorerCommand(deps.log, uris?.length ? uris : uri ? [uri] : []),

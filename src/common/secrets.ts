@@ -48,6 +48,14 @@ export class ApiKeyStore extends Disposable {
    * Asks for a key in a password box and stores it. Resolves to the key, or undefined when dismissed.
    */
   async prompt(reason?: string): Promise<string | undefined> {
+    const key = await this.ask(reason);
+    if (key === undefined) return undefined;
+    await this.set(key);
+    return key;
+  }
+
+  /** The password box alone: the trimmed key, or undefined when dismissed. Stores nothing. */
+  async ask(reason?: string): Promise<string | undefined> {
     const key = await vscode.window.showInputBox({
       title: 'GPT Image: Set API Key',
       prompt: `${reason ? reason + ' ' : ''}Paste your WisGate API key (get one at ${apiKeyHelpUrl}). It is kept in VS Code's secret storage.`,
@@ -56,9 +64,7 @@ export class ApiKeyStore extends Disposable {
       ignoreFocusOut: true,
       validateInput: (value) => validateApiKey(value),
     });
-    if (key === undefined) return undefined;
-    await this.set(key);
-    return key.trim();
+    return key === undefined ? undefined : key.trim();
   }
 
 }
