@@ -138,55 +138,6 @@ export function effectiveOps(ops: readonly MaskOp[]): readonly MaskOp[] {
   return ops.slice(start);
 }
 
-/**
- * The coverage raster of `ops` at `width`×`height`, scaled by `scale` (image pixels → raster pixels;
- * 1 for the mask itself, less for a smaller on-screen canvas). 1 = painted, 0 = not.
- */
-export function rasterizeMask(ops: readonly MaskOp[], width: number, height: number, scale = 1): Uint8Array {
-  const cover = new Uint8Array(width * height);
-  for (const op of effectiveOps(ops)) {
-    if (op.kind === 'invert') {
-      for (let i = 0; i < cover.length; i++) cover[i] = cover[i] ? 0 : 1;
-    } else if (op.kind === 'stroke') {
-      stampStroke(cover, width, height, op, scale);
-    }
-  }
-  return cover;
-}
-
-function stampStroke(cover: Uint8Array, width: number, height: number, stroke: MaskStroke, scale: number): void {
-  const value = stroke.erase ? 0 : 1;
-  const r = stroke.radius * scale;
-  const p = stroke.points;
-  // A single point is a segment of length 0: a dot.
-  const last = p.length - 2;
-  for (let i = 0; i <= Math.max(0, last - 2); i += 2) {
-    const j = Math.min(i + 2, last);
-    stampSegment(cover, width, height, p[i] * scale, p[i + 1] * scale, p[j] * scale, p[j + 1] * scale, r, value);
-  }
-}
-
-function stampSegment(cover: Uint8Array, width: number, height: number, ax: number, ay: number, bx: number, by: number, r: number, value: number): void {
-  const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - r));
-  const x1 = Math.min(width - 1, Math.ceil(Math.max(ax, bx) + r));
-  const y0 = Math.max(0, Math.floor(Math.min(ay, by) - r));
-  const y1 = Math.min(height - 1, Math.ceil(Math.max(ay, by) + r));
-  const dx = bx - ax;
-  const dy = by - ay;
-  const length2 = dx * dx + dy * dy;
-  const r2 = r * r;
-  for (let y = y0; y <= y1; y++) {
-    const cy = y + 0.5;
-    for (let x = x0; x <= x1; x++) {
-      const cx = x + 0.5;
-      const t = length2 === 0 ? 0 : Math.min(1, Math.max(0, ((cx - ax) * dx + (cy - ay) * dy) / length2));
-      const ex = cx - (ax + t * dx);
-      const ey = cy - (ay + t * dy);
-      if (ex * ex + ey * ey <= r2) cover[y * width + x] = value;
-    }
-  }
-}
-
 /** The mask's RGBA pixels: black, alpha 0 where painted (the area to change), opaque elsewhere. */
 export function maskRgba(cover: Uint8Array): Uint8Array {
   const rgba = new Uint8Array(cover.length * 4);

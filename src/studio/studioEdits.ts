@@ -17,7 +17,8 @@ import type { PreparedEdit } from '../generation/editSources';
 import type { EditFromWebview, EditImageInfo, EditImageRef, EditPurpose } from '../shared/editProtocol';
 import { maxEditSources } from '../shared/editProtocol';
 import { plural } from '../shared/labels';
-import { maskRgba, paintedCount, rasterizeMask, type MaskPaint } from '../shared/maskModel';
+import { maskRgba, paintedCount, type MaskPaint } from '../shared/maskModel';
+import { MaskTooComplexError, rasterizeMaskAsync } from '../shared/maskRaster';
 import { plainText, quoteValue } from '../shared/plainText';
 import type { GalleryEntry, RunId, ToWebview } from '../shared/protocol';
 import { elapsedSince } from './galleryModel';
@@ -25,6 +26,8 @@ import type { StudioRuns } from './studioRuns';
 
 /** Picked files remembered per panel (tokens), oldest dropped first. */
 export const maxPickedFiles = 64;
+/** The largest image the API makes (3840x2160, images-api.md): a painted mask is refused above it (memory and time). */
+export const maxMaskPixels = 3840 * 2160;
 const editableExtensions = ['png', 'jpg', 'jpeg', 'webp'];
 
 /** What the panel lends its edit mode. */
@@ -112,7 +115,7 @@ export class StudioEdits {
     let succeeded = false;
     try {
       const images = await Promise.all(message.images.map((ref) => this.resolve(ref)));
-      const mask = message.mask && (await maskPng(message.mask, images[0]));
+      const mask = message.mask && (await maskPng(message.mask, images[0], run.signal));
       let prepared: PreparedEdit = await this.host.generation.buildEdit(prompt, { images, ...(mask && { mask: { name: 'mask.png', bytes: mask } }) }, options);
       this.host.post({ type: 'started', runId, prompt });
       if (run.signal.aborted) throw new ImageApiError('cancelled', 'Edit cancelled.');
@@ -179,8 +182,15 @@ export async function imageDimensions(uri: vscode.Uri): Promise<ImageDimensions>
 }
 
 /** The mask PNG at the source's exact size: alpha 0 where painted. Refuses a paint for another size or an empty one. */
-export async function maskPng(paint: MaskPaint, source: vscode.Uri): Promise<Buffer> {
+export async function maskPng(paint: MaskPaint, source: vscode.Uri, signal?: AbortSignal): Promise<Buffer> {
   const { width, height } = await imageDimensions(source);
+  if (width * height > maxMaskPixels) {
+    throw new ImageApiError(
+      'validation',
+      plainText(`${quoteValue(path.basename(source.fsPath), 60)} is ${width}x${height} pixels; a painted mask is made for images up to ${maxMaskPixels.toLocaleString('en-US')} pixels (3840x2160): make it smaller first, or edit it without a mask.`),
+      { param: 'mask' },
+    );
+  }
   if (paint.width !== width || paint.height !== height) {
     throw new ImageApiError(
       'validation',
@@ -188,7 +198,14 @@ export async function maskPng(paint: MaskPaint, source: vscode.Uri): Promise<Buf
       { param: 'mask' },
     );
   }
-  const cover = rasterizeMask(paint.ops, width, height);
+  let cover: Uint8Array;
+  try {
+    cover = await rasterizeMaskAsync(paint.ops, width, height, { signal, pause: () => new Promise((resolve) => setImmediate(resolve)) });
+  } catch (error) {
+    if (signal?.aborted) throw new ImageApiError('cancelled', 'Edit cancelled.');
+    if (error instanceof MaskTooComplexError) throw new ImageApiError('validation', error.message, { param: 'mask' });
+    throw error;
+  }
   if (paintedCount(cover) === 0) {
     throw new ImageApiError('validation', 'The mask is empty: paint the area to change, or Clear the mask to edit the whole image.', { param: 'mask' });
   }

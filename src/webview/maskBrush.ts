@@ -1,4 +1,5 @@
-import { MaskHistory, rasterizeMask, toImagePoint, toImageRadius, type MaskOp, type MaskPaint } from '../shared/maskModel';
+import { MaskHistory, toImagePoint, toImageRadius, type MaskOp, type MaskPaint } from '../shared/maskModel';
+import { fitsWorkBudget, rasterizeMask } from '../shared/maskRaster';
 
 /** The on-screen canvas is at most this many pixels on its long side (the mask itself is made on the host at full size). */
 const maxCanvasSide = 1024;
@@ -195,7 +196,9 @@ export class MaskBrush {
     const stroke = this.stroke;
     if (!stroke) return;
     this.stroke = undefined;
-    this.history.push({ kind: 'stroke', ...stroke });
+    const op: MaskOp = { kind: 'stroke', ...stroke };
+    // The host refuses more painting than its work budget: so does the brush (the stroke is dropped).
+    if (fitsWorkBudget([...this.history.current(), op], this.natural.width, this.natural.height)) this.history.push(op);
     // The exact raster replaces the live drawing: what is shown is what the host will make.
     this.redraw();
   }

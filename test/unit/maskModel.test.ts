@@ -6,12 +6,13 @@ import {
   maskLimits,
   maskRgba,
   paintedCount,
-  rasterizeMask,
+  
   toImagePoint,
   toImageRadius,
   undoSteps,
   type MaskOp,
 } from '../../src/shared/maskModel';
+import { maskWork, maxWorkFactor, rasterizeMask, rasterizeMaskAsync } from '../../src/shared/maskRaster';
 
 const dot = (x: number, y: number, radius: number, erase = false): MaskOp => ({ kind: 'stroke', erase, radius, points: [x, y] });
 
@@ -137,4 +138,94 @@ suite('maskModel: isMaskPaint (the host checks what the webview sends)', () => {
     ['null', null],
   ];
   for (const [name, value] of bad) test(`refuses ${name}`, () => assert.equal(isMaskPaint(value), false));
+});
+
+/** The definition, pixel by pixel: centers within r of a segment (the old rasterizer, for exactness). */
+function reference(ops: readonly MaskOp[], width: number, height: number): Uint8Array {
+  const cover = new Uint8Array(width * height);
+  for (const op of effectiveOps(ops)) {
+    if (op.kind === 'invert') for (let i = 0; i < cover.length; i++) cover[i] ^= 1;
+    if (op.kind !== 'stroke') continue;
+    const p = op.points;
+    const last = p.length - 2;
+    for (let i = 0; i <= Math.max(0, last - 2); i += 2) {
+      const j = Math.min(i + 2, last);
+      const [ax, ay, bx, by] = [p[i], p[i + 1], p[j], p[j + 1]];
+      const [dx, dy] = [bx - ax, by - ay];
+      const length2 = dx * dx + dy * dy;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const [cx, cy] = [x + 0.5, y + 0.5];
+          const t = length2 === 0 ? 0 : Math.min(1, Math.max(0, ((cx - ax) * dx + (cy - ay) * dy) / length2));
+          const [ex, ey] = [cx - (ax + t * dx), cy - (ay + t * dy)];
+          if (ex * ex + ey * ey <= op.radius * op.radius + 1e-9) cover[y * width + x] = op.erase ? 0 : 1;
+        }
+      }
+    }
+  }
+  return cover;
+}
+
+suite('maskRaster: spans, bounded work, parity invert (hostile review H1, H2)', () => {
+  test('span fill agrees with the pixel-by-pixel definition on random strokes, erasers and inverts', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 40; round++) {
+      const [width, height] = [8 + Math.floor(random() * 40), 8 + Math.floor(random() * 40)];
+      const ops: MaskOp[] = [];
+      for (let k = 0; k < 6; k++) {
+        if (random() < 0.15) {
+          ops.push({ kind: 'invert' });
+          continue;
+        }
+        const points: number[] = [];
+        const count = 1 + Math.floor(random() * 5);
+        for (let i = 0; i < count; i++) points.push(Math.round(random() * width * 4) / 4, Math.round(random() * height * 4) / 4);
+        ops.push({ kind: 'stroke', erase: random() < 0.3, radius: 1 + Math.floor(random() * 12), points });
+      }
+      const expected = reference(ops, width, height);
+      const actual = rasterizeMask(ops, width, height);
+      let differing = 0;
+      for (let i = 0; i < expected.length; i++) if (expected[i] !== actual[i]) differing++;
+      // Only pixels exactly on a stroke's edge may round the other way.
+      assert.ok(differing <= 2, `round ${round}: ${differing} pixels differ of ${expected.length}`);
+    }
+  });
+  test('a maximal forged message (100 000 points of radius 1000 at 3840x2160) is refused before any pixel is drawn', () => {
+    const points: number[] = [];
+    for (let i = 0; i < maskLimits.maxCoordinates / 2; i++) points.push((i * 37) % 3840, (i * 53) % 2160);
+    const ops: MaskOp[] = [{ kind: 'stroke', erase: false, radius: maskLimits.maxRadius, points }];
+    assert.ok(isMaskPaint({ width: 3840, height: 2160, ops }), 'the message passes the structural check');
+    assert.ok(maskWork(ops, 3840, 2160) > maxWorkFactor * 3840 * 2160);
+    assert.throws(() => rasterizeMask(ops, 3840, 2160), (error: Error) => error.name === 'MaskTooComplexError' && /Clear it and paint fewer/.test(error.message));
+  });
+  test('2000 inverts at 3840x2160 cost one pass (parity), and strokes between them land right', () => {
+    const ops: MaskOp[] = new Array(maskLimits.maxOps - 1).fill({ kind: 'invert' });
+    ops.push({ kind: 'stroke', erase: true, radius: 10, points: [100, 100] });
+    // 1999 inverts: everything painted except the erased dot.
+    const cover = rasterizeMask(ops, 3840, 2160);
+    assert.equal(cover[0], 1);
+    assert.equal(cover[100 * 3840 + 100], 0);
+    assert.equal(paintedCount(cover), 3840 * 2160 - paintedCount(rasterizeMask([{ kind: 'stroke', erase: false, radius: 10, points: [100, 100] }], 3840, 2160)));
+  });
+  test('a heavy but allowed mask (200 px brush scribbled over 3840x2160) rasterizes in chunks, pausing between them', async () => {
+    const points: number[] = [];
+    for (let i = 0; i < 300; i++) points.push((i * 160) % 3840, (Math.floor(i / 24) * 170) % 2160);
+    const ops: MaskOp[] = [{ kind: 'stroke', erase: false, radius: 640, points }];
+    assert.ok(maskWork(ops, 3840, 2160) <= maxWorkFactor * 3840 * 2160);
+    let pauses = 0;
+    const cover = await rasterizeMaskAsync(ops, 3840, 2160, { pause: async () => void pauses++ });
+    assert.ok(pauses > 1, `paused ${pauses} times`);
+    assert.deepEqual(cover, rasterizeMask(ops, 3840, 2160));
+  });
+  test('the asynchronous raster stops when its run is cancelled between chunks', async () => {
+    const ops: MaskOp[] = [{ kind: 'stroke', erase: false, radius: 640, points: new Array(600).fill(0).map((_, i) => (i % 2 ? 1000 : (i * 13) % 3840)) }];
+    const controller = new AbortController();
+    let pauses = 0;
+    const pause = async () => {
+      if (++pauses === 2) controller.abort();
+    };
+    await assert.rejects(rasterizeMaskAsync(ops, 3840, 2160, { pause, signal: controller.signal }), (error: Error) => error.name === 'AbortError');
+    assert.equal(pauses, 2);
+  });
 });
