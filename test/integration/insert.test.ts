@@ -40,7 +40,7 @@ suite('Insert Image…', () => {
   });
 
   test('reviewer #15: at 1:1 of a heading the image gets its own line (was "![…](…)# Notes"); HTML stays inline', async () => {
-    const editor = await openFile('notes.md', '# Notes\n');
+    const editor = await openFile('heading-first.md', '# Notes\n');
     editor.selection = new vscode.Selection(0, 0, 0, 0);
     await vscode.commands.executeCommand('gptImage.insertImageFromExplorer', image);
     await waitFor('the link', () => (editor.document.getText().includes('!') ? true : undefined));

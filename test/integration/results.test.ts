@@ -39,7 +39,7 @@ suite('Generate Image… results are seen (issue #15)', () => {
     const [file] = listImages(assets);
     const expected = `![A lighthouse at dusk](assets/${file})`;
     await waitFor('the link', () => (editor.document.getText().includes('![') ? true : undefined));
-    assert.equal(editor.document.getText(), `# Seen\n\n${expected}after`);
+    assert.equal(editor.document.getText(), `# Seen\n\n${expected}\nafter`, "at the start of a non-empty line the link gets its own line");
     const active = vscode.window.activeTextEditor;
     assert.equal(active?.document, editor.document, 'the document is shown and focused');
     assert.equal(active.document.getText(active.selection), 'A lighthouse at dusk', 'the alt text is selected');
