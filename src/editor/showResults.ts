@@ -70,8 +70,9 @@ async function offer(
   insertTarget: InsertTarget | undefined,
 ): Promise<void> {
   const labels = actions.map((action) => (action === open && outcome.files.length > 1 ? `Open ${plural(outcome.files.length, 'Image')}` : action));
+  let picked: string | undefined;
   try {
-    const picked = await notify('info', message, labels);
+    picked = await notify('info', message, labels);
     if (picked === insert && insertTarget) {
       if (!(await insertImageLinks(insertTarget, outcome.files, outcome.request.prompt))) {
         void notify('warning', 'GPT Image: the document was closed or is read-only; the links were not inserted.');
@@ -82,7 +83,8 @@ async function offer(
       await revealImage(outcome.files[0]);
     }
   } catch (error) {
-    await showError(error, log);
+    // Named after what the user picked: a failed Reveal is not an "Image generation failed".
+    await showError(error, log, { action: picked?.startsWith(open) ? 'Open' : picked ?? 'Showing the result' });
   }
 }
 
