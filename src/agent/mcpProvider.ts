@@ -59,7 +59,8 @@ export class McpServerHost extends Disposable {
         tools: this.definitions,
         // MCP clients approve in their own way (the cost dialog still applies); no picture unless asked for.
         call: (name, args, signal) => this.tools.run(nameOf.get(name) ?? 'generate', args, signal, { confirmCost: true, imagesByDefault: false, canAttachImages: true }),
-        log: (message) => this.log.warn(message),
+        // The SDK client's GET for an event stream is expected (405 here): info, not a warning.
+        log: (message) => (message.startsWith('MCP: refused GET 405') ? this.log.info(message) : this.log.warn(message)),
       },
       { version: this.version },
     );

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -79,6 +79,21 @@ export async function startMcpServer(
   // requestTimeout covers receiving the request only (Node stops timing it once the body is complete),
   // so a slow or stalled body is cut off while a generation may still answer after minutes.
   http.maxConnections = limits.maxConnections;
+  // Node starts the request/headers timeouts only once a request begins, so connections that send
+  // nothing (or a byte) would hold the cap forever: each must start a request within the timeout,
+  // and one left idle after an answer (keep-alive) goes after at most the same time.
+  http.keepAliveTimeout = Math.min(http.keepAliveTimeout, limits.requestTimeoutMs);
+  const awaitingRequest = new WeakMap<Socket, NodeJS.Timeout>();
+  http.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => socket.destroy(), limits.requestTimeoutMs);
+    timer.unref();
+    awaitingRequest.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  });
+  http.on('request', (req: IncomingMessage) => {
+    clearTimeout(awaitingRequest.get(req.socket));
+    awaitingRequest.delete(req.socket);
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(0, '127.0.0.1', () => resolve());
@@ -88,8 +103,8 @@ export async function startMcpServer(
   const allowedOrigins = new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refuse = (status: number, why: string, headers: Record<string, string> = {}): void => {
-      host.log?.(`MCP: refused ${req.method ?? '?'} ${status} (${why})`);
+    const refuse = (status: number, why: string, headers: Record<string, string> = {}, reason = why): void => {
+      host.log?.(`MCP: refused ${req.method ?? '?'} ${status} (${reason})`);
       reply(res, status, why, { connection: 'close', ...headers });
       discard(req);
     };
@@ -108,7 +123,7 @@ export async function startMcpServer(
       return refuse(405, JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; send JSON-RPC requests with POST.' }, id: null }), {
         allow: 'POST',
         'content-type': 'application/json',
-      });
+      }, 'method not allowed: stateless server, POST only');
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) return refuse(413, 'Payload too large', { connection: 'close' });

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { generateAndSave } from '../../src/core/engine';
-import { maxBodyBytes, startMcpServer, type McpToolHost, type RunningMcpServer } from '../../src/agent/mcpServer';
+import { defaultMcpLimits, maxBodyBytes, startMcpServer, type McpToolHost, type RunningMcpServer } from '../../src/agent/mcpServer';
 import { connect as netConnect, type Socket } from 'node:net';
 import { toolDefinitionsFrom } from '../../src/agent/toolDefinitions';
 
@@ -297,3 +297,56 @@ function rawWithHeaders(url: string, method: string, headers: Record<string, str
     req.end();
   });
 }
+
+suite('MCP server: idle connections cannot fill the connection cap (re-review F1)', () => {
+  let server: RunningMcpServer;
+  const sockets: Socket[] = [];
+
+  suiteSetup(async () => {
+    const host: McpToolHost = { tools: toolDefinitionsFrom(manifest), call: async () => ({ text: 'done', isError: false, images: [] }) };
+    // The real cap (16), a short request timeout.
+    server = await startMcpServer(host, { version: '0' }, { ...defaultMcpLimits, requestTimeoutMs: 300, checkEveryMs: 50 });
+  });
+
+  suiteTeardown(async () => {
+    for (const socket of sockets) socket.destroy();
+    await server.close();
+  });
+
+  test('connections that send nothing, or one byte, are closed, so a real client gets in', async () => {
+    const port = Number(new URL(server.url).port);
+    const idle = async (first?: string): Promise<{ closed: Promise<void> }> => {
+      const socket = netConnect(port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      if (first !== undefined) socket.write(first);
+      return { closed: new Promise<void>((resolve) => socket.on('close', () => resolve())) };
+    };
+    // Fill the cap: half the connections never speak, half send a single byte.
+    const closed: Promise<void>[] = [];
+    for (let i = 0; i < defaultMcpLimits.maxConnections; i++) closed.push((await idle(i % 2 === 0 ? undefined : 'P')).closed);
+    // The server closes both itself (before the fix they stayed open forever and this waited until mocha's timeout).
+    await Promise.all(closed);
+    const client = new Client({ name: 'after-idle', version: '0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { authorization: `Bearer ${server.token}` } } }));
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((tool) => tool.name).sort(), ['gptImage_editImage', 'gptImage_generateImage']);
+    await client.close();
+  });
+
+  test('a keep-alive connection left idle after its answer is closed too', async () => {
+    const port = Number(new URL(server.url).port);
+    const socket = netConnect(port, '127.0.0.1');
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${server.token}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nConnection: keep-alive\r\nContent-Length: ${Buffer.byteLength(initialize)}\r\n\r\n${initialize}`);
+    await until(() => /\r\n\r\n/.test(Buffer.concat(received).toString('latin1')));
+    assert.match(Buffer.concat(received).toString('latin1'), /^HTTP\/1\.1 200/);
+    // Nothing more is sent: the server ends the idle connection (keepAliveTimeout ≤ the request timeout).
+    await closed;
+  });
+});
