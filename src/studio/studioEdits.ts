@@ -2,10 +2,10 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { sniffImageFormat } from '../core/api/sniff';
 import { maxEditImageBytes } from '../core/editValidate';
 import { ImageApiError } from '../core/errors';
-import { readDimensions, type ImageDimensions } from '../core/imageSize';
+import { readFileImageInfo } from '../core/imageFileSize';
+import type { ImageDimensions } from '../core/imageSize';
 import { timestamp } from '../core/naming';
 import { encodeRgbaPng } from '../core/png';
 import { saveImages } from '../core/save';
@@ -55,13 +55,18 @@ export interface EditHost {
  */
 export class StudioEdits {
   private readonly picked = new Map<string, vscode.Uri>();
+  /** Describes run one at a time per panel (the webview can send any number). */
+  private describing: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: EditHost) {}
 
   handle(message: EditFromWebview): Promise<void> {
     switch (message.type) {
-      case 'describeImage':
-        return this.describe(message.purpose, { kind: 'gallery', id: message.id, index: message.index });
+      case 'describeImage': {
+        const next = this.describing.then(() => this.describe(message.purpose, { kind: 'gallery', id: message.id, index: message.index }));
+        this.describing = next.then(undefined, () => undefined);
+        return next;
+      }
       case 'pickReferences':
         return this.pickReferences();
       case 'edit':
@@ -174,9 +179,8 @@ export async function imageDimensions(uri: vscode.Uri): Promise<ImageDimensions>
   if (stats.size >= maxEditImageBytes) {
     throw new ImageApiError('validation', plainText(`${name} is ${Math.round(stats.size / 1e6)} MB; an image to edit must be under 50 MB.`), { param: 'images' });
   }
-  const bytes = await fs.readFile(uri.fsPath);
-  const format = sniffImageFormat(bytes);
-  const dimensions = format && readDimensions(bytes, format);
+  // Bounded reads of the header (never the whole file: describes come from the untrusted webview).
+  const dimensions = (await readFileImageInfo(uri.fsPath))?.dimensions;
   if (!dimensions) throw new ImageApiError('validation', plainText(`${name} is not a PNG, JPEG or WebP image; edits take those formats.`), { param: 'images' });
   return dimensions;
 }
