@@ -265,7 +265,8 @@ function isHistoryEntry(value: unknown): value is HistoryEntry {
 }
 
 function isStoredPathList(value: unknown, max: number): boolean {
-  return Array.isArray(value) && value.length > 0 && value.length <= max && value.every((file) => typeof file === 'string' && file !== '');
+  // No `.` or `..` segment: `assets/./a.png` must not alias a kept `assets/a.png` as a different text.
+  return Array.isArray(value) && value.length > 0 && value.length <= max && value.every((file) => typeof file === 'string' && file !== '' && !file.split(/[\\/]/).some((part) => part === '.' || part === '..'));
 }
 
 /** Printable ASCII without spaces, 1–200 characters: what servers send as x-request-id. */

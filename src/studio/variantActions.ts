@@ -1,3 +1,4 @@
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { notify } from '../common/notify';
@@ -49,6 +50,19 @@ interface Target {
  * again before deleting permanently, else leaves the files. The history drops what went.
  */
 export async function discardOthers(deps: VariantDeps, id: string): Promise<string> {
+  if (discarding.has(id)) return 'Discard the others is already running for this generation.';
+  discarding.add(id);
+  try {
+    return await discardOnce(deps, id);
+  } finally {
+    discarding.delete(id);
+  }
+}
+
+/** Entries with a Discard the others in progress (one at a time per entry). */
+const discarding = new Set<string>();
+
+async function discardOnce(deps: VariantDeps, id: string): Promise<string> {
   const entry = deps.generation.historyEntry(id);
   if (!entry) return 'That generation is no longer in the gallery.';
   if ('source' in entry) return 'This generation comes from the repository’s history file: discard its images in the Explorer.';
@@ -65,43 +79,64 @@ export async function discardOthers(deps: VariantDeps, id: string): Promise<stri
   if (!(await confirm(question, `${names}. You keep ${plural(kept.length, 'image')}; you can restore the others from the trash.`, 'Move to Trash'))) {
     return 'Nothing was discarded.';
   }
+  // The dialog waited for the user: the entry (kept list, files) may have changed meanwhile.
+  const now = deps.generation.historyEntry(id);
+  if (!now || 'source' in now) return 'That generation is no longer in the gallery.';
+  const keptNow = now.kept?.filter((file) => now.files.includes(file)) ?? [];
+  if (keptNow.length === 0) return 'Nothing was discarded: no image of this generation is kept any more.';
+  const still = new Set((await discardTargets(deps, now, keptNow)).targets.map((target) => target.uri.fsPath));
   const trashed: Target[] = [];
+  const missing: Target[] = [];
   const failed: { target: Target; reason: string }[] = [];
-  for (const target of targets) {
+  const unsupported: { target: Target; reason: string }[] = [];
+  for (const target of targets.filter((candidate) => still.has(candidate.uri.fsPath))) {
     try {
       await fs.delete(target.uri, { useTrash: true, recursive: false });
       trashed.push(target);
     } catch (error) {
-      failed.push({ target, reason: error instanceof Error ? error.message : String(error) });
+      const reason = error instanceof Error ? error.message : String(error);
+      if (isNotFound(error)) missing.push(target);
+      else (isTrashUnsupported(reason) ? unsupported : failed).push({ target, reason });
     }
   }
   const deleted: Target[] = [];
-  let notDeleted = failed;
-  if (failed.length > 0) {
-    const reason = trashProblem(failed[0].reason);
-    const again = `The trash is not available for ${plural(failed.length, 'image')} (${reason}). Delete permanently instead? This cannot be undone.`;
-    if (await confirm(again, failed.map((failure) => failure.target.shown).join(', '), 'Delete Permanently')) {
-      notDeleted = [];
-      for (const failure of failed) {
+  let notDeleted = [...failed, ...unsupported];
+  if (unsupported.length > 0) {
+    const reason = trashProblem(unsupported[0].reason);
+    const again = `The trash is not available for ${plural(unsupported.length, 'image')} (${reason}). Delete permanently instead? This cannot be undone.`;
+    if (await confirm(again, unsupported.map((failure) => failure.target.shown).join(', '), 'Delete Permanently')) {
+      notDeleted = [...failed];
+      for (const failure of unsupported) {
         try {
           await fs.delete(failure.target.uri, { useTrash: false, recursive: false });
           deleted.push(failure.target);
         } catch (error) {
-          notDeleted.push({ target: failure.target, reason: error instanceof Error ? error.message : String(error) });
+          if (isNotFound(error)) missing.push(failure.target);
+          else notDeleted.push({ target: failure.target, reason: error instanceof Error ? error.message : String(error) });
         }
       }
     }
   }
-  const gone = [...trashed, ...deleted].map((target) => target.file);
+  const gone = [...trashed, ...deleted, ...missing].map((target) => target.file);
   if (gone.length > 0) await deps.generation.changeHistory((history) => history.removeFiles(entry.id, gone));
   return [
     trashed.length > 0 ? `Moved ${plural(trashed.length, 'image')} to the trash: restore ${trashed.length === 1 ? 'it' : 'them'} from there to undo.` : '',
     deleted.length > 0 ? `Deleted ${plural(deleted.length, 'image')} permanently.` : '',
+    missing.length > 0 ? `${plural(missing.length, 'image')} ${missing.length === 1 ? 'was' : 'were'} gone already.` : '',
     notDeleted.length > 0 ? `Left ${plural(notDeleted.length, 'image')} in place: ${notDeleted.map((failure) => failure.target.shown).join(', ')}.` : '',
   ]
     .filter(Boolean)
     .join(' ')
     .concat(leftAlone);
+}
+
+/** A file system without a trash (remote, web) says so; anything else (permissions, busy) is not a reason to delete permanently. */
+function isTrashUnsupported(reason: string): boolean {
+  return /trash/i.test(reason) && /not (be )?(support|availab)|unsupported|unavailable|no trash/i.test(reason);
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error instanceof vscode.FileSystemError && error.code === 'FileNotFound') || (error as { code?: unknown } | undefined)?.code === 'ENOENT';
 }
 
 /** Why the trash failed, short: a workbench without one (remote, web) says so in a long sentence with the URI. */
@@ -116,10 +151,27 @@ async function discardTargets(deps: VariantDeps, entry: HistoryEntry, kept: read
   const fs = deps.fs ?? vscode.workspace.fs;
   const targets: Target[] = [];
   const skipped: string[] = [];
+  // Kept files by their real location: `assets/./a.png` or a symlink must not alias a kept image.
+  const keptReal = new Set<string>();
+  for (const file of kept) {
+    const absolute = resolveStoredPath(entry, file, folders);
+    const real = absolute === undefined ? undefined : await realpathOrUndefined(absolute);
+    if (real) keptReal.add(real);
+  }
   for (const file of entry.files.filter((candidate) => !kept.includes(candidate))) {
     const absolute = path.isAbsolute(file) ? undefined : resolveStoredPath(entry, file, folders);
     const uri = absolute === undefined ? undefined : vscode.Uri.file(absolute);
-    if (!uri || !vscode.workspace.getWorkspaceFolder(uri)) {
+    const folder = uri && vscode.workspace.getWorkspaceFolder(uri);
+    if (!uri || !folder) {
+      skipped.push(path.basename(file));
+      continue;
+    }
+    const real = await realpathOrUndefined(uri.fsPath);
+    if (real === undefined) continue; // gone already: the history prune drops it
+    // A folder on the way replaced by a symlink (`assets/` → elsewhere) must not lead the trash outside.
+    const folderReal = await realpathOrUndefined(folder.uri.fsPath);
+    const relative = folderReal === undefined ? '..' : path.relative(folderReal, real);
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative) || keptReal.has(real)) {
       skipped.push(path.basename(file));
       continue;
     }
@@ -135,6 +187,13 @@ async function discardTargets(deps: VariantDeps, entry: HistoryEntry, kept: read
     targets.push({ file, uri, shown: vscode.workspace.asRelativePath(uri) });
   }
   return { targets, skipped };
+}
+
+async function realpathOrUndefined(file: string): Promise<string | undefined> {
+  return fsp.realpath(file).then(
+    (real) => real,
+    () => undefined,
+  );
 }
 
 /** Opens the image edit `id` was made from, when it still exists inside the workspace. */

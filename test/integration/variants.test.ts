@@ -148,6 +148,80 @@ suite('Variants (issue #13): Keep, Discard the others, history updated; edits st
     assert.ok(fs.existsSync(outside));
   });
 
+  async function handMade(files: string[], kept: string[]): Promise<void> {
+    await (await testApi()).history.add({
+      id: 'hand-made-2',
+      prompt: 'p',
+      options: { size: '1024x1024', quality: 'low', n: 2, outputFormat: 'png', background: 'auto' },
+      model: 'gpt-image-2',
+      folder: vscode.workspace.workspaceFolders![0].name,
+      files,
+      kept,
+      createdAt: Date.now(),
+    });
+  }
+  const trashSpy = (deleted: string[]): VariantDeps['fs'] => ({
+    stat: (uri) => vscode.workspace.fs.stat(uri),
+    delete: async (uri) => void deleted.push(uri.fsPath),
+  });
+
+  test('hostile review L1: a folder replaced by a symlink to outside the workspace never leads the trash there', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'gis-link-'));
+    fs.writeFileSync(path.join(outside, 'b.png'), photoPng(8, 8));
+    fs.writeFileSync(path.join(dir, 'a.png'), photoPng(8, 8));
+    fs.symlinkSync(outside, path.join(dir, 'linked'));
+    await handMade(['variants/a.png', 'variants/linked/b.png'], ['variants/a.png']);
+    const deleted: string[] = [];
+    const message = await discardOthers(await deps({ 'Move to Trash': true, 'Delete Permanently': true }, trashSpy(deleted)), 'hand-made-2');
+    assert.deepEqual(deleted, []);
+    assert.match(message, /Left alone \(not a file inside the workspace\): b\.png\.$/);
+    assert.ok(fs.existsSync(path.join(outside, 'b.png')));
+  });
+
+  test('hostile review L2: `variants/./a.png` aliasing the kept `variants/a.png` is not discarded', async () => {
+    fs.writeFileSync(path.join(dir, 'a.png'), photoPng(8, 8));
+    fs.writeFileSync(path.join(dir, 'c.png'), photoPng(8, 8));
+    await handMade(['variants/a.png', 'variants/./a.png', 'variants/c.png'], ['variants/a.png']);
+    const deleted: string[] = [];
+    await discardOthers(await deps({ 'Move to Trash': true }, trashSpy(deleted)), 'hand-made-2');
+    assert.deepEqual(deleted, [path.join(dir, 'c.png')]);
+  });
+
+  test('hostile review L3: a permission error is not offered permanent deletion; a file gone meanwhile counts as gone; one discard at a time', async () => {
+    const outcome = await generateThree();
+    const id = outcome.entry.id;
+    let calls = 0;
+    const flaky: VariantDeps['fs'] = {
+      stat: (uri) => vscode.workspace.fs.stat(uri),
+      delete: async (uri) => {
+        if (calls++ === 0) throw vscode.FileSystemError.NoPermissions(uri);
+        fs.unlinkSync(uri.fsPath);
+        throw vscode.FileSystemError.FileNotFound(uri);
+      },
+    };
+    let release: () => void = () => undefined;
+    let asked: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (asked = resolve));
+    const d: VariantDeps = {
+      generation: (await testApi()).generation,
+      fs: flaky,
+      confirm: async (message, _detail, action) => {
+        questions.push(message);
+        if (action === 'Move to Trash') await new Promise<void>((resolve) => ((release = resolve), asked()));
+        return action === 'Move to Trash';
+      },
+    };
+    await toggleKeep(d, { id, index: 2 });
+    const first = discardOthers(d, id);
+    await reached;
+    assert.equal(await discardOthers(d, id), 'Discard the others is already running for this generation.');
+    release();
+    const message = await first;
+    assert.deepEqual(questions, ['Move 2 images of this generation to the trash?'], 'no "delete permanently?" for a permission error');
+    assert.match(message, /^1 image was gone already\. Left 1 image in place: variants\/.+\.png\.$/);
+    assert.equal((await testApi()).history.get(id)?.files.length, 2, 'the gone file left the history');
+  });
+
   test('an edit result carries the prompt and its parent in the PNG (gptImage.embedPrompt)', async () => {
     const hero = path.join(dir, 'hero.png');
     fs.writeFileSync(hero, photoPng(64, 48));

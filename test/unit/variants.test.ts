@@ -72,6 +72,16 @@ suite('variants: Keep and Discard the others in the history (issue #13)', () => 
     assert.deepEqual(new HistoryStore(memento).list().map((one) => one.id), ['good']);
   });
 
+  test('hostile review L2: a kept or parent path with a `.` or `..` segment makes the stored entry invalid', async () => {
+    const memento = new MemoryMemento();
+    await memento.update('gptImage.studioHistory', [
+      entry('dot', ['a/1.png', 'a/./1.png'], { kept: ['a/./1.png'] }),
+      entry('dotdot', ['a/1.png', 'a/2.png'], { kept: ['a/1.png'], parents: ['a/../a/2.png'] }),
+      entry('good', ['a/1.png', 'a/2.png'], { kept: ['a/1.png'], parents: ['a/0.png'] }),
+    ]);
+    assert.deepEqual(new HistoryStore(memento).list().map((one) => one.id), ['good']);
+  });
+
   test('the webview messages are validated strictly', () => {
     assert.equal(isFromWebview({ type: 'keep', id: 'gen', index: 1 }), true);
     assert.equal(isFromWebview({ type: 'discardOthers', id: 'gen' }), true);
