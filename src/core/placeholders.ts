@@ -73,6 +73,21 @@ export function parseOptions(title: string): { options: PlaceholderOptions; prob
   };
 }
 
+/**
+ * C0/C1 control characters, and bidi marks, embeddings, overrides and isolates: invisible or reordering,
+ * so the prompt sent (and kept in history and the PNG's iTXt) would not be the one the user reads.
+ * Such a placeholder is refused, never silently altered (issue #15 review).
+ */
+const hiddenCharacter = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+function hiddenCharacterProblem(prompt: string): string | undefined {
+  const found = hiddenCharacter.exec(prompt);
+  if (!found) return undefined;
+  const code = `U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  const at = Array.from(prompt.slice(0, found.index)).length + 1;
+  return `the alt text contains an invisible control or bidi character (${code} at character ${at}); remove it so the prompt sent is the one shown`;
+}
+
 /** `![alt](…)` starting at `i`, when its target is empty or `gpt-image:` (with an optional title). */
 function parseAt(text: string, i: number, closers: ReadonlyMap<number, number>): Placeholder | undefined {
   const j = closers.get(i + 1);
@@ -90,7 +105,7 @@ function parseAt(text: string, i: number, closers: ReadonlyMap<number, number>):
   if (prompt === '') return undefined;
   const title = match[1] ?? match[2];
   const parsed = title === undefined ? { options: {} } : parseOptions(title);
-  const problem = parsed.problem ?? (prompt.length > maxPromptLength ? `the alt text is longer than ${maxPromptLength} characters` : undefined);
+  const problem = parsed.problem ?? hiddenCharacterProblem(prompt) ?? (prompt.length > maxPromptLength ? `the alt text is longer than ${maxPromptLength} characters` : undefined);
   return { start: i, end: close + 1, targetStart, targetEnd: close, prompt, options: parsed.options, ...(problem && { problem }) };
 }
 

@@ -42,6 +42,11 @@ export interface GalleryImage {
   readonly src?: string;
   /** Workspace-relative (or absolute) path, for display and as the image's title. */
   readonly label: string;
+  /**
+   * The saved file's `file:` URI, chosen by the host (never by the webview), set only with `src`: what a
+   * drag of the card's image carries as `text/uri-list` (issue #15 §3).
+   */
+  readonly fileUri?: string;
   /** Marked with Keep (issue #13): Discard the others leaves it. */
   readonly kept?: boolean;
   /** Its versions, oldest first (the edit chain through this image), when it is part of one. */

@@ -66,9 +66,11 @@ export function galleryEntryFor(
       const absolute = resolveStoredPath(entry, file, open);
       const uri = absolute ? vscode.Uri.file(absolute) : undefined;
       const versions = lineage?.versions(entry, index);
+      const webviewSrc = uri && src(uri);
       return {
-        src: uri && src(uri),
+        src: webviewSrc,
         label: uri ? vscode.workspace.asRelativePath(uri) : file,
+        ...(uri && webviewSrc && { fileUri: uri.toString() }),
         ...(entry.kept?.includes(file) && { kept: true }),
         ...(versions && { versions }),
       };

@@ -54,6 +54,7 @@ function card(entry: GalleryEntry, image: GalleryImage, index: number, now: numb
     img.loading = 'lazy';
     img.decoding = 'async';
     img.title = image.label;
+    if (image.fileUri) makeDraggable(img, image.fileUri, image.label);
     img.addEventListener('error', () => frame.replaceChildren(placeholder('Image not found')), { once: true });
     frame.append(img);
   } else {
@@ -91,6 +92,21 @@ function card(entry: GalleryEntry, image: GalleryImage, index: number, now: numb
   actions.append(...variantButtons(entry, image, index));
   item.append(figure, actions);
   return item;
+}
+
+/**
+ * Issue #15 §3: dragging a card's image carries the file URI the host gave (`text/uri-list`) and its
+ * label (`text/plain`), for the editor's drop providers. Whether the workbench passes a webview's drag
+ * to the editor is reported in README "Drag and drop".
+ */
+function makeDraggable(img: HTMLImageElement, fileUri: string, label: string): void {
+  img.draggable = true;
+  img.addEventListener('dragstart', (event) => {
+    if (!event.dataTransfer) return;
+    event.dataTransfer.effectAllowed = 'copy';
+    event.dataTransfer.setData('text/uri-list', fileUri);
+    event.dataTransfer.setData('text/plain', label);
+  });
 }
 
 export function optionsSummary(options: StudioOptions): string {

@@ -44,6 +44,25 @@ suite('placeholders: the Markdown parser (issue #15)', () => {
     assert.match(huge.problem ?? '', /longer than 32000/);
   });
 
+  test('alt text with C0/C1 controls or bidi overrides is refused, naming the character, never sent', () => {
+    const cases: [string, string][] = [
+      ['A harbour \u202Egnirts\u202C at dusk', 'U+202E at character 11'],
+      ['A bell\u0007 tower', 'U+0007 at character 7'],
+      ['C1 \u0085 next line', 'U+0085 at character 4'],
+      ['An isolate \u2067x\u2069', 'U+2067 at character 12'],
+      ['A mark \u200F here', 'U+200F at character 8'],
+    ];
+    for (const [alt, where] of cases) {
+      const [p] = findPlaceholders(`![${alt}]()`);
+      assert.ok(p, JSON.stringify(alt));
+      assert.match(p.problem ?? '', /invisible control or bidi character/, JSON.stringify(alt));
+      assert.ok(p.problem?.includes(where), `${JSON.stringify(alt)}: ${p.problem}`);
+    }
+    // Tabs and line breaks are whitespace (made one space), and joiners stay: emoji and scripts need them.
+    assert.equal(findPlaceholders('![A\tcat\non a mat]()')[0]?.problem, undefined);
+    assert.equal(findPlaceholders('![A family \u{1F468}\u200D\u{1F469} ]()')[0]?.problem, undefined);
+  });
+
   test('unknown title options are a problem that names them, not silently ignored', () => {
     const [p] = findPlaceholders('![x](gpt-image: "1536x1024 ultra")');
     assert.match(p.problem ?? '', /unknown option "ultra"/);
