@@ -105,6 +105,10 @@ function makeDraggable(img: HTMLImageElement, fileUri: string, label: string): v
     if (!event.dataTransfer) return;
     event.dataTransfer.effectAllowed = 'copy';
     event.dataTransfer.setData('text/uri-list', fileUri);
+    // Chromium replaces a file: URL a web page puts in text/uri-list with about:blank#blocked before the
+    // workbench sees the drop (seen in code-server, test/e2e/galleryDrag.test.ts); the workbench's editor
+    // drop reads VS Code's internal uri-list type first and passes it to drop providers as text/uri-list.
+    event.dataTransfer.setData('application/vnd.code.uri-list', fileUri);
     event.dataTransfer.setData('text/plain', label);
   });
 }
