@@ -86,7 +86,6 @@ export async function startMcpServer(
   const awaitingRequest = new WeakMap<Socket, NodeJS.Timeout>();
   http.on('connection', (socket: Socket) => {
     const timer = setTimeout(() => socket.destroy(), limits.requestTimeoutMs);
-    timer.unref();
     awaitingRequest.set(socket, timer);
     socket.once('close', () => clearTimeout(timer));
   });
