@@ -127,7 +127,7 @@ function optionalPath(value: unknown, param: string): string | undefined {
 function pathString(value: unknown, param: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw invalid(param, 'must be a workspace-relative path.');
   if (value.length > maxPathLength) throw invalid(param, `is longer than ${maxPathLength} characters.`);
-  if (/[\x00-\x1f\x7f]/.test(value)) throw invalid(param, 'contains a control character.');
+  if (/\p{Cc}/u.test(value)) throw invalid(param, 'contains a control character.');
   const hidden = invisibleCharacter(value);
   if (hidden) throw invalid(param, `contains the invisible character ${hidden}, so the path shown would not be the path used; type the path without it.`);
   const vcs = value.split(/[\\/]+/).find(isVcsSegment);
@@ -179,7 +179,7 @@ function parseFileName(value: unknown): string | undefined {
   if (name === '') fail('is empty');
   if (/[\\/]/.test(name)) fail('contains a path separator');
   if (name === '.' || name === '..' || name.includes('..')) fail('contains ".."');
-  if (/[\x00-\x1f\x7f]/.test(name)) fail('contains a control character');
+  if (/\p{Cc}/u.test(name)) fail('contains a control character');
   if (/[<>:"|?*]/.test(name)) fail('contains a character not allowed in file names (< > : " | ? *)');
   const hidden = invisibleCharacter(name);
   if (hidden) fail(`contains the invisible character ${hidden}`);

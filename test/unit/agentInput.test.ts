@@ -92,6 +92,12 @@ suite('agent tool input (untrusted)', () => {
     refused({ prompt: 'x', fileName: ['a'] }, 'fileName', /must be text, not a list/);
   });
 
+  test('re-review F3: C1 controls (U+0080-U+009F) are refused in paths and file names, not shown as spaces', () => {
+    refused({ prompt: 'x', folder: 'assets\u0085x' }, 'folder', /control character/);
+    refused({ prompt: 'x', linkFrom: 'docs\u009bREADME.md' }, 'linkFrom', /control character/);
+    refused({ prompt: 'x', fileName: 'hero\u0080' }, 'fileName', /control character/);
+  });
+
   test('paths: text without control characters, at most 1024 characters', () => {
     refused({ prompt: 'x', folder: 'a\0b' }, 'folder', /control character/);
     refused({ prompt: 'x', folder: '' }, 'folder', /workspace-relative path/);
