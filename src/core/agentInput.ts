@@ -74,6 +74,10 @@ function parseCommon(input: Record<string, unknown>): GenerateToolInput {
   if (typeof input.prompt !== 'string' || input.prompt.trim() === '') {
     throw invalid('prompt', 'required: describe the image in words.');
   }
+  const hiddenInPrompt = promptFormatCharacter.exec(input.prompt)?.[0];
+  if (hiddenInPrompt !== undefined) {
+    throw invalid('prompt', `contains the invisible character ${codePoint(hiddenInPrompt)}, so the prompt shown for confirmation would not be the prompt sent; remove it.`);
+  }
   const fileName = parseFileName(input.fileName);
   const folder = optionalPath(input.folder, 'folder');
   const linkFrom = optionalPath(input.linkFrom, 'linkFrom');
@@ -147,8 +151,19 @@ const invisible =
 /** `U+200B` for the first invisible character of `text`, else undefined. */
 export function invisibleCharacter(text: string): string | undefined {
   const found = invisible.exec(text)?.[0];
-  return found === undefined ? undefined : `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return found === undefined ? undefined : codePoint(found);
 }
+
+function codePoint(character: string): string {
+  return `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * In a prompt: format characters that hide or reorder text in the confirmation (bidi marks, embeddings,
+ * overrides and isolates, zero-width spaces, the BOM, Unicode tag characters that can carry a hidden
+ * sentence). The joiners U+200C and U+200D stay: scripts and emoji need them.
+ */
+const promptFormatCharacter = /(?![\u200c\u200d])\p{Cf}/u;
 
 /** Version control metadata folders (any letter case; Windows drops trailing dots and spaces, and has 8.3 names). */
 const vcsFolders = new Set(['.git', 'git~1', '.hg', 'hg~1', '.svn', 'svn~1', '.bzr', 'bzr~1', '_darcs', '.jj', '.pijul', '.fossil']);

@@ -1,8 +1,9 @@
 /**
  * Invisible characters that hide or reorder text (zero-width spaces, the BOM, soft hyphen, bidi marks,
- * embeddings, overrides and isolates). Joiners (U+200C, U+200D) stay: scripts and emoji need them.
+ * embeddings, overrides and isolates, and the Unicode tag characters U+E0000–E007F that can spell a hidden
+ * sentence). Joiners (U+200C, U+200D) stay: scripts and emoji need them.
  */
-const invisible = /[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const invisible = /[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
 
 /** Control characters (newlines and tabs included) and the Unicode line and paragraph separators. */
 const controls = /[\p{Cc}\u2028\u2029]+/gu;

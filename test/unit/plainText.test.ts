@@ -153,4 +153,9 @@ suite('quoteValue', () => {
     assertNoLink(quoteValue({ label: '[x](command:y)' }), 'an object holding a link');
     assertNoLink(quoteValue(['[x](command:y)']), 'a list holding a link');
   });
+
+  test('re-review F5: Unicode tag characters (a hidden sentence) are removed, not passed through', () => {
+    const hidden = [...'evil'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    assert.equal(plainText(`a robot${hidden}`), 'a robot');
+  });
 });
