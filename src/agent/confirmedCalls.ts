@@ -20,12 +20,18 @@ export class ConfirmedCalls {
     if (this.pending.length > maxPending) this.pending.shift();
   }
 
-  /** The oldest call prepared with this input, removed: each confirmation runs at most once. */
+  /**
+   * The newest call prepared with this input, removed: each confirmation runs at most once. Newest, because
+   * a confirmation the user denied never reaches `invoke` and stays here: the same call allowed later must
+   * run with what that later confirmation showed (its time stamp in the names), not the denied one's.
+   */
   take(input: unknown): Confirmed | undefined {
     this.expire();
     const key = keyOf(input);
-    const index = this.pending.findIndex((entry) => entry.key === key);
-    return index < 0 ? undefined : this.pending.splice(index, 1)[0].confirmed;
+    for (let index = this.pending.length - 1; index >= 0; index--) {
+      if (this.pending[index]?.key === key) return this.pending.splice(index, 1)[0]?.confirmed;
+    }
+    return undefined;
   }
 
   private expire(): void {

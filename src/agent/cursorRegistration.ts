@@ -29,8 +29,12 @@ export function registerWithCursor(
   server.then(
     ({ url, headers }) => {
       if (disposed) return; // the window went first: never register a server that is stopping
-      cursor.registerServer({ name, server: { url, headers } });
-      registered = true;
+      try {
+        cursor.registerServer({ name, server: { url, headers } });
+        registered = true;
+      } catch (error) {
+        warn(`Registering the MCP server with Cursor failed: ${String(error)}`);
+      }
     },
     (error: unknown) => {
       if (!disposed) warn(`Registering the MCP server with Cursor failed: ${String(error)}`);

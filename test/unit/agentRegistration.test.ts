@@ -48,6 +48,31 @@ suite('Cursor registration (review L9)', () => {
     assert.deepEqual(cursor.calls, []);
     assert.match(warnings.join(), /no port/);
   });
+
+  test('re-review: Cursor refusing the registration is logged, not an unhandled rejection, and not unregistered later', async () => {
+    const calls: string[] = [];
+    const cursor: CursorMcpApi = {
+      registerServer: () => {
+        throw new Error('registry full');
+      },
+      unregisterServer: (name) => calls.push(`unregister ${name}`),
+    };
+    const warnings: string[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const registration = registerWithCursor(cursor, 'x', Promise.resolve({ url: 'http://127.0.0.1:3/mcp', headers: {} }), (message) => warnings.push(message));
+      await settle();
+      await settle();
+      registration.dispose();
+      assert.deepEqual(unhandled, []);
+      assert.match(warnings.join(), /Registering the MCP server with Cursor failed: Error: registry full/);
+      assert.deepEqual(calls, [], 'nothing was registered, so nothing is unregistered');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
 
 suite('confirmed tool calls (review M2)', () => {
@@ -60,6 +85,15 @@ suite('confirmed tool calls (review M2)', () => {
     assert.equal(calls.take({ nested: { a: 2, b: 1 }, n: 2, prompt: 'a' }), plan);
     assert.equal(calls.take({ prompt: 'a', n: 2, nested: { b: 1, a: 2 } }), undefined, 'not twice');
     assert.equal(keyOf(['b', 'a']), '["b","a"]', 'lists keep their order');
+  });
+
+  test('re-review F4: after a denied confirmation, the same call allowed later runs with the later confirmation', () => {
+    const calls = new ConfirmedCalls();
+    const denied = { kind: 'plan' as const, now: new Date('2026-12-02T13:50:00Z'), fingerprint: 'f' };
+    const allowed = { kind: 'plan' as const, now: new Date('2026-12-02T14:20:00Z'), fingerprint: 'f' };
+    calls.remember({ prompt: 'hero banner' }, denied); // Deny: invoke never comes for this one
+    calls.remember({ prompt: 'hero banner' }, allowed);
+    assert.equal(calls.take({ prompt: 'hero banner' }), allowed, 'the names carry the time the user saw last');
   });
 
   test('confirmations expire and are bounded in number', () => {
