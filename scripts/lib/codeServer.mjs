@@ -429,7 +429,9 @@ export async function runCommand(page, title, { timeout = 30_000 } = {}) {
       // The palette computes its list when it opens; commands of a just-installed extension show up
       // a few seconds after the workbench is restored, so a miss is retried with a fresh palette.
       await row.waitFor({ state: 'visible', timeout: 2500 });
-      await row.click();
+      // Short too: the palette can close between showing the row and the click (a webview taking focus
+      // as it loads), and a click waiting 30 s for a row that is gone would use up every retry.
+      await row.click({ timeout: 2500 });
       return;
     } catch (error) {
       if (Date.now() > deadline) {

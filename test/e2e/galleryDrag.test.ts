@@ -80,6 +80,9 @@ suite('Gallery drag into the editor', function () {
       { timeout: 10_000, what: `the dropped file's path ${file} in drag-target.html` },
     );
     console.log('[drag] editor text after the drop:', JSON.stringify(dropped));
+    // Leave no unsaved file (a later Close All Editors would stop at the save question) and no hover.
+    await runCommand('File: Save All');
+    await page.mouse.move(1, 1);
   });
 
   test('Show Image Info on the generated image reads its prompt back', async () => {
