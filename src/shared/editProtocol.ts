@@ -8,6 +8,7 @@
  */
 import { isMaskPaint, type MaskPaint } from './maskModel';
 import type { StudioOptions } from './protocol';
+import { hasExactKeys, isRecord, type Fields } from './guards';
 
 /** Images of one edit: the first is edited (the mask applies to it), the others are references. */
 export const maxEditSources = 16;
@@ -48,17 +49,6 @@ export type EditFromWebview =
     };
 
 export type EditToWebview = { readonly type: 'editImage'; readonly purpose: EditPurpose; readonly image: EditImageInfo };
-
-type Fields = Readonly<Record<string, unknown>>;
-
-function isRecord(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function hasExactKeys(value: Fields, keys: readonly string[]): boolean {
-  const actual = Object.keys(value);
-  return actual.length === keys.length && keys.every((key) => Object.prototype.hasOwnProperty.call(value, key));
-}
 
 export function isImageIndex(value: unknown, count: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < count;

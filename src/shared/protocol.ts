@@ -20,6 +20,7 @@ import { validatePrompt } from './optionRules';
 import type { ErrorAction } from './labels';
 import type { TokenRates } from './cost';
 import { isEditMessage, type EditFromWebview, type EditToWebview } from './editProtocol';
+import { hasExactKeys, isRecord } from './guards';
 
 /** Generous for `WIDTHxHEIGHT`; the host's validator decides which sizes the model accepts. */
 export const maxSizeLength = 16;
@@ -196,18 +197,6 @@ export type ToWebview =
 
 export function isOutcome(message: ToWebview): message is OutcomeMessage {
   return isOneOf(message.type, outcomeTypes);
-}
-
-type Fields = Readonly<Record<string, unknown>>;
-
-function isRecord(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Exactly these keys: extra keys mean a sender we do not know, so the message is dropped. */
-function hasExactKeys(value: Fields, keys: readonly string[]): boolean {
-  const actual = Object.keys(value);
-  return actual.length === keys.length && keys.every((key) => Object.prototype.hasOwnProperty.call(value, key));
 }
 
 export function isOneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {
