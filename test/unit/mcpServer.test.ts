@@ -322,6 +322,9 @@ suite('MCP server: idle connections cannot fill the connection cap (re-review F1
       const socket = netConnect(port, '127.0.0.1');
       sockets.push(socket);
       socket.on('error', () => undefined);
+      // Read (and drop) whatever arrives: a paused socket never sees the server's FIN, so it would never
+      // emit 'close' although the server closed it (a race lost now and then on a loaded machine).
+      socket.resume();
       if (first !== undefined) socket.write(first);
       return { closed: new Promise<void>((resolve) => socket.on('close', () => resolve())) };
     };
