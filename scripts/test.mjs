@@ -1,6 +1,6 @@
 // `npm test`: build, compile the tests and package the .vsix, then run unit → integration (code-server)
 // → e2e (packaged .vsix in code-server + Chromium), streaming each layer's output. Ends with one line per
-// layer and, alone on the last line, the total: `N passed, N failed`.
+// layer and, alone on the last line, the total: `N passed, N failed`; above them, the failed tests' titles.
 //
 // Quick local loops (never in CI): --unit-only, --skip-e2e.
 import { spawnSync } from 'node:child_process';
@@ -60,7 +60,7 @@ for (const layer of layers) {
   const summaryFile = path.join(summaries, `${layer.name}.json`);
   if (layer.name === 'e2e' && !packaged) {
     console.log('\n=== e2e tests ===\nnot run: `npm run package` failed (see above)');
-    results.push({ name: layer.name, passed: 0, failed: 1, pending: 0, code: 1, seconds: 0 });
+    results.push({ name: layer.name, passed: 0, failed: 1, pending: 0, code: 1, seconds: 0, failures: [{ title: 'not run', message: '`npm run package` failed' }] });
     continue;
   }
   const { code, seconds } = step(`${layer.name} tests`, layer.command, layer.args(summaryFile));
@@ -72,10 +72,13 @@ for (const layer of layers) {
   }
   // A layer that crashed before writing its summary, or whose exit code disagrees with it, counts as failed.
   const failed = Math.max(counts.failed, code !== 0 && counts.failed === 0 ? 1 : 0);
-  results.push({ name: layer.name, passed: counts.passed, failed, pending: counts.pending ?? 0, code, seconds });
+  results.push({ name: layer.name, passed: counts.passed, failed, pending: counts.pending ?? 0, code, seconds, failures: counts.failures ?? [] });
 }
 fs.rmSync(summaries, { recursive: true, force: true });
 
+// The failures again, at the end: CI keeps only the tail of a long log, and this is the part that matters.
+const failures = results.flatMap((r) => r.failures.map((f) => `  ${r.name}: ${f.title}\n      ${String(f.message).split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 4).join(' ').slice(0, 400)}`));
+if (failures.length > 0) console.log(`\nfailed tests:\n${failures.join('\n')}`);
 console.log('');
 let bad = false;
 for (const r of results) {
