@@ -149,6 +149,25 @@ export async function saveImages(options: SaveImagesOptions): Promise<string[]> 
 }
 
 /**
+ * Writes `bytes` to a new hidden temp file in `dir` (created as for saveImages, inside `root`) and
+ * fsyncs it, for a file that must exist before it may have its name: the Studio's painted mask waits
+ * there until its edit succeeds, then saveImages places it. A host killed in between leaves only a temp
+ * name the next save's sweep removes; a failure here removes the partial file.
+ */
+export async function writeTempImage(dir: string, bytes: Uint8Array, root?: string): Promise<TempImageFile> {
+  let folder: ReadyFolder | undefined;
+  const temps = new Set<string>();
+  try {
+    folder = await prepareFolder(dir, root);
+    const name = await writeTemp(folder, bytes, undefined, temps);
+    return { tempFile: path.join(folder.real, name) };
+  } catch (error) {
+    if (folder) await removeAll(folder, [...temps]);
+    throw ioError(dir, error);
+  }
+}
+
+/**
  * Removes our files again, but only while the folder is still where it was: if it was replaced by a
  * link, the same names now lead elsewhere, possibly to someone else's files.
  */

@@ -20,6 +20,12 @@ export interface PreparedEdit {
   /** For the history's lineage. */
   readonly parents: readonly vscode.Uri[];
   readonly maskFile?: vscode.Uri;
+  /**
+   * A mask not yet in the folder (the Studio's painted one, in a temp file while the edit runs): called
+   * once the results are saved, before the history entry is written; resolves the placed file for the
+   * lineage, or undefined when it could not be placed.
+   */
+  readonly placeMask?: () => Promise<vscode.Uri | undefined>;
   /** The workspace folder's URI: settings are read for it. */
   readonly resource: vscode.Uri;
 }

@@ -154,7 +154,7 @@ export class GenerationService implements vscode.Disposable {
     const { request, target, resource } = prepared;
     const provenance = provenanceStamp(resource, this.userAgent, prepared.parents.map((uri) => vscode.workspace.asRelativePath(uri, false)));
     return this.runAndRecord(request, signal, resource, options, run, 'Editing', (client) => loadEngine().editAndSave(request, client, target, { signal, provenance, now: () => run.now ?? new Date() }), (entry) =>
-      withLineage(entry, prepared.parents, prepared.maskFile),
+      prepared.placeMask ? prepared.placeMask().then((mask) => withLineage(entry, prepared.parents, mask)) : withLineage(entry, prepared.parents, prepared.maskFile),
     );
   }
 
@@ -192,7 +192,7 @@ export class GenerationService implements vscode.Disposable {
     run: GenerationRunOptions,
     verb: 'Generating' | 'Editing',
     save: (client: ReturnType<GenerationService['clientOptions']>) => ReturnType<Engine['generateAndSave']>,
-    record: (entry: HistoryEntry) => HistoryEntry = (entry) => entry,
+    record: (entry: HistoryEntry) => HistoryEntry | Promise<HistoryEntry> = (entry) => entry,
   ): Promise<GenerationOutcome> {
     if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
     const config = readConfig(resource);
@@ -233,7 +233,7 @@ export class GenerationService implements vscode.Disposable {
       run.previews?.partialImages ?? 0,
     );
     const uris = files.map((file) => vscode.Uri.file(file));
-    const entry = record(historyEntryFor(uris, request, result, options, cost));
+    const entry = await record(historyEntryFor(uris, request, result, options, cost));
     try {
       await this.history.add(entry);
       this.historyChanged.fire();

@@ -8,7 +8,7 @@ import { readFileImageInfo } from '../core/imageFileSize';
 import type { ImageDimensions } from '../core/imageSize';
 import { timestamp } from '../core/naming';
 import { encodeRgbaPng } from '../core/png';
-import { saveImages } from '../core/save';
+import { saveImages, writeTempImage } from '../core/save';
 import { fileExists } from '../editor/imageActions';
 import { resolveStoredPath, type HistoryEntry } from '../generation/history';
 import { workspaceFileFolders } from '../generation/historyFiles';
@@ -51,7 +51,8 @@ export interface EditHost {
  * object made; every file must be an existing image in an open workspace folder (prepareEdit checks
  * the folder again with symlinks resolved). The mask arrives as bounded brush operations (checked by
  * isFromWebview), is rasterized here at the source's real size and encoded as PNG; a mask painted for
- * another size is refused. The painted mask is saved beside the results (`…-mask.png`) for the lineage.
+ * another size is refused. The painted mask is saved beside the results (`…-mask.png`) for the lineage,
+ * named only once the edit succeeded (a temp file until then).
  */
 export class StudioEdits {
   private readonly picked = new Map<string, vscode.Uri>();
@@ -116,8 +117,10 @@ export class StudioEdits {
       this.host.post({ type: 'stopped', runId, message: 'A generation is already running: cancel it first or wait for it.' });
       return;
     }
-    let maskFile: vscode.Uri | undefined;
-    let succeeded = false;
+    // The painted mask waits in a hidden temp file while the edit runs and gets its name only once the
+    // results are saved (L4): a host killed mid-edit leaves no orphaned `…-mask.png`, only a temp name
+    // the next save in that folder sweeps.
+    let staged: StagedMask | undefined;
     try {
       const images = await Promise.all(message.images.map((ref) => this.resolve(ref)));
       const mask = message.mask && (await maskPng(message.mask, images[0], run.signal));
@@ -125,11 +128,10 @@ export class StudioEdits {
       this.host.post({ type: 'started', runId, prompt });
       if (run.signal.aborted) throw new ImageApiError('cancelled', 'Edit cancelled.');
       if (mask) {
-        maskFile = await saveMask(prepared, mask);
-        prepared = { ...prepared, maskFile };
+        staged = await stageMask(prepared, mask);
+        prepared = { ...prepared, placeMask: staged.place };
       }
       const outcome = await this.host.generation.edit(prepared, run.signal, options);
-      succeeded = true;
       this.host.updateRoots();
       const where = vscode.workspace.asRelativePath(path.dirname(outcome.files[0].fsPath));
       this.host.post({
@@ -142,7 +144,7 @@ export class StudioEdits {
       this.host.postError(error, runId);
     } finally {
       // The mask belongs to the edit's lineage: without an edit it is clutter.
-      if (maskFile && !succeeded) await vscode.workspace.fs.delete(maskFile).then(undefined, () => undefined);
+      await staged?.discard();
       runs.finish(runId);
     }
   }
@@ -216,9 +218,35 @@ export async function maskPng(paint: MaskPaint, source: vscode.Uri, signal?: Abo
   return encodeRgbaPng(maskRgba(cover), width, height);
 }
 
-/** `<original>-edit-<time>-mask.png` beside the original, never overwriting (a taken name gets `-1`…). */
-async function saveMask(prepared: PreparedEdit, png: Buffer): Promise<vscode.Uri> {
-  const base = path.basename(prepared.target.original, path.extname(prepared.target.original)).replace(/-edit-\d{8}-\d{6}(-\d+)*$/, '') || 'image';
-  const [file] = await saveImages({ dir: prepared.target.dir, root: prepared.target.root, names: [`${base}-edit-${timestamp(new Date())}-mask.png`], images: [png] });
-  return vscode.Uri.file(file);
+interface StagedMask {
+  /** Gives the temp file its name `<original>-edit-<time>-mask.png` beside the results; undefined if that failed (the temp is gone then). */
+  readonly place: () => Promise<vscode.Uri | undefined>;
+  /** Removes the temp file unless it was placed. */
+  readonly discard: () => Promise<void>;
+}
+
+/** Writes the mask PNG to a hidden temp file in the results' folder; its final name comes with {@link StagedMask.place}. */
+async function stageMask(prepared: PreparedEdit, png: Buffer): Promise<StagedMask> {
+  const { dir, root, original } = prepared.target;
+  const temp = await writeTempImage(dir, png, root);
+  let settled = false;
+  return {
+    place: async () => {
+      if (settled) return undefined;
+      settled = true;
+      const base = path.basename(original, path.extname(original)).replace(/-edit-\d{8}-\d{6}(-\d+)*$/, '') || 'image';
+      try {
+        // saveImages consumes the temp file: placed (never overwriting, a taken name gets `-1`…) or removed.
+        const [file] = await saveImages({ dir, root, names: [`${base}-edit-${timestamp(new Date())}-mask.png`], images: [temp] });
+        return vscode.Uri.file(file);
+      } catch {
+        return undefined;
+      }
+    },
+    discard: async () => {
+      if (settled) return;
+      settled = true;
+      await fs.rm(temp.tempFile, { force: true }).catch(() => undefined);
+    },
+  };
 }

@@ -11,7 +11,8 @@ import { StudioEdits, type EditHost } from '../../src/studio/studioEdits';
 import { StudioRuns } from '../../src/studio/studioRuns';
 import { photoPng } from '../fixtures/editImages';
 import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
-import { emptyDir, listImages, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
+import { tempPattern } from '../../src/core/tempFile';
+import { emptyDir, listAll, listImages, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -141,6 +142,29 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     assert.match(error.message, new RegExp(`painted for ${width + 4}x${height} .* is ${width}x${height}`));
     assert.equal(server.requests.length, 0);
     assert.equal(listImages(assets).length, 2);
+  });
+
+  test('L4: while the edit runs the painted mask is only a hidden temp file (a killed host leaves no orphan mask), placed on success, removed on failure', async () => {
+    const options = { size: 'auto', quality: 'low', n: 1, outputFormat: 'png', background: 'auto' };
+    const mask = { width, height, ops: [{ kind: 'stroke', erase: false, radius: 10, points: [10, 10, 40, 10] }] };
+    const images = [{ kind: 'gallery', id: entry.id, index: 0 }];
+    const running = send({ type: 'edit', runId: 'studio-edit-4', prompt: '[slow:3000] A kite', options, images, mask });
+    await waitFor('the edit request reaches the server', () => (server.requests.length > 0 ? true : undefined), 30_000);
+    // What a host killed right now would leave behind: no visible mask, one temp file the next save sweeps.
+    assert.deepEqual(listImages(assets).filter((name) => name.includes('mask')), [], `mid-edit: ${listAll(assets).join(', ')}`);
+    assert.equal(listAll(assets).filter((name) => tempPattern.test(name)).length, 1, `mid-edit: ${listAll(assets).join(', ')}`);
+    await running;
+    assert.ok(posted.some((message) => message.type === 'result'), JSON.stringify(posted.filter((message) => message.type === 'error')));
+    assert.equal(listImages(assets).filter((name) => /-mask\.png$/.test(name)).length, 1, listAll(assets).join(', '));
+    assert.deepEqual(listAll(assets).filter((name) => name.startsWith('.')), [], 'no temp file after success');
+
+    server.reset();
+    posted = [];
+    const before = listAll(assets).sort();
+    await send({ type: 'edit', runId: 'studio-edit-5', prompt: '[moderation] A kite', options, images, mask });
+    assert.ok(posted.some((message) => message.type === 'error'));
+    assert.equal(server.requests.length, 1, 'the failing edit was sent');
+    assert.deepEqual(listAll(assets).sort(), before, 'a failed edit leaves neither a mask nor a temp file');
   });
 
   test('an unknown gallery id or picked token is refused with a clear message', async () => {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImageApiError } from '../../src/core/errors';
-import { saveImages, staleTempMs, tempPattern } from '../../src/core/save';
+import { saveImages, staleTempMs, tempPattern, writeTempImage } from '../../src/core/save';
 // The module object itself (not an import-star copy), so a test can stand in for fs.promises.link.
 import fsPromises = require('node:fs/promises');
 
@@ -699,4 +699,37 @@ require(savePath).saveImages({ dir, names: ['fox.png'], images: [Buffer.alloc(Nu
       }
     });
   }
+});
+
+suite('writeTempImage (L4: a file that gets its name only later, the Studio\'s painted mask)', () => {
+  let dir: string;
+  setup(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gis-staged-'));
+  });
+  teardown(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test('writes a hidden temp file of ours (swept after a crash) that saveImages then places under its name, leaving no temp', async () => {
+    const bytes = randomBytes(300);
+    const staged = await writeTempImage(path.join(dir, 'assets'), bytes, dir);
+    const before = await fs.readdir(path.join(dir, 'assets'));
+    assert.equal(before.length, 1);
+    assert.match(before[0], tempPattern, 'nothing under a visible name before it is placed');
+    assert.deepEqual(await fs.readFile(staged.tempFile), bytes);
+    const [placed] = await saveImages({ dir: path.join(dir, 'assets'), root: dir, names: ['a-mask.png'], images: [staged] });
+    assert.equal(path.basename(placed), 'a-mask.png');
+    assert.deepEqual(await fs.readFile(placed), bytes);
+    assert.deepEqual(await fs.readdir(path.join(dir, 'assets')), ['a-mask.png']);
+  });
+
+  test('refuses a folder outside the root and leaves nothing', async () => {
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'gis-outside-'));
+    try {
+      await assert.rejects(writeTempImage(outside, randomBytes(10), dir), ImageApiError);
+      assert.deepEqual(await fs.readdir(outside), []);
+    } finally {
+      await fs.rm(outside, { recursive: true, force: true });
+    }
+  });
 });
