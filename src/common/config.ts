@@ -1,15 +1,11 @@
 import * as vscode from 'vscode';
 import { settingProblem } from '../core/noticeMessages';
-import { defaultBaseUrl } from '../core/types';
-import { defaultModel } from '../shared/options';
+import { insertModes, settingDefaults, type InsertMode, type SettingKey } from './settingDefaults';
 
 /** The settings section; every setting key is `gptImage.<key>`. */
 export const configSection = 'gptImage';
 
-export const insertModes = ['ask', 'always', 'never'] as const;
-export type InsertMode = (typeof insertModes)[number];
-/** Insert at the cursor: the result of a long generation is seen without depending on a toast (issue #15). */
-export const defaultInsertMode: InsertMode = 'always';
+export { insertModes, type InsertMode } from './settingDefaults';
 
 /**
  * Settings as read at use time. Request fields stay `unknown`-ish strings/numbers here: the core validator
@@ -47,7 +43,7 @@ export const settingKeys = {
   insertAfterGenerate: 'insertAfterGenerate',
   timeoutSeconds: 'timeoutSeconds',
   maxRetries: 'maxRetries',
-} as const;
+} as const satisfies Readonly<Record<string, SettingKey>>;
 
 /** Maps a request field named by the validator to the setting a user would fix. */
 export const settingForField: Readonly<Record<string, string>> = {
@@ -64,6 +60,7 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
   const config = vscode.workspace.getConfiguration(configSection, resource ?? null);
   const windowConfig = vscode.workspace.getConfiguration(configSection);
   const problems: string[] = [];
+  const defaultInsertMode = settingDefaults.insertAfterGenerate;
   const rawInsertMode = config.get<unknown>(settingKeys.insertAfterGenerate, defaultInsertMode);
   const insertMode = parseInsertMode(rawInsertMode);
   if (!insertMode) {
@@ -78,16 +75,16 @@ export function readConfig(resource?: vscode.Uri): GptImageConfig {
     return fallback;
   };
   return {
-    baseUrl: userValue(windowConfig, settingKeys.baseUrl, defaultBaseUrl),
-    model: userValue(windowConfig, settingKeys.model, defaultModel),
-    size: String(config.get(settingKeys.size, '1024x1024')).trim(),
-    quality: String(config.get(settingKeys.quality, 'auto')),
-    count: Number(config.get(settingKeys.count, 1)),
-    outputFormat: String(config.get(settingKeys.outputFormat, 'png')),
-    background: String(config.get(settingKeys.background, 'auto')),
-    assetsFolder: String(config.get(settingKeys.assetsFolder, 'assets')),
+    baseUrl: userValue(windowConfig, settingKeys.baseUrl, settingDefaults.baseUrl),
+    model: userValue(windowConfig, settingKeys.model, settingDefaults.model),
+    size: String(config.get(settingKeys.size, settingDefaults.size)).trim(),
+    quality: String(config.get(settingKeys.quality, settingDefaults.quality)),
+    count: Number(config.get(settingKeys.count, settingDefaults.count)),
+    outputFormat: String(config.get(settingKeys.outputFormat, settingDefaults.outputFormat)),
+    background: String(config.get(settingKeys.background, settingDefaults.background)),
+    assetsFolder: String(config.get(settingKeys.assetsFolder, settingDefaults.assetsFolder)),
     insertAfterGenerate: insertMode ?? defaultInsertMode,
-    timeoutMs: 1000 * integer(settingKeys.timeoutSeconds, 10, 3600, 600),
+    timeoutMs: 1000 * integer(settingKeys.timeoutSeconds, 10, 3600, settingDefaults.timeoutSeconds),
     maxRetries: lowestRetries(windowConfig, problems),
     problems,
   };
@@ -102,7 +99,7 @@ function lowestRetries(config: vscode.WorkspaceConfiguration, problems: string[]
   const key = `${configSection}.${settingKeys.maxRetries}`;
   const valid = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 10;
   const inspected = config.inspect<unknown>(settingKeys.maxRetries);
-  let retries = 2;
+  let retries = settingDefaults.maxRetries;
   const user = inspected?.globalValue;
   if (valid(user)) retries = user;
   else if (user !== undefined) problems.push(settingProblem(key, user, retries, 'whole numbers 0–10'));

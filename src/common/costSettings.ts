@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { parsePricingSetting, type PricingOverrides } from '../core/pricing';
 import { plainText, quoteValue } from '../shared/plainText';
 import { configSection } from './config';
+import { settingDefaults, type SettingKey } from './settingDefaults';
 
 /** Setting keys of the cost features (issue #14), relative to `gptImage`. */
 export const costSettingKeys = {
@@ -9,10 +10,10 @@ export const costSettingKeys = {
   confirmAboveUsd: 'confirmAboveUsd',
   dailyBudgetUsd: 'dailyBudgetUsd',
   previewImages: 'previewImages',
-} as const;
+} as const satisfies Readonly<Record<string, SettingKey>>;
 
-export const defaultConfirmAboveUsd = 0.5;
-export const defaultPreviewImages = 1;
+const defaultConfirmAboveUsd = settingDefaults.confirmAboveUsd;
+const defaultPreviewImages = settingDefaults.previewImages;
 
 export interface CostConfig {
   /** The user's `gptImage.pricing` (user settings only). */

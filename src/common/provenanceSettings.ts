@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { configSection } from './config';
+import { settingDefaults } from './settingDefaults';
 import type { ProvenanceStamp } from '../core/provenance/stamp';
 
 /** The provenance settings of issue #15 §4. */
@@ -17,7 +18,7 @@ export interface ProvenanceSettings {
  */
 export function readProvenanceSettings(resource?: vscode.Uri): ProvenanceSettings {
   const config = vscode.workspace.getConfiguration(configSection, resource ?? null);
-  return { embedPrompt: flag(config, 'embedPrompt', true), historyFile: flag(config, 'historyFile', false) };
+  return { embedPrompt: flag(config, 'embedPrompt', settingDefaults.embedPrompt), historyFile: flag(config, 'historyFile', settingDefaults.historyFile) };
 }
 
 function flag(config: vscode.WorkspaceConfiguration, key: string, fallback: boolean): boolean {

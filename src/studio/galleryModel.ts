@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { readConfig, type GptImageConfig } from '../common/config';
 import { resolveStoredPath, type FolderLike, type HistoryEntry } from '../generation/history';
 import { readCostConfig } from '../common/costSettings';
+import { settingDefaults } from '../common/settingDefaults';
 import { pricingFor } from '../core/pricing';
 import { describeCost } from '../generation/costGuard';
 import {
@@ -112,11 +113,11 @@ export function studioDefaults(config: GptImageConfig): { defaults: StudioDefaul
   const oneOf = <T extends string>(key: string, value: string, allowed: readonly T[], fallback: T): T =>
     isOneOf(value, allowed) ? value : replaced(key, value, fallback, allowed.join(', '));
   const options: StudioOptions = {
-    size: isSizeShape(config.size) ? config.size : replaced('size', config.size, '1024x1024', 'auto or WIDTHxHEIGHT'),
-    quality: oneOf('quality', config.quality, qualities, 'auto'),
-    n: isCount(config.count) ? config.count : replaced('count', config.count, 1, `whole numbers 1–${maxCount}`),
-    outputFormat: oneOf('outputFormat', config.outputFormat, outputFormats, 'png'),
-    background: oneOf('background', config.background, backgrounds, 'auto'),
+    size: isSizeShape(config.size) ? config.size : replaced('size', config.size, settingDefaults.size, 'auto or WIDTHxHEIGHT'),
+    quality: oneOf('quality', config.quality, qualities, settingDefaults.quality),
+    n: isCount(config.count) ? config.count : replaced('count', config.count, settingDefaults.count, `whole numbers 1–${maxCount}`),
+    outputFormat: oneOf('outputFormat', config.outputFormat, outputFormats, settingDefaults.outputFormat),
+    background: oneOf('background', config.background, backgrounds, settingDefaults.background),
   };
   return { defaults: { model: config.model, customSizes: acceptsCustomSize(config.model), options }, problems };
 }

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commandIds, panelViewType } from '../../src/common/ids';
+import { settingDefaults } from '../../src/common/settingDefaults';
 
 const root = path.resolve(__dirname, '../../..');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -79,6 +80,23 @@ suite('package.json (the public contract)', () => {
       assert.ok((value as { markdownDescription?: string }).markdownDescription, `${key} has a description`);
     }
     assert.deepEqual(props['gptImage.insertAfterGenerate'].enum, ['ask', 'always', 'never']);
+  });
+
+  test('every setting has the default the code falls back to (settingDefaults), no setting only on one side', () => {
+    const props: Record<string, { default?: unknown }> = manifest.contributes.configuration.properties;
+    const prefix = 'gptImage.';
+    for (const key of Object.keys(props)) assert.ok(key.startsWith(prefix), `${key} is in the gptImage section`);
+    // None is excepted today: a setting the code reads without a contributed default (or one contributed
+    // but never read) would go here, with the reason.
+    const exceptions: Readonly<Record<string, string>> = {};
+    const contributed = Object.keys(props).map((key) => key.slice(prefix.length)).filter((key) => !(key in exceptions));
+    const ours = Object.keys(settingDefaults).filter((key) => !(key in exceptions));
+    assert.deepEqual([...contributed].sort(), [...ours].sort(), 'the same settings in package.json and settingDefaults');
+    for (const [key, value] of Object.entries(settingDefaults)) {
+      if (key in exceptions) continue;
+      assert.ok('default' in props[prefix + key]!, `${prefix}${key} declares a default`);
+      assert.deepEqual(props[prefix + key]!.default, value, `${prefix}${key}: package.json's default is settingDefaults.${key}`);
+    }
   });
 
   test('the key can only go where user settings say: baseUrl and model are application-scoped and restricted', () => {
