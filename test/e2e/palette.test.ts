@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { startFakeImageServer } from '../fixtures/fakeImageServer';
 import { e2e } from './context';
+import { openStudio } from './pages/studio';
 
 /**
  * The command palette flow as a new user meets it: Set API Key → open a Markdown file → Generate Image…
@@ -224,8 +225,7 @@ suite('Command palette: key, generate, insert', function () {
   test('the Studio gallery shows palette generations, and a palette generation appears live in an open Studio (issue #10)', async () => {
     const { page, runCommand, screenshot, waitFor } = e2e();
     await clearNotifications();
-    await runCommand('GPT Image: Open Image Studio');
-    const frame = e2e().webviewFrame();
+    const frame = await openStudio();
     try {
     // The palette generation made earlier in this suite is in the gallery, with its picture loaded.
     const sunset = frame.getByRole('img', { name: prompt, exact: true });

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { e2e } from './context';
+import { ensureKey, generateButton, openStudio } from './pages/studio';
 
 /**
  * The Image Studio as a user drives it: palette → panel → prompt and options → Generate against the
@@ -25,10 +26,6 @@ suite('Image Studio (webview panel)', function () {
     return e2e().webviewFrame();
   }
 
-  function generateButton(frame: FrameLocator): Locator {
-    return frame.getByRole('button', { name: 'Generate', exact: true });
-  }
-
   /** Opens a workspace file through Quick Open, so it becomes the editor Insert targets. */
   async function openWorkspaceFile(name: string): Promise<void> {
     const { page, runCommand } = e2e();
@@ -40,26 +37,11 @@ suite('Image Studio (webview panel)', function () {
     await page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor({ timeout: 15_000 });
   }
 
-  /** A fresh profile may have no key: the Studio's hint sets one the way a user would. */
-  async function ensureKey(frame: FrameLocator): Promise<void> {
-    const { page } = e2e();
-    const hint = frame.getByText('No API key is set yet.');
-    if (!(await hint.isVisible())) return;
-    await frame.getByRole('button', { name: 'Set API Key', exact: true }).click();
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await input.fill('sk-e2e-studio-0123456789');
-    await page.keyboard.press('Enter');
-    await hint.waitFor({ state: 'hidden', timeout: 15_000 });
-  }
-
   test('opens from the palette with labelled controls defaulting to the settings', async () => {
-    const { runCommand, screenshot } = e2e();
+    const { screenshot } = e2e();
     assetsBefore = assets();
     await openWorkspaceFile('notes.md');
-    await runCommand('GPT Image: Open Image Studio');
-    const frame = studio();
-    await generateButton(frame).waitFor({ state: 'visible', timeout: 30_000 });
+    const frame = await openStudio();
     for (const label of ['Prompt', 'Size', 'Quality', 'Count', 'Format', 'Background']) {
       assert.equal(await frame.getByLabel(label, { exact: true }).count(), 1, `one control labelled ${label}`);
     }
@@ -70,7 +52,7 @@ suite('Image Studio (webview panel)', function () {
       (await frame.getByLabel('Prompt', { exact: true }).getAttribute('placeholder')) ?? '',
       /subject \+ style \+ composition \+ key details/i,
     );
-    await ensureKey(frame);
+    await ensureKey(frame, 'sk-e2e-studio-0123456789');
     await screenshot('studio-empty');
   });
 

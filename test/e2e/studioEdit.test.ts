@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FrameLocator } from 'playwright-core';
 import { e2e } from './context';
+import { ensureKey, generateButton, openStudio } from './pages/studio';
 
 /** PNG width and height from the IHDR chunk. */
 function pngSize(file: string): [number, number] {
@@ -21,7 +21,6 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
   const prompt = 'A red kite over a harbour, flat illustration';
   const assetsDir = (): string => path.join(e2e().workspace, 'assets');
   const assets = (): string[] => (fs.existsSync(assetsDir()) ? fs.readdirSync(assetsDir()).filter((name) => !name.startsWith('.')).sort() : []);
-  const studio = (): FrameLocator => e2e().webviewFrame();
   let defaultTheme = 'Light Modern';
 
   suiteTeardown(async () => {
@@ -34,20 +33,10 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
 
   test('Edit on a card opens the mask editor; the mouse paints; Send saves the edit beside the original', async () => {
     const { page, runCommand, screenshot, waitFor } = e2e();
-    await runCommand('GPT Image: Open Image Studio');
-    const frame = studio();
-    const generate = frame.getByRole('button', { name: 'Generate', exact: true });
-    await generate.waitFor({ state: 'visible', timeout: 60_000 });
+    const frame = await openStudio({ timeout: 60_000 });
+    const generate = generateButton(frame);
     if (((await frame.locator('body').getAttribute('class')) ?? '').includes('vscode-dark')) defaultTheme = 'Dark Modern';
-    const hint = frame.getByText('No API key is set yet.');
-    if (await hint.isVisible()) {
-      await frame.getByRole('button', { name: 'Set API Key', exact: true }).click();
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 15_000 });
-      await input.fill('sk-e2e-edit-0123456789');
-      await page.keyboard.press('Enter');
-      await hint.waitFor({ state: 'hidden', timeout: 15_000 });
-    }
+    await ensureKey(frame, 'sk-e2e-edit-0123456789');
     // A card to edit: one landscape image.
     await frame.getByLabel('Prompt', { exact: true }).fill(prompt);
     await frame.getByLabel('Size', { exact: true }).selectOption('1536x1024');

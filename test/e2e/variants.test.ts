@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { e2e } from './context';
+import { generateButton, openStudio } from './pages/studio';
 
 /**
  * Variants and lineage as a user meets them (issue #13): generate two in the Studio, Keep one, Discard
@@ -21,33 +22,14 @@ suite('Image Studio: Keep, Discard the others, edited from', function () {
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => !name.startsWith('.')).sort() : [];
   }
 
-  function studio(): FrameLocator {
-    return e2e().webviewFrame();
-  }
-
   function cards(frame: FrameLocator, name: string): Locator {
     return frame.locator('li.card').filter({ has: frame.getByRole('img', { name, exact: true }) });
   }
 
-  async function ensureKey(frame: FrameLocator): Promise<void> {
-    const { page } = e2e();
-    const hint = frame.getByText('No API key is set yet.');
-    if (!(await hint.isVisible())) return;
-    await frame.getByRole('button', { name: 'Set API Key', exact: true }).click();
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await input.fill('sk-e2e-variants-0123456789');
-    await page.keyboard.press('Enter');
-    await hint.waitFor({ state: 'hidden', timeout: 15_000 });
-  }
-
   test('generate two, Keep one, Discard the others: the other card and its file are gone', async () => {
-    const { page, runCommand, screenshot, waitFor } = e2e();
-    await runCommand('GPT Image: Open Image Studio');
-    const frame = studio();
-    const generate = frame.getByRole('button', { name: 'Generate', exact: true });
-    await generate.waitFor({ state: 'visible', timeout: 30_000 });
-    await ensureKey(frame);
+    const { page, screenshot, waitFor } = e2e();
+    const frame = await openStudio({ key: 'sk-e2e-variants-0123456789' });
+    const generate = generateButton(frame);
     await frame.getByLabel('Prompt', { exact: true }).fill(prompt);
     await frame.getByLabel('Size', { exact: true }).selectOption('1024x1024');
     await frame.getByLabel('Quality', { exact: true }).selectOption('low');
@@ -108,8 +90,7 @@ suite('Image Studio: Keep, Discard the others, edited from', function () {
     await page.locator('.quick-input-widget', { hasText: 'Edit' }).waitFor({ state: 'visible', timeout: 15_000 });
     await input.fill('Make the cranes red');
     await page.keyboard.press('Enter');
-    await runCommand('GPT Image: Open Image Studio');
-    const frame = studio();
+    const frame = await openStudio();
     const edit = cards(frame, 'Make the cranes red');
     await waitFor(async () => (await edit.count()) === 1, { timeout: 60_000, what: 'the edit card' });
     await edit.getByText('edited from').waitFor({ timeout: 15_000 });
