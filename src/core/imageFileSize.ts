@@ -1,11 +1,12 @@
 import * as fs from 'node:fs/promises';
 import { sniffImageParts } from './api/sniff';
 import { readDimensions, type ImageDimensions } from './imageSize';
+import { eoi, isFrameMarker, jpegSegmentsAt, sos } from './jpegSegments';
 import type { OutputFormat } from '../shared/options';
 
 /** Bytes read from each end of the file to sniff it and read a PNG or WebP header. */
 export const headBytes = 64 * 1024;
-/** JPEG segments walked (by positional reads of their 9-byte headers) before the frame header is given up on. */
+/** JPEG walk steps (positional reads of 4-byte segment headers) before the frame header is given up on. */
 export const maxJpegSegments = 1024;
 
 /** Reads `length` bytes at `position` (fewer at the end of the file). */
@@ -26,31 +27,18 @@ export async function fileImageInfo(read: ReadAt, size: number): Promise<{ forma
   return dimensions && { format, dimensions };
 }
 
-/** The JPEG frame header found by walking segment headers: 9 bytes read per segment, at most {@link maxJpegSegments}. */
+/** The JPEG frame header found by walking segment headers: 4 bytes read per step, at most {@link maxJpegSegments} steps. */
 async function jpegDimensionsAt(read: ReadAt, size: number): Promise<ImageDimensions | undefined> {
-  let position = 2;
-  for (let segment = 0; segment < maxJpegSegments && position + 9 <= size; segment++) {
-    const b = await read(position, 9);
-    if (b.length < 9 || b[0] !== 0xff) return undefined;
-    const marker = b[1];
-    if (marker === 0xff) {
-      position++;
-      continue;
+  for await (const segment of jpegSegmentsAt(read, size, maxJpegSegments)) {
+    if (segment.marker === sos || segment.marker === eoi) return undefined;
+    if (isFrameMarker(segment.marker)) {
+      // Precision, then height and width (big-endian).
+      const b = segment.end - segment.dataStart >= 5 ? await read(segment.dataStart + 1, 4) : Buffer.alloc(0);
+      if (b.length < 4) return undefined;
+      const width = b.readUInt16BE(2);
+      const height = b.readUInt16BE(0);
+      return width > 0 && height > 0 ? { width, height } : undefined;
     }
-    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      position += 2;
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) return undefined;
-    const length = b.readUInt16BE(2);
-    if (length < 2) return undefined;
-    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isFrame) {
-      const width = b.readUInt16BE(7);
-      const height = b.readUInt16BE(5);
-      return length >= 7 && width > 0 && height > 0 ? { width, height } : undefined;
-    }
-    position += 2 + length;
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { eoi, isFrameMarker, jpegSegments, sos } from './jpegSegments';
 import type { OutputFormat } from '../shared/options';
 
 export interface ImageDimensions {
@@ -28,23 +29,12 @@ function valid(width: number, height: number): ImageDimensions | undefined {
 
 /** The first SOFn segment before the scan: its height and width (big-endian, after the precision byte). */
 function jpegDimensions(b: Buffer): ImageDimensions | undefined {
-  for (let i = 2; i + 9 <= b.length; ) {
-    if (b[i] !== 0xff) return undefined;
-    const marker = b[i + 1];
-    if (marker === 0xff) {
-      i++; // fill byte
-      continue;
+  for (const segment of jpegSegments(b)) {
+    if (segment.marker === sos || segment.marker === eoi) return undefined;
+    if (isFrameMarker(segment.marker)) {
+      const at = segment.dataStart + 1;
+      return segment.end - segment.dataStart >= 5 && at + 4 <= b.length ? valid(b.readUInt16BE(at + 2), b.readUInt16BE(at)) : undefined;
     }
-    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      i += 2;
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) return undefined;
-    const length = b.readUInt16BE(i + 2);
-    if (length < 2) return undefined;
-    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isFrame) return length >= 7 ? valid(b.readUInt16BE(i + 7), b.readUInt16BE(i + 5)) : undefined;
-    i += 2 + length;
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { eoi, isFrameMarker, jpegSegments, sos } from '../jpegSegments';
 import type { OutputFormat } from '../../shared/options';
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -82,20 +83,10 @@ function isJpeg(b: ByteView): boolean {
   if (end < minJpeg || b.at(end - 2) !== 0xff || b.at(end - 1) !== 0xd9) return false;
   // The header segments, SOI to the first scan: each FF, a marker and a length that fits.
   let frame = false;
-  for (let i = 2; i + 4 <= end; ) {
-    if (b.at(i) !== 0xff) return false;
-    while (b.at(i + 1) === 0xff && i + 5 <= end) i++; // fill bytes
-    const marker = b.at(i + 1);
-    if (marker === 0xda) return frame;
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      i += 2;
-      continue;
-    }
-    if (marker === 0x00 || marker === 0xd8 || marker === 0xd9) return false;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) frame = true;
-    const length = (b.at(i + 2) << 8) | b.at(i + 3);
-    if (length < 2) return false;
-    i += 2 + length;
+  for (const segment of jpegSegments({ length: end, at: (i) => b.at(i) })) {
+    if (segment.marker === sos) return frame;
+    if (segment.marker === 0xd8 || segment.marker === eoi) return false;
+    if (isFrameMarker(segment.marker)) frame = true;
   }
   return false;
 }

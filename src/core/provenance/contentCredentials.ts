@@ -1,3 +1,4 @@
+import { eoi, jpegSegments, sos } from '../jpegSegments';
 import { listPngChunks } from './pngChunks';
 
 /**
@@ -27,26 +28,12 @@ export function findContentCredentials(bytes: Uint8Array): ContentCredentialsBox
  * C2PA embeds its manifest store. Segments after the scan start are not metadata.
  */
 function jpegHasJumbf(b: Buffer): boolean {
-  let i = 2;
-  while (i + 4 <= b.length) {
-    if (b[i] !== 0xff) return false;
-    const marker = b[i + 1];
-    if (marker === 0xff) {
-      i++; // fill byte
-      continue;
-    }
-    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      i += 2;
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) return false;
-    const length = b.readUInt16BE(i + 2);
-    if (length < 2 || i + 2 + length > b.length) return false;
-    if (marker === 0xeb) {
-      const data = b.subarray(i + 4, i + 2 + length);
+  for (const segment of jpegSegments(b)) {
+    if (segment.marker === sos || segment.marker === eoi || segment.end > b.length) return false;
+    if (segment.marker === 0xeb) {
+      const data = b.subarray(segment.dataStart, segment.end);
       if (data.length >= 16 && data.toString('latin1', 0, 2) === 'JP' && data.toString('latin1', 12, 16) === 'jumb') return true;
     }
-    i += 2 + length;
   }
   return false;
 }
