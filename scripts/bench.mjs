@@ -18,7 +18,7 @@
 // Options: --quick (fewer rounds), --only=overhead,many,concurrency,preview,footprint, --no-compile (use out/ as
 // is), --no-package (skip `npm run package`), --rounds=N, --profile (engine processes write .cpuprofile
 // files to .bench/profiles/; summarise one with `node scripts/bench/cpuprofile-top.mjs <file>`).
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -67,7 +67,7 @@ try {
   const f = await section('footprint', () => footprint({ log, pack: !flag('no-package'), runs: quick ? 7 : 15 }));
   if (f) {
     results.targets.bundleSize = { target: '≤ 250 KB', value: kb(f.bundleBytes), met: f.bundleBytes <= 250 * 1024 };
-    if (f.vsixBytes) results.targets.vsixSize = { target: '≤ 400 KB', value: kb(f.vsixBytes), met: f.vsixBytes <= 400 * 1024 };
+    if (f.vsixBytes) results.targets.vsixSize = { target: '≤ 400 KB (self-set)', value: kb(f.vsixBytes), met: f.vsixBytes <= 400 * 1024 };
     results.targets.activation = { target: '≤ 15 ms', value: f.activation.totalMs, met: f.activation.totalMs <= 15 };
   }
 } finally {
@@ -225,20 +225,31 @@ async function many(sized, small) {
   const mid = section.sizes['1536x1024'];
   const top = section.sizes['3840x2160'];
   const t = results.targets;
-  t.manyRssGrowth = { target: '≤ 0.25× response (n=10, 1536x1024)', value: mid.growthToResponse, met: mid.growthToResponse <= 0.25 };
-  t.manyRssGrowth4k = { target: '≤ 64 MB (n=10, 3840x2160)', value: top.engine.peakRssGrowthMB, met: top.engine.peakRssGrowthMB <= 64 };
-  t.engineToSdkPeakRssN10 = { target: '< 0.6 (n=10, 1536x1024)', value: mid.ratioPeakRssEngineToSdk, met: mid.ratioPeakRssEngineToSdk < 0.6 };
+  // The targets take the first answer in a fresh process: what a user's first large generation costs the
+  // extension host. The second answer (memory the first left in the process reused) is in the section.
+  t.manyRssGrowth = {
+    target: '≤ 0.25× response (n=10, 1536x1024; first answer in a fresh process)',
+    value: mid.coldGrowthToResponse,
+    met: mid.coldGrowthToResponse <= 0.25,
+  };
+  t.manyRssGrowth4k = {
+    target: '≤ 64 MB (n=10, 3840x2160; first answer in a fresh process)',
+    value: top.engine.coldPeakRssGrowthMB,
+    met: top.engine.coldPeakRssGrowthMB <= 64,
+  };
+  t.engineToSdkPeakRssN10 = { target: '< 0.6 (n=10, 1536x1024; second answer each)', value: mid.ratioPeakRssEngineToSdk, met: mid.ratioPeakRssEngineToSdk < 0.6 };
   t.engineToSdkWallN10 = { target: '< 1 (lead kept; n=10, 1536x1024)', value: mid.ratioWallEngineToSdk, met: mid.ratioWallEngineToSdk < 1 };
   return section;
 }
 
 /**
  * Two measured generations in a fresh child process (warmed on a small answer first), then the child
- * exits. The figures are the second's: the memory one more answer adds to a process that has run this
- * path before, as the extension host has after its first large generation. The first one ('cold') also
- * pays one-time costs that are not garbage of the answer and stay with the process: V8 growing its
- * young generation to the size it keeps (+8 MB of new space), the threads of libuv's pool getting their
- * malloc arenas (fsync, close), and code compiled for the n=10 path; it is reported next to it.
+ * exits. The first ('cold') is what the growth targets take: a user's first large generation in an
+ * extension host. It also pays one-time costs of the process that are not garbage of the answer (V8
+ * tiering undici's llhttp wasm parser up to TurboFan once the body is large: 21 → 12-13 MB of growth
+ * with --liftoff-only in a probe; malloc and V8 pages first touched). The second ('answer', the other
+ * figures here) is what one more answer adds once the process has grown for the first; the memory
+ * ratio to the SDK compares second answers on both sides.
  */
 async function freshRun(script, sized, small, message, i) {
   const child = await benchChild(script, ['--expose-gc']);
@@ -405,11 +416,10 @@ function responseBytes(baseUrl, n, size) {
   });
 }
 
+/** The commit measured (git itself: in a worktree .git is a file, not a folder). */
 function gitHead() {
   try {
-    const head = fs.readFileSync(path.join(repoRoot, '.git/HEAD'), 'utf8').trim();
-    const ref = head.startsWith('ref: ') ? head.slice(5) : undefined;
-    return ref ? fs.readFileSync(path.join(repoRoot, '.git', ref), 'utf8').trim().slice(0, 7) : head.slice(0, 7);
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return undefined;
   }
@@ -435,9 +445,9 @@ function report(all) {
       rows.push([`2. n=${s.many.n} ${size}: response body`, `${mb(m.responseBytes)} MB`, '', '']);
       rows.push(['   engine: wall / peak RSS', `${m.engine.wallMs} ms / ${m.engine.peakRssMB} MB`, '', '']);
       if (m.sdk) rows.push(['   openai SDK: wall / peak RSS', `${m.sdk.wallMs} ms / ${m.sdk.peakRssMB} MB`, '', '']);
-      const growth = `${m.engine.peakRssGrowthMB} MB (${m.growthToResponse}× response)`;
-      rows.push(['   engine peak RSS growth (second answer in the process)', growth, top ? '≤ 64 MB' : '≤ 0.25×', mark(top ? t.manyRssGrowth4k : t.manyRssGrowth)]);
-      rows.push(['   engine peak RSS growth, first answer in a fresh process (one-time costs too)', `${m.engine.coldPeakRssGrowthMB} MB (${m.coldGrowthToResponse}× response)`, '', '']);
+      const cold = `${m.engine.coldPeakRssGrowthMB} MB (${m.coldGrowthToResponse}× response)`;
+      rows.push(['   engine peak RSS growth, first answer in a fresh process', cold, top ? '≤ 64 MB' : '≤ 0.25×', mark(top ? t.manyRssGrowth4k : t.manyRssGrowth)]);
+      rows.push(['   engine peak RSS growth, second answer (reuses what the first grew)', `${m.engine.peakRssGrowthMB} MB (${m.growthToResponse}× response)`, '', '']);
       if (!top) {
         rows.push(['   engine / SDK, peak RSS', m.ratioPeakRssEngineToSdk, '< 0.6', mark(t.engineToSdkPeakRssN10)]);
         rows.push(['   engine / SDK, wall', m.ratioWallEngineToSdk, '< 1', mark(t.engineToSdkWallN10)]);
@@ -462,7 +472,7 @@ function report(all) {
     for (const [name, bytes] of Object.entries(f.otherBundles ?? {})) {
       rows.push([`   dist/${name} (lazy, first generation)`, `${kb(bytes)} KB`, '', '']);
     }
-    rows.push(['   gpt-image-studio.vsix', f.vsixBytes ? `${kb(f.vsixBytes)} KB` : `n/a (${f.vsixError ?? 'skipped'})`, '≤ 400 KB', mark(t.vsixSize)]);
+    rows.push(['   gpt-image-studio.vsix', f.vsixBytes ? `${kb(f.vsixBytes)} KB` : `n/a (${f.vsixError ?? 'skipped'})`, '≤ 400 KB (self-set)', mark(t.vsixSize)]);
     rows.push(['   require + activate (stub vscode, cold)', `${f.activation.totalMs} ms (require ${f.activation.requireMs})`, '≤ 15 ms', mark(t.activation)]);
     if (f.activation.engineRequireMs !== undefined) {
       rows.push(['   first generation: require dist/engine.js', `${f.activation.engineRequireMs} ms`, '', '']);

@@ -1,4 +1,4 @@
-import { request as undiciRequest } from 'undici';
+import { request as undiciRequest } from './undici';
 import { defaultBaseUrl } from '../types';
 import type { ClientOptions } from './client';
 import { startDeadline } from './deadline';

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, request as undiciRequest } from './undici';
 import { AddressGuard, InternalAddressError, internalRange, systemLookup, type Lookup, type RangeOf } from './addressPolicy';
 import type { Deadline } from './deadline';
 import { ProxyRouter } from './proxy';
@@ -51,7 +52,7 @@ export class ImageDownloads {
   private readonly lookup: Lookup;
   private readonly rangeOf: RangeOf;
   private ownAddresses: Promise<ReadonlySet<string>> | undefined;
-  private pinned: Agent | undefined;
+  private pinned: InstanceType<typeof Agent> | undefined;
 
   constructor(
     private readonly settings: DownloadSettings,

@@ -1,4 +1,4 @@
-import { request as undiciRequest } from 'undici';
+import { request as undiciRequest } from './undici';
 import type { Context, RequestPayload } from './client';
 import type { Deadline } from './deadline';
 import { isUndiciTimeout, transportOutcome } from './networkErrors';

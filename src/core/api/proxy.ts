@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
-import { Agent, Dispatcher, getGlobalDispatcher, interceptors, Pool, ProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, DispatcherClass, getGlobalDispatcher, interceptors, Pool, ProxyAgent } from './undici';
 import { attachProxyFailure } from './proxyErrors';
 import { describeProxy, type ProxyDecision, type ProxySettings, ProxySettingsError, resolveProxy } from './proxyRules';
 
@@ -87,7 +88,7 @@ export function proxyDispatcher(decision: ProxyDecision, settings: ProxySettings
  * One dispatcher for every request of a client: routes each origin (API, image CDN, each redirect hop)
  * by its own decision. Closing it does nothing; the shared dispatchers close with {@link closeProxyDispatchers}.
  */
-export class ProxyRouter extends Dispatcher {
+export class ProxyRouter extends DispatcherClass {
   // Redirects are followed here, not inside the chosen agent, so each hop gets its own decision.
   readonly #dispatch: Dispatcher['dispatch'] = interceptors.redirect()((options, handler) => this.#route(options, handler));
 

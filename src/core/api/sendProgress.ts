@@ -1,4 +1,5 @@
-import { type Dispatcher, getGlobalDispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { getGlobalDispatcher } from './undici';
 
 type Handler = Dispatcher.DispatchHandlers;
 
