@@ -245,9 +245,9 @@ async function many(sized, small) {
 /**
  * Two measured generations in a fresh child process (warmed on a small answer first), then the child
  * exits. The first ('cold') is what the growth targets take: a user's first large generation in an
- * extension host. It also pays one-time costs of the process that are not garbage of the answer (V8
- * tiering undici's llhttp wasm parser up to TurboFan once the body is large: 21 → 12-13 MB of growth
- * with --liftoff-only in a probe; malloc and V8 pages first touched). The second ('answer', the other
+ * extension host. It also pays one-time costs of the V8 runtime that are not data of the answer:
+ * compiling the hot path (mostly undici's llhttp wasm tiering up to TurboFan) and the young generation
+ * filling to its size; scripts/bench/first-answer.mjs measures them apart. The second ('answer', the other
  * figures here) is what one more answer adds once the process has grown for the first; the memory
  * ratio to the SDK compares second answers on both sides.
  */
