@@ -8,7 +8,7 @@ import { extensionFor, maxNameAttempts, nextCandidate, numberedNames, timestamp 
 import { resolveAssetsDir, staysInsideRealSync } from '../core/paths';
 import type { PreparedEdit } from '../generation/editSources';
 import type { GenerationService } from '../generation/generationService';
-import { folderInputField, resolveWorkspacePath, shownPath, type WorkspacePath } from './agentWorkspace';
+import { folderInputField, refuseRealVcs, resolveWorkspacePath, shownPath, type WorkspacePath } from './agentWorkspace';
 
 /** An edit worked out for the agent tools: the edit engine's prepared request, and what the confirmation shows. */
 export interface PreparedAgentEdit {
@@ -40,6 +40,7 @@ export async function prepareAgentEdit(generation: GenerationService, input: Edi
     if (!staysInsideRealSync(folder.uri.fsPath, dir)) {
       throw new ImageApiError('validation', `Input "folder" (${JSON.stringify(input.folder.slice(0, 200))}) leads outside the workspace folder through a symbolic link.`, { param: 'folder' });
     }
+    refuseRealVcs(folder, dir, 'folder');
     target = { ...target, dir };
   }
   if (input.fileName !== undefined) target = { ...target, original: `${input.fileName}${path.extname(target.original)}` };

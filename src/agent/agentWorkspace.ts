@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ImageApiError } from '../core/errors';
 import { isInside, resolveAssetsDir, staysInsideRealSync, toPosixRelative, type FolderField } from '../core/paths';
+import { realVcsSegment } from '../core/vcsGuard';
+import { quoteValue } from '../shared/plainText';
 
 /** The `folder` input names itself in messages: `Input "folder" ("../x") points outside…`. */
 export const folderInputField: FolderField = { label: 'Input "folder"', param: 'folder' };
@@ -43,6 +45,7 @@ export function resolveWorkspacePath(value: string, param: string, preferred?: v
   if (path.isAbsolute(value) || /^[a-zA-Z]:[\\/]/.test(value)) {
     const folder = folders.find((candidate) => isInside(candidate.uri.fsPath, value));
     if (!folder) throw outside();
+    refuseRealVcs(folder, path.resolve(value), param);
     return at(folder, path.resolve(value), folders.length);
   }
   const [first, ...rest] = value.split(/[\\/]+/);
@@ -52,7 +55,22 @@ export function resolveWorkspacePath(value: string, param: string, preferred?: v
   const segments = relative.split(/[\\/]+/).filter((segment) => segment !== '' && segment !== '.');
   const absolute = path.resolve(folder.uri.fsPath, ...segments);
   if (!isInside(folder.uri.fsPath, absolute)) throw outside();
+  refuseRealVcs(folder, absolute, param);
   return at(folder, absolute, folders.length);
+}
+
+/**
+ * Refuses `absolute` when, with symlinks resolved, it leads into version control metadata (a folder
+ * linked to `.git`): the lexical check in agentInput.ts sees only the name the agent sent.
+ */
+export function refuseRealVcs(folder: vscode.WorkspaceFolder, absolute: string, param: string): void {
+  const vcs = realVcsSegment(folder.uri.fsPath, absolute);
+  if (vcs === undefined) return;
+  throw new ImageApiError(
+    'validation',
+    `Input "${param}" leads into version control metadata (${quoteValue(vcs)}) through a symbolic link, which the tools never read or write; use a folder of the project.`,
+    { param },
+  );
 }
 
 function at(folder: vscode.WorkspaceFolder, absolute: string, count: number): WorkspacePath {
@@ -104,5 +122,6 @@ export function saveFolderFor(
       { param: 'folder' },
     );
   }
+  refuseRealVcs(folder, absolute, 'folder');
   return { folder, relative, absolute, field: folderInputField };
 }

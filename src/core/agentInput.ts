@@ -1,5 +1,6 @@
 import { ImageApiError } from './errors';
 import { quoteValue } from '../shared/plainText';
+import { colonSegment, vcsSegment } from './vcsGuard';
 
 /**
  * The input of the agent tools (`gptImage_generateImage`, `gptImage_editImage`), from a language model
@@ -134,7 +135,9 @@ function pathString(value: unknown, param: string): string {
   if (/\p{Cc}/u.test(value)) throw invalid(param, 'contains a control character.');
   const hidden = invisibleCharacter(value);
   if (hidden) throw invalid(param, `contains the invisible character ${hidden}, so the path shown would not be the path used; type the path without it.`);
-  const vcs = value.split(/[\\/]+/).find(isVcsSegment);
+  const colon = colonSegment(value.trim());
+  if (colon !== undefined) throw invalid(param, `has a ":" inside the path (${quoteValue(colon)}); only a leading drive letter may have one (on Windows it names a data stream or another drive).`);
+  const vcs = vcsSegment(value);
   if (vcs !== undefined) throw invalid(param, `leads into version control metadata (${quoteValue(vcs)}), which the tools never read or write; use a folder of the project.`);
   return value.trim();
 }
@@ -164,13 +167,6 @@ function codePoint(character: string): string {
  * sentence). The joiners U+200C and U+200D stay: scripts and emoji need them.
  */
 const promptFormatCharacter = /(?![\u200c\u200d])\p{Cf}/u;
-
-/** Version control metadata folders (any letter case; Windows drops trailing dots and spaces, and has 8.3 names). */
-const vcsFolders = new Set(['.git', 'git~1', '.hg', 'hg~1', '.svn', 'svn~1', '.bzr', 'bzr~1', '_darcs', '.jj', '.pijul', '.fossil']);
-
-function isVcsSegment(segment: string): boolean {
-  return vcsFolders.has(segment.replace(/[. ]+$/, '').toLowerCase()) || vcsFolders.has(segment.toLowerCase());
-}
 
 const reservedWindowsName = /^(con|prn|aux|nul|conin\$|conout\$|clock\$|com[0-9¹²³]|lpt[0-9¹²³])$/i;
 const imageExtension = /\.(png|jpe?g|webp)$/i;
