@@ -53,6 +53,9 @@ const workspace = { path: '' };
 const server = new CodeServer({
   harness,
   settings: { 'gptImage.baseUrl': fixture.url },
+  // The test PKI's CA (name-constrained to localhost and .test names), trusted the way a company's
+  // TLS-inspecting proxy CA is: the proxy suite's HTTPS fixture behind http.proxy is signed by it.
+  env: { NODE_EXTRA_CA_CERTS: path.join(repoRoot, 'test', 'fixtures', 'tls', 'ca.pem') },
   log: (line) => log(line),
 });
 let browser;
@@ -81,6 +84,13 @@ try {
     reload: () => reloadWorkbench(page),
     waitFor,
     extensionHostLog: () => server.extensionHostLogs().map((file) => tail(file, 60)).join('\n'),
+    gptImageLog: () =>
+      server
+        .extensionHostLogs()
+        .filter((file) => /gpt-image-studio/.test(file))
+        .reverse()
+        .map((file) => fs.readFileSync(file, 'utf8'))
+        .join(''),
   };
   summary = await runMocha(page);
 } catch (error) {

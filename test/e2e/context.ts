@@ -31,6 +31,8 @@ export interface E2EContext {
   waitFor<T>(check: () => T | Promise<T>, options: { timeout: number; what: string; interval?: number }): Promise<T>;
   /** Tail of the extension host log(s), for assertion messages. */
   extensionHostLog(): string;
+  /** The whole GPT Image log of every window session so far, oldest first. */
+  gptImageLog(): string;
 }
 
 const key = '__gptImageE2E';
