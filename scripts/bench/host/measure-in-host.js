@@ -5,7 +5,6 @@
 // extractImages: the path of unusual answers) and `stream` (readImagesStreaming into temp files, the
 // engine's path). Until issue #11 a third variant ran readBody with Base64Scan (see the README's
 // performance section for what it measured); the scan was removed. Writes JSON to $GPT_IMAGE_HOST_MEMORY_OUT.
-/* eslint-disable */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
