@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { closeAllEditors, openFile, sleep, testApi, waitFor, workspaceRoot } from './helpers';
+import { closeAllEditors, openFile, testApi, waitFor, workspaceRoot } from './helpers';
 
 const png = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -74,9 +74,14 @@ suite('Insert Image…', () => {
     fs.utimesSync(older, past, past);
     fs.utimesSync(image.fsPath, new Date(), new Date());
     const editor = await openFile('pick.md', '');
-    const pending = vscode.commands.executeCommand('gptImage.insertImage');
-    await sleep(1500); // the quick pick lists the folder, then the first (newest) row is focused
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    let done = false;
+    const pending = Promise.resolve(vscode.commands.executeCommand('gptImage.insertImage')).finally(() => (done = true));
+    // The quick pick opens once the folder is listed, its first (newest) row focused. Accepting before it
+    // opens does nothing, so accept until the command has taken the pick and returned.
+    await waitFor('Insert Image… to take the first row', async () => {
+      if (!done) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return done;
+    }, 20_000);
     await pending;
     await waitFor('the link', () => (editor.document.getText().includes('!') ? true : undefined));
     assert.equal(editor.document.getText(), '![red fox (1)](<assets/red fox (1)-20261125-101500.png>)');
