@@ -22,6 +22,9 @@ import { resolveWorkspacePath, saveFolderFor, shownPath, type WorkspacePath } fr
 
 export type AgentToolName = 'generate' | 'edit';
 
+/** What failed, for an unexpected error's message: `Edit failed: …`. */
+export const agentToolAction = (tool: AgentToolName): string => (tool === 'edit' ? 'Edit' : 'Image generation');
+
 export interface AgentToolDeps {
   readonly generation: GenerationService;
   readonly keys: ApiKeyStore;
@@ -129,7 +132,7 @@ export class AgentImageTools {
         return await this.success(call, outcome.files.map((file) => file.fsPath), { ...outcome.entry, cost }, wantImages, options.canAttachImages);
       });
     } catch (error) {
-      return this.failure(error);
+      return this.failure(error, tool);
     }
   }
 
@@ -191,8 +194,8 @@ export class AgentImageTools {
     return { text, isError: false, images };
   }
 
-  private failure(error: unknown): AgentToolResult {
-    const text = agentErrorText(error);
+  private failure(error: unknown, tool: AgentToolName): AgentToolResult {
+    const text = agentErrorText(error, agentToolAction(tool));
     this.deps.log.warn(`Agent tool call failed: ${text}`);
     return { text, isError: true, images: [] };
   }

@@ -3,7 +3,7 @@ import type { Log } from '../common/log';
 import { agentErrorText, confirmationMessage, planFingerprint, type AgentPlan } from '../core/agentMessages';
 import { ConfirmedCalls } from './confirmedCalls';
 import { plural } from '../shared/labels';
-import type { AgentImageTools, AgentToolName } from './agentImageTools';
+import { agentToolAction, type AgentImageTools, type AgentToolName } from './agentImageTools';
 
 /** Tool names: a public contract (package.json `languageModelTools`, prompts, the MCP server). */
 export const toolNames: Readonly<Record<AgentToolName, string>> = {
@@ -60,7 +60,7 @@ export class ImageTool implements vscode.LanguageModelTool<unknown> {
       plan = (await this.tools.withSlot(() => this.tools.prepare(this.tool, options.input, now))).plan;
     } catch (error) {
       // Invalid input costs nothing and needs no Allow: invoke answers with this text, sending nothing.
-      this.confirmed.remember(options.input, { kind: 'refused', text: agentErrorText(error) });
+      this.confirmed.remember(options.input, { kind: 'refused', text: agentErrorText(error, agentToolAction(this.tool)) });
       return { invocationMessage: 'GPT Image: the request was refused (nothing is sent)' };
     }
     this.confirmed.remember(options.input, { kind: 'plan', now, fingerprint: planFingerprint(plan) });

@@ -49,7 +49,7 @@ export async function generateCommand(deps: CommandDeps, args: GenerateArgs = {}
     if (target) run = { request, target, resource, insertTarget };
   } catch (error) {
     // Not awaited: the notification stays until dismissed, and the command has finished either way.
-    void showError(error, deps.log);
+    void showError(error, deps.log, { action: 'Image generation' });
   } finally {
     if (!run) anchor?.dispose();
   }
@@ -109,6 +109,7 @@ async function generateRun(deps: CommandDeps, run: Run): Promise<GenerationOutco
     keepAnchor = true;
     let again = false;
     void showError(error, deps.log, {
+      action: 'Image generation',
       tryAgain: () => {
         again = true;
         return generateRun(deps, run);

@@ -39,7 +39,7 @@ export async function runErrorAction(action: ErrorAction, tryAgain?: () => unkno
 }
 
 /** Logs the detail and describes the error for a surface; cancellation is logged, not reported. */
-export function logError(error: unknown, log: Log, context: ReportContext = {}): ReturnType<typeof describeError> {
+export function logError(error: unknown, log: Log, context: ReportContext): ReturnType<typeof describeError> {
   const description = describeError(error, { action: context.action, canTryAgain: context.tryAgain !== undefined });
   if (description.kind === 'cancelled') {
     log.info('Generation cancelled by the user; nothing was saved.');
@@ -70,7 +70,7 @@ export function logError(error: unknown, log: Log, context: ReportContext = {}):
  * One notification per error class with its actions (Set API Key, Open Settings, Show Log, and Try
  * Again when `context.tryAgain` is given). Resolves once the picked action has run.
  */
-export async function showError(error: unknown, log: Log, context: ReportContext = {}): Promise<void> {
+export async function showError(error: unknown, log: Log, context: ReportContext): Promise<void> {
   const description = logError(error, log, context);
   if (description.kind === 'cancelled') return;
   const labels = description.actions.map((action) => errorActionLabels[action]);

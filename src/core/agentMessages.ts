@@ -98,8 +98,8 @@ export function resultText(outcome: AgentOutcome): string {
  * An error as text a model can act on: what went wrong, what to do about it, and that nothing was saved.
  * The client redacted the key from every server text before this; the message is plain text too.
  */
-export function agentErrorText(error: unknown): string {
-  const description = describeError(error);
+export function agentErrorText(error: unknown, action: string): string {
+  const description = describeError(error, { action });
   if (description.kind === 'cancelled') return 'Cancelled: nothing was saved.';
   const param = error instanceof ImageApiError && error.param ? `, field "${plainText(error.param)}"` : '';
   const advice: string[] = [];

@@ -12,7 +12,8 @@ export interface ErrorDescription {
 
 /** What the user was doing, for an error that is no ImageApiError: `Insert` → "Insert failed: …". */
 export interface DescribeContext {
-  readonly action?: string;
+  /** Required: every surface names its own action, so an Insert never fails as "Image generation". */
+  readonly action: string;
   /** The surface can send the same request again: transient errors then offer Try Again. */
   readonly canTryAgain?: boolean;
 }
@@ -23,9 +24,9 @@ export interface DescribeContext {
  * text (and the request id, a field name, a Location header, a value from settings) is the server's or
  * the workspace's, so the message is made plain: it can never form a link in a notification.
  */
-export function describeError(error: unknown, context: DescribeContext = {}): ErrorDescription {
+export function describeError(error: unknown, context: DescribeContext): ErrorDescription {
   const again = context.canTryAgain === true;
-  const description = describe(error, context.action ?? 'Image generation', again);
+  const description = describe(error, context.action, again);
   const actions = again ? description.actions : description.actions.filter((action) => action !== 'tryAgain');
   return { ...description, message: plainText(description.message), actions };
 }

@@ -60,7 +60,7 @@ export class StudioPanel extends Disposable {
     super();
     this.actions = new GalleryActions(deps.generation, editors, (message) => this.post(message), () => this.postEntries());
     this.edits = new StudioEdits({ generation: deps.generation, runs: this.runs, post: (message) => this.post(message), updateRoots: () => this.updateRoots(),
-      postError: (error, runId) => this.postError(error, runId, runId ? undefined : 'Edit'), galleryEntry: (entry) => this.galleryEntry(entry),
+      postError: (error, runId) => this.postError(error, runId, 'Edit'), galleryEntry: (entry) => this.galleryEntry(entry),
       webviewSrc: (uri) => (this.isUnderRoots(uri) ? this.panel.webview.asWebviewUri(uri).toString() : undefined) });
     const media = vscode.Uri.joinPath(extensionUri, 'media');
     const options = StudioPanel.webviewOptions(extensionUri, deps.generation.historyEntries(), deps.previews?.dir);
@@ -131,7 +131,7 @@ export class StudioPanel extends Disposable {
       return;
     }
     const action = raw.type in imageCommandLabels ? imageCommandLabels[raw.type as ImageCommand] : undefined;
-    void this.handle(raw).catch((error: unknown) => this.postError(error, undefined, action));
+    void this.handle(raw).catch((error: unknown) => this.postError(error, undefined, action ?? 'Image Studio'));
   }
 
   private async handle(message: FromWebview): Promise<void> {
@@ -210,7 +210,7 @@ export class StudioPanel extends Disposable {
     try {
       request = this.deps.generation.buildRequest(prompt, options, resource);
     } catch (error) {
-      this.postError(error, runId);
+      this.postError(error, runId, 'Image generation');
       return;
     }
     this.post({ type: 'started', runId, prompt });
@@ -239,7 +239,7 @@ export class StudioPanel extends Disposable {
         message: `Generated ${plural(outcome.files.length, 'image')} in ${seconds} s, saved in ${where.join(', ')}.`,
       });
     } catch (error) {
-      this.postError(error, runId, undefined, { prompt, options });
+      this.postError(error, runId, 'Image generation', { prompt, options });
     }
   }
 
@@ -267,8 +267,8 @@ export class StudioPanel extends Disposable {
     return watchPreviews(this.deps.previews, request, resource, (message) => this.post(message), (uri) => this.panel.webview.asWebviewUri(uri).toString());
   }
 
-  /** `runId`: the error ended that run (the webview leaves its running state only then); `action` names a non-generation failure. */
-  private postError(error: unknown, runId?: RunId, action?: string, sent?: { readonly prompt: string; readonly options: StudioOptions }): void {
+  /** `runId`: the error ended that run (the webview leaves its running state only then); `action` names what failed. */
+  private postError(error: unknown, runId: RunId | undefined, action: string, sent?: { readonly prompt: string; readonly options: StudioOptions }): void {
     // The user may not look at a hidden panel for a while: say it where they are, too. showError logs
     // the detail itself, so only one of the two logs it. Try Again is the alert's (it re-runs in the panel).
     const hidden = !this.isDisposed && !this.panel.visible;

@@ -61,7 +61,7 @@ suite('Proxies and certificates (issue #11)', () => {
     try {
       await generate(prompt);
     } catch (error) {
-      const { message, actions } = describeError(error);
+      const { message, actions } = describeError(error, { action: 'Image generation' });
       return { message, actions, raw: `${String(error)} ${JSON.stringify(error)} ${(error as Error).stack ?? ''}` };
     }
     throw new Error('the generation succeeded');

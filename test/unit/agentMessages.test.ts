@@ -88,14 +88,14 @@ suite('agent tool messages', () => {
       validation = error;
     }
     assert.equal(
-      agentErrorText(validation),
+      agentErrorText(validation, 'Image generation'),
       'GPT Image validation error, field "quality": Quality "ultra" is not allowed: use auto, low, medium, high. Nothing was saved. Fix the input and call the tool again.',
     );
     const auth = new ImageApiError('auth', 'Incorrect API key', { status: 401 });
-    assert.match(agentErrorText(auth), /Ask the user to run "GPT Image: Set API Key"/);
+    assert.match(agentErrorText(auth, 'Image generation'), /Ask the user to run "GPT Image: Set API Key"/);
     assert.match(noApiKeyText, /no API key is set.*Set API Key/);
-    assert.equal(agentErrorText(new ImageApiError('cancelled', 'x')), 'Cancelled: nothing was saved.');
-    assert.match(agentErrorText(new Error('boom')), /GPT Image error: Image generation failed: boom.*Show Log/);
+    assert.equal(agentErrorText(new ImageApiError('cancelled', 'x'), 'Image generation'), 'Cancelled: nothing was saved.');
+    assert.match(agentErrorText(new Error('boom'), 'Edit'), /GPT Image error: Edit failed: boom.*Show Log/);
   });
 
   test('review L2: bare URLs and addresses in the prompt stay text in the confirmation (no autolink survives)', () => {

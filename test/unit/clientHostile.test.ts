@@ -351,7 +351,7 @@ suite('client against a hostile server (issue #9)', () => {
   suite('part 5: the key is redacted from every server-derived field, before any cut, in any encoding', () => {
     /** Everything a user or the log can see of an error. */
     function visible(error: ImageApiError): string {
-      return [error.message, error.code, error.param, error.requestId, error.excerpt, describeError(error).message].join('\n');
+      return [error.message, error.code, error.param, error.requestId, error.excerpt, describeError(error, { action: 'Image generation' }).message].join('\n');
     }
 
     function assertNoKeyPart(text: string, what: string): void {
@@ -424,7 +424,7 @@ suite('client against a hostile server (issue #9)', () => {
 
     test('[link]: link syntax in message, param and code never becomes a link', async () => {
       const error = await fails(generateImages({ ...cat, prompt: 'A cat [link]' }, run(server).options), 'invalidRequest');
-      assertNoLink(describeError(error).message, '[link]');
+      assertNoLink(describeError(error, { action: 'Image generation' }).message, '[link]');
     });
   });
 

@@ -57,12 +57,12 @@ const decisions = (lines: readonly string[]): string[] => lines.filter((line) =>
 
 /** The error as the palette and the Studio show it, with Try Again available. */
 function offersTryAgain(error: ImageApiError): void {
-  const description = describeError(error, { canTryAgain: true });
+  const description = describeError(error, { action: 'Image generation', canTryAgain: true });
   assert.equal(description.actions[0], 'tryAgain', JSON.stringify(description));
   assert.match(description.message, /may already have been generated and charged/);
   assert.match(description.message, /Try Again sends the same request once more/);
   assert.doesNotMatch(description.message, /base URL/, 'the server answered: the base URL is not the problem');
-  assert.ok(!describeError(error).actions.includes('tryAgain'), 'a surface that cannot re-run offers no Try Again');
+  assert.ok(!describeError(error, { action: 'Image generation' }).actions.includes('tryAgain'), 'a surface that cannot re-run offers no Try Again');
 }
 
 suite('client: retries that never bill twice (issue #11)', () => {
@@ -164,7 +164,7 @@ suite('client: retries that never bill twice (issue #11)', () => {
     assert.match(error.message, /^The image service did not answer within 150 ms after the request was sent; /);
     assert.match(error.message, charged);
     offersTryAgain(error);
-    assert.ok(describeError(error, { canTryAgain: true }).actions.includes('openSettings'), 'the timeout setting is one click away');
+    assert.ok(describeError(error, { action: 'Image generation', canTryAgain: true }).actions.includes('openSettings'), 'the timeout setting is one click away');
     assert.deepEqual(decisions(lines), ['Not retrying: no complete answer within 150 ms after the request was sent (it may have been charged)']);
   });
 
@@ -185,7 +185,7 @@ suite('client: retries that never bill twice (issue #11)', () => {
     const error = await failure(generateImages(cat, run(server.baseUrl).options), 'permission');
     assert.equal(posts(server), 1);
     assert.equal(error.keyDisabled, true);
-    const description = describeError(error, { canTryAgain: true });
+    const description = describeError(error, { action: 'Image generation', canTryAgain: true });
     assert.equal(
       description.message,
       `Access was denied (403): ${tokenGroupDisabledMessage}. The key is disabled or its quota is used up: check the key and its quota in your WisGate dashboard, or set another key (request id req_tg).`,
@@ -198,7 +198,7 @@ suite('client: retries that never bill twice (issue #11)', () => {
     server.script({ status: 403, error: { message: 'Country, region, or territory not supported', type: 'request_forbidden', code: 'unsupported_country_region_territory' } });
     const error = await failure(generateImages(cat, run(server.baseUrl).options), 'permission');
     assert.notEqual(error.keyDisabled, true);
-    assert.match(describeError(error).message, /Your key or region may not be allowed/);
+    assert.match(describeError(error, { action: 'Image generation' }).message, /Your key or region may not be allowed/);
   });
 
   test('a 200 cut off mid-body says the server did answer, not "check the base URL"', async () => {
@@ -275,7 +275,7 @@ suite('client: retries that never bill twice (issue #11)', () => {
       assert.equal(error.attempts, 3);
       assert.notEqual(error.mayBeCharged, true);
       assert.match(error.message, /^Could not connect to 127\.0\.0\.1:\d+: .+ \(3 attempts\)\.$/);
-      const description = describeError(error, { canTryAgain: true });
+      const description = describeError(error, { action: 'Image generation', canTryAgain: true });
       assert.deepEqual(description.actions, ['tryAgain', 'openSettings', 'showLog']);
       assert.match(description.message, /Check your connection and the base URL\.$/);
       assert.match(decisions(lines).at(-1) ?? '', /^Not retrying: .+ before the request was sent \(nothing was generated\); it would be retried, but 3 of 3 attempts are used$/);

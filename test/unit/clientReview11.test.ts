@@ -87,7 +87,7 @@ suite('issue #11 review: proxy failures are never retried', () => {
     assert.match(decision, /^Not retrying: The proxy http:\/\/127\.0\.0\.1:\d+ \(from http\.proxy\) rejected the credentials \(407\).* \(proxyAuth: repeating cannot fix it; nothing was sent to the image service\)$/);
     assert.deepEqual(more, []);
     assert.ok(!lines.join('\n').includes('wrong'), 'the password is in no log line');
-    const shown = describeError(error, { canTryAgain: true });
+    const shown = describeError(error, { action: 'Image generation', canTryAgain: true });
     assert.deepEqual(shown.actions, ['openProxySettings', 'showLog']);
     assert.match(shown.message, /rejected the credentials \(407\)/);
   });
@@ -115,7 +115,7 @@ suite('issue #11 review: proxy failures are never retried', () => {
     assert.notEqual(error.mayBeCharged, true);
     assert.doesNotMatch(error.message, /charged/);
     assert.doesNotMatch(lines.join('\n'), /50%zz|charged/);
-    const shown = describeError(error, { canTryAgain: true });
+    const shown = describeError(error, { action: 'Image generation', canTryAgain: true });
     assert.deepEqual(shown.actions, ['openProxySettings', 'showLog']);
     assert.match(shown.message, /^no usable proxy: http\.proxy http:\/\/127\.0\.0\.1:\d+: the user name or password in the proxy URL has a malformed percent-escape .*Fix http\.proxy/);
   });
@@ -140,7 +140,7 @@ suite('issue #11 review: a late 408/409/429 is not retried and never claims "not
       assert.equal(error.mayBeCharged, true, String(status));
       assert.doesNotMatch(lines.join('\n'), /nothing was generated/);
       assert.match(decisions(lines)[0], new RegExp(`^Not retrying: ${status} .+ answered after \\d+ ms, later than 20 ms \\(an image may have been generated and charged\\)$`));
-      assert.equal(describeError(error, { canTryAgain: true }).actions[0], 'tryAgain');
+      assert.equal(describeError(error, { action: 'Image generation', canTryAgain: true }).actions[0], 'tryAgain');
     }
   });
 

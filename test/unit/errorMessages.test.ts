@@ -22,7 +22,7 @@ suite('describeError', () => {
   for (const [kind, status, actions, pattern] of cases) {
     test(`${kind}: one sentence with its actions and the request id`, () => {
       const error = new ImageApiError(kind, 'Size is wrong.', { status, requestId: 'req_42', param: 'size', attempts: 3 });
-      const description = describeError(error);
+      const description = describeError(error, { action: 'Image generation' });
       assert.equal(description.kind, kind);
       assert.deepEqual(description.actions, actions);
       assert.match(description.message, pattern);
@@ -33,70 +33,70 @@ suite('describeError', () => {
 
   test('invalid request names the field the server blamed', () => {
     const error = new ImageApiError('invalidRequest', "Unknown parameter: 'response_format'.", { param: 'response_format' });
-    assert.match(describeError(error).message, /field "response_format"\): Unknown parameter: 'response_format'\.$/);
+    assert.match(describeError(error, { action: 'Image generation' }).message, /field "response_format"\): Unknown parameter: 'response_format'\.$/);
   });
 
   test('an auth error without a 401 (a malformed key) does not claim the server rejected it', () => {
-    const description = describeError(new ImageApiError('auth', 'The API key contains a line break'));
+    const description = describeError(new ImageApiError('auth', 'The API key contains a line break'), { action: 'Image generation' });
     assert.doesNotMatch(description.message, /401|rejected/);
     assert.match(description.message, /^The API key contains a line break\. Set your WisGate API key\.$/);
     assert.deepEqual(description.actions, ['setApiKey', 'showLog']);
   });
 
   test('a bad prompt is fixed where it was typed: no Open Settings', () => {
-    const description = describeError(new ImageApiError('validation', 'The prompt is empty.', { param: 'prompt' }));
+    const description = describeError(new ImageApiError('validation', 'The prompt is empty.', { param: 'prompt' }), { action: 'Image generation' });
     assert.deepEqual(description.actions, ['showLog']);
   });
 
   test('cancellation has no actions (it is not an error toast)', () => {
-    assert.deepEqual(describeError(new ImageApiError('cancelled', 'x')).actions, []);
+    assert.deepEqual(describeError(new ImageApiError('cancelled', 'x'), { action: 'Image generation' }).actions, []);
   });
 
   test('an unexpected error offers the log', () => {
-    const description = describeError(new TypeError('boom'));
+    const description = describeError(new TypeError('boom'), { action: 'Image generation' });
     assert.equal(description.kind, 'unexpected');
     assert.deepEqual(description.actions, ['showLog']);
     assert.match(description.message, /boom/);
   });
 
   test('an unexpected error names what the user was doing (generation unless told)', () => {
-    assert.equal(describeError(new Error('boom')).message, 'Image generation failed: boom');
+    assert.equal(describeError(new Error('boom'), { action: 'Image generation' }).message, 'Image generation failed: boom');
     assert.equal(describeError(new Error('EACCES'), { action: 'Insert' }).message, 'Insert failed: EACCES');
     const known = new ImageApiError('network', 'Could not connect');
-    assert.equal(describeError(known, { action: 'Insert' }).message, describeError(known).message);
+    assert.equal(describeError(known, { action: 'Insert' }).message, describeError(known, { action: 'Image generation' }).message);
   });
 
   test('Try Again (issue #11): offered for transient errors only where the surface can re-run the request', () => {
     const transient: [ImageErrorKind, number | undefined][] = [['rateLimited', 429], ['server', 503], ['network', undefined], ['timeout', undefined]];
     for (const [kind, status] of transient) {
       const error = new ImageApiError(kind, 'Failed.', { status, attempts: 3 });
-      assert.equal(describeError(error, { canTryAgain: true }).actions[0], 'tryAgain', kind);
-      assert.ok(!describeError(error).actions.includes('tryAgain'), `${kind} without a way to re-run`);
+      assert.equal(describeError(error, { action: 'Image generation', canTryAgain: true }).actions[0], 'tryAgain', kind);
+      assert.ok(!describeError(error, { action: 'Image generation' }).actions.includes('tryAgain'), `${kind} without a way to re-run`);
     }
     for (const kind of ['auth', 'permission', 'quota', 'moderation', 'invalidRequest', 'notFound', 'validation', 'io', 'cancelled'] as const) {
-      assert.ok(!describeError(new ImageApiError(kind, 'No.'), { canTryAgain: true }).actions.includes('tryAgain'), kind);
+      assert.ok(!describeError(new ImageApiError(kind, 'No.'), { action: 'Image generation', canTryAgain: true }).actions.includes('tryAgain'), kind);
     }
   });
 
   test('an error that may have been charged says so, whatever its kind, and leads with Try Again', () => {
     for (const kind of ['network', 'timeout', 'server', 'badResponse'] as const) {
       const error = new ImageApiError(kind, 'It broke; the images may already have been generated and charged.', { requestId: 'req_7', mayBeCharged: true });
-      const description = describeError(error, { canTryAgain: true });
+      const description = describeError(error, { action: 'Image generation', canTryAgain: true });
       assert.equal(description.message, 'It broke; the images may already have been generated and charged. Try Again sends the same request once more (request id req_7).', kind);
       assert.equal(description.actions[0], 'tryAgain');
-      assert.equal(describeError(error).message, 'It broke; the images may already have been generated and charged. Request id req_7.');
+      assert.equal(describeError(error, { action: 'Image generation' }).message, 'It broke; the images may already have been generated and charged. Request id req_7.');
     }
   });
 
   test('a network error after the server answered does not blame the connection or the base URL', () => {
-    const description = describeError(new ImageApiError('network', 'The server answered 502, then the connection was reset.', { status: 502 }));
+    const description = describeError(new ImageApiError('network', 'The server answered 502, then the connection was reset.', { status: 502 }), { action: 'Image generation' });
     assert.doesNotMatch(description.message, /base URL|connection and/);
     assert.ok(!description.actions.includes('openSettings'));
   });
 
   test('a disabled key (403 Token Group … Has Been Disabled) is explained, not blamed on the region', () => {
     const error = new ImageApiError('permission', 'Access was denied (403): Token Group vip Has Been Disabled.', { status: 403, keyDisabled: true });
-    const description = describeError(error);
+    const description = describeError(error, { action: 'Image generation' });
     assert.match(description.message, /The key is disabled or its quota is used up: check the key and its quota in your WisGate dashboard, or set another key\.$/);
     assert.doesNotMatch(description.message, /region/);
     assert.deepEqual(description.actions, ['setApiKey', 'showLog']);

@@ -36,7 +36,7 @@ function messageOf(run: () => unknown): string {
   try {
     run();
   } catch (error) {
-    return describeError(error).message;
+    return describeError(error, { action: 'Image generation' }).message;
   }
   assert.fail('expected an error');
 }
@@ -59,7 +59,7 @@ suite('notifications carry no links from servers or settings', () => {
               excerpt: hostile,
               attempts: 3,
             });
-            assertNoLink(describeError(error).message, `${kind} ${status ?? ''}`);
+            assertNoLink(describeError(error, { action: 'Image generation' }).message, `${kind} ${status ?? ''}`);
           }
         }
       });
@@ -67,15 +67,16 @@ suite('notifications carry no links from servers or settings', () => {
 
     test('an unexpected error (not an ImageApiError) with link syntax', () => {
       for (const hostile of hostileTexts) {
-        assertNoLink(describeError(new Error(hostile)).message, 'Error');
-        assertNoLink(describeError(hostile).message, 'a thrown string');
-        assertNoLink(describeError({ toString: () => hostile }).message, 'a thrown object');
+        assertNoLink(describeError(new Error(hostile), { action: 'Image generation' }).message, 'Error');
+        assertNoLink(describeError(hostile, { action: 'Image generation' }).message, 'a thrown string');
+        assertNoLink(describeError({ toString: () => hostile }, { action: 'Image generation' }).message, 'a thrown object');
       }
     });
 
     test('the server text is still there to read', () => {
       const message = describeError(
         new ImageApiError('invalidRequest', 'Your key must be re-verified. [Verify key](command:x)', { param: 'size' }),
+        { action: 'Image generation' },
       ).message;
       assert.equal(
         message.replace(/\u200b/g, ''),
@@ -123,7 +124,7 @@ suite('notifications carry no links from servers or settings', () => {
           () => assert.fail('expected the generation to fail'),
           (caught: unknown) => caught,
         );
-        assertNoLink(describeError(error).message, what);
+        assertNoLink(describeError(error, { action: 'Image generation' }).message, what);
       });
     }
   });

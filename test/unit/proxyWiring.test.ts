@@ -107,7 +107,7 @@ suite('proxy failures through the images client', () => {
       await generateImages(request, options(config));
     } catch (error) {
       assert.ok(error instanceof ImageApiError, String(error));
-      const { message, actions } = describeError(error);
+      const { message, actions } = describeError(error, { action: 'Image generation' });
       return { error, message, actions };
     }
     throw new Error('the generation succeeded');
