@@ -39,6 +39,8 @@ export type EditFromWebview =
   | { readonly type: 'describeImage'; readonly purpose: EditPurpose; readonly id: string; readonly index: number }
   /** Open the host's file picker for reference images of the workspace. */
   | { readonly type: 'pickReferences' }
+  /** Reuse Prompt on an edit's card: reopen edit mode with the images that edit was made from. */
+  | { readonly type: 'reuseEdit'; readonly id: string }
   | {
       readonly type: 'edit';
       readonly runId: string;
@@ -48,7 +50,10 @@ export type EditFromWebview =
       readonly mask?: MaskPaint;
     };
 
-export type EditToWebview = { readonly type: 'editImage'; readonly purpose: EditPurpose; readonly image: EditImageInfo };
+export type EditToWebview =
+  | { readonly type: 'editImage'; readonly purpose: EditPurpose; readonly image: EditImageInfo }
+  /** The answer to `reuseEdit`: the parents of entry `id` that still exist, in order (the first was edited), and how many are gone. */
+  | { readonly type: 'editReused'; readonly id: string; readonly images: readonly EditImageInfo[]; readonly missing: number };
 
 export function isImageIndex(value: unknown, count: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < count;
@@ -96,6 +101,8 @@ export function isEditMessage(
       );
     case 'pickReferences':
       return hasExactKeys(raw, ['type']);
+    case 'reuseEdit':
+      return hasExactKeys(raw, ['type', 'id']) && checks.isId(raw.id);
     case 'edit': {
       const keys = raw.mask === undefined ? ['type', 'runId', 'prompt', 'options', 'images'] : ['type', 'runId', 'prompt', 'options', 'images', 'mask'];
       if (!hasExactKeys(raw, keys) || !checks.isRunId(raw.runId) || !checks.isPrompt(raw.prompt) || !checks.isOptions(raw.options)) return false;
@@ -112,4 +119,4 @@ export function isEditMessage(
   }
 }
 
-export const editMessageTypes: readonly string[] = ['describeImage', 'pickReferences', 'edit'];
+export const editMessageTypes: readonly string[] = ['describeImage', 'pickReferences', 'reuseEdit', 'edit'];

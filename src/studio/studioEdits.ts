@@ -70,6 +70,8 @@ export class StudioEdits {
       }
       case 'pickReferences':
         return this.pickReferences();
+      case 'reuseEdit':
+        return this.reuseEdit(message.id);
       case 'edit':
         return this.edit(message);
     }
@@ -101,11 +103,40 @@ export class StudioEdits {
           param: 'images',
         });
       }
-      const token = `pick-${crypto.randomBytes(12).toString('hex')}`;
-      this.picked.set(token, uri);
-      if (this.picked.size > maxPickedFiles) this.picked.delete(this.picked.keys().next().value as string);
-      await this.describe('reference', { kind: 'picked', token });
+      await this.describe('reference', this.remember(uri));
     }
+  }
+
+  /** A token for a workspace file the host chose (a picked file, an edit's parent); the oldest is forgotten past {@link maxPickedFiles}. */
+  private remember(uri: vscode.Uri): EditImageRef {
+    const token = `pick-${crypto.randomBytes(12).toString('hex')}`;
+    this.picked.set(token, uri);
+    if (this.picked.size > maxPickedFiles) this.picked.delete(this.picked.keys().next().value as string);
+    return { kind: 'picked', token };
+  }
+
+  /**
+   * Reuse Prompt on an edit's card: the images it was made from (the history's parents, in order), those
+   * that still exist as editable images in an open workspace folder, named by fresh tokens. The mask
+   * is not brought back (it is a file of pixels, not brush strokes).
+   */
+  private async reuseEdit(id: string): Promise<void> {
+    const entry = this.host.generation.historyEntry(id);
+    const parents = entry?.parents ?? [];
+    const images: EditImageInfo[] = [];
+    let missing = 0;
+    for (const stored of parents.slice(0, maxEditSources)) {
+      const absolute = entry && resolveStoredPath(entry, stored, workspaceFileFolders());
+      const uri = absolute ? vscode.Uri.file(absolute) : undefined;
+      try {
+        if (!uri || !(await fileExists(uri)) || !vscode.workspace.getWorkspaceFolder(uri)) throw new Error('gone');
+        const { width, height } = await imageDimensions(uri);
+        images.push({ ref: this.remember(uri), label: vscode.workspace.asRelativePath(uri), width, height, ...srcOf(this.host.webviewSrc(uri)) });
+      } catch {
+        missing++;
+      }
+    }
+    this.host.post({ type: 'editReused', id, images, missing });
   }
 
   private async edit(message: Extract<EditFromWebview, { type: 'edit' }>): Promise<void> {

@@ -1,4 +1,5 @@
 import { maxEditSources, sameRef, type EditFromWebview, type EditImageInfo, type EditImageRef } from '../shared/editProtocol';
+import { savedEditOf, withoutMissing, type SavedEdit } from '../shared/editState';
 import type { RunId, StudioOptions } from '../shared/protocol';
 import { element } from './gallery';
 import { MaskBrush } from './maskBrush';
@@ -29,8 +30,11 @@ export class EditMode {
   private images: EditImageInfo[] = [];
   /** References chosen with Use as Reference before an image was opened for editing. */
   private pending: EditImageInfo[] = [];
+  /** The last state saved left the mask out (too big): said once. */
+  private maskNotKept = false;
 
-  constructor() {
+  /** `onChange` runs whenever what {@link snapshot} returns may have changed (the page saves its state then). */
+  constructor(private readonly onChange: () => void = () => undefined) {
     this.brush = new MaskBrush(
       {
         frame: this.frame,
@@ -46,7 +50,7 @@ export class EditMode {
         invert: byId('mask-invert'),
         state: byId('mask-state'),
       },
-      () => undefined,
+      () => this.onChange(),
     );
     byId('edit-back').addEventListener('click', () => this.close());
     byId('add-reference').addEventListener('click', () => vscode.postMessage({ type: 'pickReferences' }));
@@ -66,14 +70,69 @@ export class EditMode {
     const others = [...this.images.slice(1), ...this.pending].filter((other) => !sameRef(other.ref, image.ref));
     this.pending = [];
     this.images = [image, ...unique(others)].slice(0, maxEditSources);
+    this.show();
+    this.section.scrollIntoView({ block: 'start' });
+    byId('edit-heading').focus();
+    setStatus(`Editing ${image.label}: paint a mask over the area to change (optional), describe the change, then Send.`);
+  }
+
+  /** Reuse Prompt on an edit's card: edit mode again with the images that edit was made from (those still there). */
+  reopen(images: readonly EditImageInfo[], missing: number): void {
+    if (images.length === 0) {
+      setStatus(`Prompt and options of this edit copied into the form; the image${missing === 1 ? ' it was made from is' : 's it was made from are'} gone, so Generate makes a new image from them.`);
+      return;
+    }
+    this.pending = [];
+    this.images = unique(images).slice(0, maxEditSources);
+    this.show();
+    this.section.scrollIntoView({ block: 'start' });
+    byId('edit-heading').focus();
+    const references = this.images.length - 1;
+    const gone = missing > 0 ? ` ${missing} of its images no longer exist${missing === 1 ? 's' : ''} and ${missing === 1 ? 'is' : 'are'} left out.` : '';
+    setStatus(
+      `Editing ${this.images[0].label} again with the prompt and options of that edit${references > 0 ? ` and ${references} reference${references === 1 ? '' : 's'}` : ''}.${gone} Its mask is not brought back: paint one if needed.`,
+    );
+  }
+
+  /** Edit mode as the webview state kept it (the page was reloaded: panel hidden and shown, window reloaded). */
+  restore(saved: SavedEdit): void {
+    this.images = [...saved.images];
+    this.show();
+    if (saved.mask) this.brush.restore(saved.mask);
+    setStatus(`Editing ${saved.images[0].label} again${saved.mask ? ', with its mask' : ''}: the edit mode was restored.`);
+  }
+
+  /** Drops gallery images whose entries are gone (after the gallery arrived); closes when none is left. */
+  dropMissing(hasEntry: (id: string) => boolean): void {
+    if (!this.isActive()) return;
+    const current = savedEditOf(this.images, this.brush.saved()).edit;
+    if (!current) return;
+    const kept = withoutMissing(current, hasEntry);
+    if (kept?.images.length === this.images.length) return;
+    if (!kept) {
+      this.close();
+      setStatus('The images of the edit are gone from the gallery; back to generating new images.');
+      return;
+    }
+    this.restore(kept);
+    setStatus(`Some images of the edit are gone from the gallery and were left out; editing ${kept.images[0].label}.`);
+  }
+
+  /** What the webview state keeps of edit mode (undefined when it is closed). */
+  snapshot(): SavedEdit | undefined {
+    if (!this.isActive()) return undefined;
+    const { edit, maskDropped } = savedEditOf(this.images, this.brush.saved());
+    if (maskDropped && !this.maskNotKept) setStatus('This mask is too detailed to keep if the Studio is hidden or reloaded; send the edit before closing it.');
+    this.maskNotKept = maskDropped;
+    return edit;
+  }
+
+  private show(): void {
     this.section.hidden = false;
     this.send.hidden = false;
     this.generate.hidden = true;
     document.body.classList.add('editing');
     this.showSource();
-    this.section.scrollIntoView({ block: 'start' });
-    byId('edit-heading').focus();
-    setStatus(`Editing ${image.label}: paint a mask over the area to change (optional), describe the change, then Send.`);
   }
 
   /** Use as Reference (a card) or a file picked in the workspace. */
@@ -94,6 +153,7 @@ export class EditMode {
     }
     this.images.push(image);
     this.renderList();
+    this.onChange();
     setStatus(`Added ${image.label} as a reference.`);
   }
 
@@ -103,6 +163,7 @@ export class EditMode {
     this.generate.hidden = false;
     document.body.classList.remove('editing');
     this.images = [];
+    this.onChange();
     setStatus('Back to generating new images.');
     this.generate.focus();
   }
@@ -134,6 +195,7 @@ export class EditMode {
     byId('edit-size').textContent = `${first.label} · ${first.width}×${first.height} px`;
     this.brush.reset(first.width, first.height);
     this.renderList();
+    this.onChange();
   }
 
   private renderList(): void {
@@ -189,7 +251,10 @@ export class EditMode {
     if (how === 'remove') {
       if (this.images.length === 0) return this.close();
       if (index === 0) this.showSource();
-      else this.renderList();
+      else {
+        this.renderList();
+        this.onChange();
+      }
       setStatus(`Removed ${image.label} from the edit${index === 0 ? `; ${this.images[0].label} is edited now and the mask was cleared` : ''}.`);
       this.focusItem(Math.min(index, this.images.length - 1));
       return;
@@ -201,6 +266,7 @@ export class EditMode {
       setStatus(`${this.images[0].label} is the image edited now; the mask was cleared (it belongs to the image it was painted on).`);
     } else {
       this.renderList();
+      this.onChange();
     }
     this.focusItem(to);
   }

@@ -22,6 +22,7 @@ import { showCard } from './variants';
 import { clearPreviews, endPreviews, showPreview, startPreviews } from './previews';
 import { vscode, type SavedState } from './vscodeApi';
 import { EditMode } from './editMode';
+import { parseSavedEdit } from '../shared/editState';
 
 const pageSize = 24;
 const isMac = /Mac|iPhone|iPad/.test(navigator.userAgent);
@@ -35,11 +36,14 @@ const asked = new Map<RunId, { readonly count: number; readonly size: string; re
 form.edited = new Set<OptionField>(saved.edited ?? []);
 
 setUpForm(saved.draft);
-const edit = new EditMode();
+const edit = new EditMode(() => persist());
+const restoredEdit = parseSavedEdit(saved.edit);
+if (restoredEdit) edit.restore(restoredEdit);
 ui.shortcutHint.textContent = ` · ${isMac ? '⌘' : 'Ctrl'}+Enter to generate`;
 
 function persist(): void {
-  vscode.setState({ draft: draft(), edited: [...form.edited], visibleCount });
+  const editState = edit.snapshot();
+  vscode.setState({ draft: draft(), edited: [...form.edited], visibleCount, ...(editState && { edit: editState }) });
 }
 
 /** 128 random bits as hex: unique per run without asking the host first (see src/shared/protocol.ts). */
@@ -102,10 +106,16 @@ function reuse(id: string): void {
   if (!entry) return;
   reuseEntry(entry);
   persist();
+  if (entry.editedFrom) {
+    // An edit: its prompt and options, and edit mode again with the images it was made from (the host
+    // answers with those that still exist; none left, and Generate makes a new image from the prompt).
+    setStatus(`Prompt and options of this edit of ${entry.editedFrom.name} copied; opening the images it was made from…`);
+    vscode.postMessage({ type: 'reuseEdit', id });
+    return;
+  }
   ui.prompt.focus();
   ui.prompt.scrollIntoView({ block: 'nearest' });
-  // An edit's prompt and options come back too; Generate makes a new image from them (no source image).
-  setStatus(entry.editedFrom ? `Prompt and options of this edit of ${entry.editedFrom.name} copied into the form.` : 'Prompt and options copied into the form.');
+  setStatus('Prompt and options copied into the form.');
 }
 
 /** Messages of runs this page does not know are dropped here; see KnownRuns. */
@@ -125,6 +135,7 @@ function show(message: ToWebview): void {
       ui.keyHint.hidden = message.hasKey;
       entries = message.entries;
       showGallery();
+      edit.dropMissing((id) => entries.some((entry) => entry.id === id));
       runs.adopt(message.running);
       setRunning(runs.isAnyGoing(), message.running[0]?.elapsedSeconds);
       if (runs.isAnyGoing()) setStatus('Generating…');
@@ -212,6 +223,10 @@ function show(message: ToWebview): void {
     case 'editImage':
       if (message.purpose === 'source') edit.open(message.image);
       else edit.addReference(message.image);
+      return;
+    case 'editReused':
+      edit.reopen(message.images, message.missing);
+      if (message.images.length === 0) ui.prompt.focus();
       return;
   }
 }

@@ -83,6 +83,20 @@ export class MaskBrush {
     return { width: this.natural.width, height: this.natural.height, ops: [...this.history.current()] };
   }
 
+  /** The operations for the webview state (not finishing a stroke under way); undefined when there are none. */
+  saved(): MaskPaint | undefined {
+    const ops = this.history.current();
+    return ops.length === 0 ? undefined : { width: this.natural.width, height: this.natural.height, ops: [...ops] };
+  }
+
+  /** Brings back a saved mask (checked by parseSavedEdit) for the image now shown: its operations replayed, undoable. */
+  restore(paint: MaskPaint): void {
+    if (paint.width !== this.natural.width || paint.height !== this.natural.height) return;
+    this.history.reset();
+    for (const op of paint.ops) this.history.push(op);
+    this.redraw();
+  }
+
   undo(): void {
     this.finishStroke();
     if (this.history.undo()) this.redraw();

@@ -1,4 +1,5 @@
 import type { FromWebview } from '../shared/protocol';
+import type { SavedEdit } from '../shared/editState';
 import type { OptionField } from '../shared/studioForm';
 
 /** What the webview keeps across hide/show (VS Code persists it; no retainContextWhenHidden). */
@@ -7,6 +8,8 @@ export interface SavedState {
   /** Options the user changed; the others follow the settings when they change. */
   readonly edited?: readonly OptionField[];
   readonly visibleCount?: number;
+  /** Edit mode, when it was open (read back through parseSavedEdit, never trusted as is). */
+  readonly edit?: SavedEdit;
 }
 
 export interface Draft {

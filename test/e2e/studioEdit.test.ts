@@ -119,4 +119,61 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
     await frame.getByRole('button', { name: 'Back to Generate', exact: true }).click();
     await generate.waitFor({ state: 'visible', timeout: 5_000 });
   });
+
+  test('edit mode survives the page being reloaded (panel hidden and shown): images, order, prompt and mask come back', async () => {
+    const { page, runCommand, screenshot, waitFor } = e2e();
+    const frame = studio();
+    const cards = frame.locator('.card');
+    await cards.nth(1).waitFor({ timeout: 15_000 });
+    // The edit's card (first) is edited, the original (second) goes along as a reference, then made the first.
+    await cards.nth(0).getByRole('button', { name: 'Edit', exact: true }).click();
+    const editor = frame.locator('#edit-mode');
+    await editor.waitFor({ state: 'visible', timeout: 15_000 });
+    await cards.nth(1).getByRole('button', { name: 'Use as Reference', exact: true }).click();
+    const items = frame.locator('#edit-images li');
+    await waitFor(async () => (await items.count()) === 2, { timeout: 10_000, what: 'two images in the edit' });
+    await items.nth(1).getByRole('button', { name: /earlier/ }).click();
+    const labels = async (): Promise<string[]> => (await items.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('aria-label') ?? '')));
+    const order = await labels();
+    assert.match(order[0], /^Edited image: assets\/(?!.*-edit-)/, order.join(' | '));
+    const canvas = frame.locator('#mask-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    assert.ok(box, 'the canvas is laid out');
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.4);
+    await page.mouse.down();
+    for (let step = 1; step <= 8; step++) await page.mouse.move(box.x + box.width * (0.6 + step * 0.03), box.y + box.height * 0.4);
+    await page.mouse.up();
+    const painted = frame.getByText('Mask: the tinted area will change; the rest is kept.');
+    await painted.waitFor({ timeout: 5_000 });
+    const promptText = 'Keep the kite, add a lighthouse';
+    await frame.getByLabel('Prompt', { exact: true }).fill(promptText);
+
+    // What hiding the panel does without retainContextWhenHidden: the page is thrown away and loaded again.
+    await runCommand('Developer: Reload Webviews');
+    await frame.getByRole('status').getByText(/the edit mode was restored/).waitFor({ timeout: 30_000 });
+    await editor.waitFor({ state: 'visible', timeout: 5_000 });
+    assert.deepEqual(await labels(), order, 'the same images in the same order');
+    assert.equal(await frame.getByLabel('Prompt', { exact: true }).inputValue(), promptText);
+    await painted.waitFor({ timeout: 5_000 });
+    assert.equal(await frame.getByRole('button', { name: 'Send', exact: true }).isVisible(), true);
+    // Undo still works on the restored strokes.
+    await canvas.press('Control+z');
+    await frame.getByText(/^No mask: the whole image may change/).waitFor({ timeout: 5_000 });
+    await screenshot('studio-edit-restored');
+    // Leave nothing behind for the next suites: the form as it was, edit mode closed (saved in the state too).
+    await frame.getByLabel('Prompt', { exact: true }).fill('');
+    await frame.getByRole('button', { name: 'Back to Generate', exact: true }).click();
+    await frame.getByRole('button', { name: 'Generate', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
+
+    // Reuse Prompt on the edit's card reopens edit mode with the image it was made from, and its prompt.
+    await cards.nth(0).getByRole('button', { name: 'Reuse Prompt', exact: true }).click();
+    await frame.getByRole('status').getByText(/again with the prompt and options of that edit/).waitFor({ timeout: 15_000 });
+    await editor.waitFor({ state: 'visible', timeout: 5_000 });
+    assert.equal(await frame.getByLabel('Prompt', { exact: true }).inputValue(), 'Make the painted area a stormy sky');
+    assert.deepEqual(await labels(), [order[0]], 'the original, edited again');
+    await frame.getByLabel('Prompt', { exact: true }).fill('');
+    await frame.getByRole('button', { name: 'Back to Generate', exact: true }).click();
+    await frame.getByRole('button', { name: 'Generate', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
+  });
 });

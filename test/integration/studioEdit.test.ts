@@ -167,6 +167,49 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     assert.deepEqual(listAll(assets).sort(), before, 'a failed edit leaves neither a mask nor a temp file');
   });
 
+  test('Reuse Prompt on an edit: reuseEdit answers with the parents that still exist, in order, as tokens an edit can use', async () => {
+    const original = path.join(assets, 'poster.png');
+    const reference = path.join(assets, 'texture.png');
+    fs.writeFileSync(reference, photoPng(32, 32));
+    const outcome = await vscode.commands.executeCommand<{ entry: HistoryEntry } | undefined>('gptImage.editImage', {
+      images: [vscode.Uri.file(original), vscode.Uri.file(reference)],
+      prompt: 'Use the texture',
+      then: 'none',
+    });
+    assert.ok(outcome, 'the edit with a reference ran');
+    posted = [];
+    await send({ type: 'reuseEdit', id: outcome.entry.id });
+    const answer = posted.find((message) => message.type === 'editReused');
+    assert.ok(answer && answer.type === 'editReused', JSON.stringify(posted));
+    assert.equal(answer.id, outcome.entry.id);
+    assert.deepEqual(answer.images.map((image) => [image.label, image.width, image.height, image.ref.kind]), [
+      ['studio-edits/poster.png', 96, 64, 'picked'],
+      ['studio-edits/texture.png', 32, 32, 'picked'],
+    ]);
+    assert.equal(answer.missing, 0);
+
+    // The tokens name those files for an edit sent from the reopened edit mode.
+    server.reset();
+    posted = [];
+    const options = { size: 'auto', quality: 'low', n: 1, outputFormat: 'png', background: 'auto' };
+    await send({ type: 'edit', runId: 'studio-edit-6', prompt: 'Use the texture again', options, images: answer.images.map((image) => image.ref) });
+    assert.ok(posted.some((message) => message.type === 'result'), JSON.stringify(posted));
+    const parts = server.requests[0]?.parts ?? [];
+    assert.deepEqual(parts.filter((part) => part.name === 'image[]').map((part) => part.sha256), [sha(fs.readFileSync(original)), sha(fs.readFileSync(reference))]);
+
+    // A parent that is gone is left out and counted; an entry without parents answers with none.
+    fs.rmSync(reference);
+    posted = [];
+    await send({ type: 'reuseEdit', id: outcome.entry.id });
+    const later = posted.find((message) => message.type === 'editReused');
+    assert.ok(later && later.type === 'editReused');
+    assert.deepEqual(later.images.map((image) => image.label), ['studio-edits/poster.png']);
+    assert.equal(later.missing, 1);
+    posted = [];
+    await send({ type: 'reuseEdit', id: 'no-such-entry' });
+    assert.deepEqual(posted, [{ type: 'editReused', id: 'no-such-entry', images: [], missing: 0 }]);
+  });
+
   test('an unknown gallery id or picked token is refused with a clear message', async () => {
     const options = { size: 'auto', quality: 'low', n: 1, outputFormat: 'png', background: 'auto' };
     await send({ type: 'edit', runId: 'studio-edit-3', prompt: 'p', options, images: [{ kind: 'gallery', id: entry.id, index: 0 }, { kind: 'picked', token: 'pick-forged' }] });

@@ -12,6 +12,7 @@ suite('isFromWebview: edit mode messages (issue #13)', () => {
     { type: 'describeImage', purpose: 'source', id, index: 0 },
     { type: 'describeImage', purpose: 'reference', id: 'a', index: 9 },
     { type: 'pickReferences' },
+    { type: 'reuseEdit', id },
     { type: 'edit', runId, prompt: 'Make the sky pink', options, images: [{ kind: 'gallery', id, index: 0 }] },
     { type: 'edit', runId, prompt: 'p', options, images: [{ kind: 'gallery', id, index: 0 }], mask },
     {
@@ -37,6 +38,8 @@ suite('isFromWebview: edit mode messages (issue #13)', () => {
     ['describeImage with a bad id', { type: 'describeImage', purpose: 'source', id: '../x', index: 0 }],
     ['describeImage with index 10', { type: 'describeImage', purpose: 'source', id, index: 10 }],
     ['pickReferences with a folder', { type: 'pickReferences', folder: '/' }],
+    ['reuseEdit with a bad id', { type: 'reuseEdit', id: '../x' }],
+    ['reuseEdit with a path', { type: 'reuseEdit', id, path: '/etc/passwd' }],
     ['edit without images', edit({ images: [] })],
     ['edit with 17 images', edit({ images: Array.from({ length: maxEditSources + 1 }, (_, index) => ({ kind: 'picked', token: `t${index}` })) })],
     ['edit naming one image twice', edit({ images: [{ kind: 'gallery', id, index: 0 }, { kind: 'gallery', id, index: 0 }] })],
