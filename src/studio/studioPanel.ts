@@ -163,6 +163,7 @@ export class StudioPanel extends Disposable {
       }
       case 'describeImage':
       case 'pickReferences':
+      case 'reuseEdit':
       case 'edit':
         return this.edits.handle(message);
     }
