@@ -219,9 +219,9 @@ export class EditMode {
         caption.title = image.label;
         const actions = element('div', 'edit-image-actions');
         actions.append(
-          button('Move Earlier', 'earlier', index, `Move ${image.label} earlier${index === 1 ? ' (it becomes the image edited)' : ''}`, index === 0),
-          button('Move Later', 'later', index, `Move ${image.label} later`, index === count - 1),
-          button('Remove', 'remove', index, `Remove ${image.label} from the edit`, false),
+          button('←', 'earlier', index, `Move ${image.label} earlier${index === 1 ? ' (it becomes the image edited)' : ''}`, index === 0),
+          button('→', 'later', index, `Move ${image.label} later`, index === count - 1),
+          button('✕', 'remove', index, `Remove ${image.label} from the edit`, false),
         );
         item.append(thumb, caption, actions);
         return item;
@@ -293,8 +293,15 @@ function unique(images: readonly EditImageInfo[]): EditImageInfo[] {
   return images.filter((image, index) => images.findIndex((other) => sameRef(other.ref, image.ref)) === index);
 }
 
-function button(label: string, move: string, index: number, title: string, disabled: boolean): HTMLButtonElement {
-  const node = element('button', 'secondary small', label);
+/**
+ * A small icon button (Move Earlier / Move Later / Remove) that fits a narrow thumbnail on one row: the
+ * glyph is hidden from assistive technology, the accessible name is `title` (a contract: unchanged).
+ */
+function button(icon: string, move: string, index: number, title: string, disabled: boolean): HTMLButtonElement {
+  const node = element('button', 'secondary small icon-button');
+  const glyph = element('span', 'glyph', icon);
+  glyph.setAttribute('aria-hidden', 'true');
+  node.append(glyph);
   node.type = 'button';
   node.title = title;
   node.setAttribute('aria-label', title);

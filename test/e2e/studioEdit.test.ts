@@ -4,6 +4,11 @@ import * as path from 'node:path';
 import { e2e } from './context';
 import { ensureKey, generateButton, openStudio } from './pages/studio';
 
+/** `text` as a literal inside a RegExp. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** PNG width and height from the IHDR chunk. */
 function pngSize(file: string): [number, number] {
   const bytes = fs.readFileSync(file);
@@ -173,6 +178,66 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
     assert.equal(await frame.getByLabel('Prompt', { exact: true }).inputValue(), 'Make the painted area a stormy sky');
     assert.deepEqual(await labels(), [order[0]], 'the original, edited again');
     await frame.getByLabel('Prompt', { exact: true }).fill('');
+    await frame.getByRole('button', { name: 'Back to Generate', exact: true }).click();
+    await frame.getByRole('button', { name: 'Generate', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
+  });
+
+  test('at a narrow Studio width the reference thumbnails keep Move Earlier / Move Later / Remove on one row, in dark, light and high contrast', async () => {
+    const { page, runCommand, screenshot, waitFor } = e2e();
+    const frame = studio();
+    const cards = frame.locator('.card');
+    await cards.nth(0).getByRole('button', { name: 'Edit', exact: true }).click();
+    const editor = frame.locator('#edit-mode');
+    await editor.waitFor({ state: 'visible', timeout: 15_000 });
+    await cards.nth(1).getByRole('button', { name: 'Use as Reference', exact: true }).click();
+    const items = frame.locator('#edit-images li');
+    await waitFor(async () => (await items.count()) === 2, { timeout: 10_000, what: 'two images in the edit' });
+    const viewport = page.viewportSize();
+    const shots = path.join(e2e().workspace, '..', 'edit-screenshots');
+    fs.mkdirSync(shots, { recursive: true });
+    try {
+      // The Explorer stays open beside it: the Studio gets about 300 px.
+      await page.setViewportSize({ width: 660, height: viewport?.height ?? 900 });
+      await waitFor(async () => ((await frame.locator('body').boundingBox())?.width ?? 1000) < 400, { timeout: 10_000, what: 'a narrow Studio' });
+      for (const [theme, name] of [
+        ['Dark Modern', 'dark'],
+        ['Light Modern', 'light'],
+        ['Dark High Contrast', 'high-contrast'],
+      ] as const) {
+        await runCommand('Preferences: Color Theme');
+        await page.keyboard.type(theme);
+        await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: theme }).first().waitFor({ timeout: 10_000 });
+        await page.keyboard.press('Enter');
+        const bodyClass = name === 'high-contrast' ? 'vscode-high-contrast' : `vscode-${name}`;
+        await waitFor(async () => ((await frame.locator('body').getAttribute('class')) ?? '').split(/\s+/).includes(bodyClass), { timeout: 20_000, what: `the ${theme} theme` });
+        for (let k = 0; k < 2; k++) {
+          const item = items.nth(k);
+          const label = ((await item.getAttribute('aria-label')) ?? '').replace(/^(Edited image|Reference \d+): /, '').replace(/\. Alt\+Arrow keys move it\.$/, '');
+          // The accessible names are unchanged (a contract): one button each.
+          const names = [new RegExp(`^Move ${escape(label)} earlier`), new RegExp(`^Move ${escape(label)} later$`), new RegExp(`^Remove ${escape(label)} from the edit$`)];
+          const box = await item.boundingBox();
+          assert.ok(box);
+          const tops: number[] = [];
+          for (const accessible of names) {
+            const button = item.getByRole('button', { name: accessible });
+            assert.equal(await button.count(), 1, `${name}: ${accessible}`);
+            const b = await button.boundingBox();
+            assert.ok(b, `${name}: ${accessible} is laid out`);
+            tops.push(Math.round(b.y));
+            assert.ok(b.x >= box.x - 0.5 && b.x + b.width <= box.x + box.width + 0.5, `${name}: ${accessible} inside its thumbnail (${JSON.stringify(b)} in ${JSON.stringify(box)})`);
+          }
+          assert.ok(Math.max(...tops) - Math.min(...tops) <= 1, `${name}: the three buttons on one row (tops ${tops.join(', ')})`);
+        }
+        // The shared checkerboard (media/panel.css) reaches the mask frame with the theme's colours.
+        const checker = await frame.locator('#mask-frame').evaluate((node) => (globalThis as unknown as { getComputedStyle(of: unknown): { backgroundImage: string } }).getComputedStyle(node).backgroundImage);
+        assert.match(checker, /^linear-gradient\(45deg, rgb/, `${name}: ${checker.slice(0, 80)}`);
+        await items.nth(1).scrollIntoViewIfNeeded();
+        await screenshot(`studio-edit-narrow-${name}`);
+        await editor.screenshot({ path: path.join(shots, `edit-narrow-${name}.png`) });
+      }
+    } finally {
+      if (viewport) await page.setViewportSize(viewport);
+    }
     await frame.getByRole('button', { name: 'Back to Generate', exact: true }).click();
     await frame.getByRole('button', { name: 'Generate', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
   });
