@@ -127,7 +127,7 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
 
   test('edit mode survives the page being reloaded (panel hidden and shown): images, order, prompt and mask come back', async () => {
     const { page, runCommand, screenshot, waitFor } = e2e();
-    const frame = studio();
+    const frame = e2e().webviewFrame();
     const cards = frame.locator('.card');
     await cards.nth(1).waitFor({ timeout: 15_000 });
     // The edit's card (first) is edited, the original (second) goes along as a reference, then made the first.
@@ -184,7 +184,7 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
 
   test('at a narrow Studio width the reference thumbnails keep Move Earlier / Move Later / Remove on one row, in dark, light and high contrast', async () => {
     const { page, runCommand, screenshot, waitFor } = e2e();
-    const frame = studio();
+    const frame = e2e().webviewFrame();
     const cards = frame.locator('.card');
     await cards.nth(0).getByRole('button', { name: 'Edit', exact: true }).click();
     const editor = frame.locator('#edit-mode');
