@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 
 /**
@@ -31,25 +31,54 @@ export function colonSegment(value: string): string | undefined {
 /**
  * The version control segment `absolute` really leads into, with every symlink of its deepest existing
  * part resolved (the parts that don't exist yet are taken as written), relative to the real `root`;
- * undefined when there is none. When the path cannot be resolved, its lexical segments decide.
+ * undefined when there is none. A dangling link (`a -> .git/new`) is followed to where it points, since a
+ * recursive mkdir through it would create its target. When the path cannot be resolved (a link loop),
+ * its lexical segments decide.
  */
 export function realVcsSegment(root: string, absolute: string): string | undefined {
-  let existing = path.resolve(absolute);
+  let real: string | undefined;
+  let realRoot: string;
+  try {
+    real = realPathAsFarAsItGoes(path.resolve(absolute), 0);
+    realRoot = realpathSync(root);
+  } catch {
+    real = undefined;
+    realRoot = path.resolve(root);
+  }
+  if (real === undefined) return vcsSegment(path.relative(path.resolve(root), path.resolve(absolute)));
+  const relative = path.relative(realRoot, real);
+  return vcsSegment(relative.startsWith('..') || path.isAbsolute(relative) ? real : relative);
+}
+
+/** Links followed before giving up, as the OS does (Linux: 40). */
+const maxLinks = 40;
+
+/** `absolute` with its existing part's links resolved, dangling ones followed; undefined on a loop. */
+function realPathAsFarAsItGoes(absolute: string, linksFollowed: number): string | undefined {
+  let existing = absolute;
   const rest: string[] = [];
-  while (!existsSync(existing)) {
+  // lstat, not exists: a dangling link exists as a link although its target does not.
+  while (!present(existing)) {
     const parent = path.dirname(existing);
     if (parent === existing) break;
     rest.unshift(path.basename(existing));
     existing = parent;
   }
-  let real: string;
-  let realRoot: string;
   try {
-    real = path.join(realpathSync(existing), ...rest);
-    realRoot = realpathSync(root);
+    return path.join(realpathSync(existing), ...rest);
   } catch {
-    return vcsSegment(path.relative(path.resolve(root), path.resolve(absolute)));
+    // realpath fails on a dangling link (or a loop): follow it one step by hand, from its real parent.
+    if (linksFollowed >= maxLinks || !lstatSync(existing).isSymbolicLink()) return undefined;
+    const target = path.resolve(realpathSync(path.dirname(existing)), readlinkSync(existing));
+    return realPathAsFarAsItGoes(path.join(target, ...rest), linksFollowed + 1);
   }
-  const relative = path.relative(realRoot, real);
-  return vcsSegment(relative.startsWith('..') || path.isAbsolute(relative) ? real : relative);
+}
+
+function present(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -27,6 +27,22 @@ suite('vcsGuard: agent paths never lead into .git (issue #12 review)', () => {
     assert.equal(realVcsSegment(root, path.join(root, 'hooks-link', 'pre-commit')), '.git');
   });
 
+  test('hostile review L3: a dangling link into .git (target not made yet) is followed, relative or absolute; a loop does not hang', () => {
+    fs.symlinkSync('.git/newdir', path.join(root, 'dangling-rel'));
+    fs.symlinkSync(path.join(root, '.git', 'a', 'b'), path.join(root, 'docs', 'dangling-abs'));
+    fs.symlinkSync('../dangling-rel', path.join(root, 'docs', 'chain'));
+    fs.symlinkSync('loop-b', path.join(root, 'loop-a'));
+    fs.symlinkSync('loop-a', path.join(root, 'loop-b'));
+    assert.equal(vcsSegment('dangling-rel/b'), undefined, 'the lexical check alone cannot see it');
+    assert.equal(realVcsSegment(root, path.join(root, 'dangling-rel', 'b')), '.git');
+    assert.equal(realVcsSegment(root, path.join(root, 'dangling-rel')), '.git');
+    assert.equal(realVcsSegment(root, path.join(root, 'docs', 'dangling-abs', 'c.png')), '.git');
+    assert.equal(realVcsSegment(root, path.join(root, 'docs', 'chain', 'x')), '.git', 'a link to a dangling link');
+    assert.equal(realVcsSegment(root, path.join(root, 'loop-a', 'x')), undefined, 'a loop falls back to the lexical check');
+    fs.symlinkSync('missing-folder', path.join(root, 'docs', 'dangling-safe'));
+    assert.equal(realVcsSegment(root, path.join(root, 'docs', 'dangling-safe', 'y')), undefined);
+  });
+
   test('ordinary folders, and links that stay out of .git, pass', () => {
     assert.equal(realVcsSegment(root, path.join(root, 'docs', 'assets')), undefined);
     assert.equal(realVcsSegment(root, path.join(root, 'docs-link', 'assets', 'new')), undefined);
