@@ -131,6 +131,8 @@ export async function saveImages(options: SaveImagesOptions): Promise<string[]> 
       checkSignal(signal);
       const image = images[k];
       const temp = isTempImage(image) ? await adoptTemp(folder, image.tempFile, temps) : await writeTemp(folder, image, signal, temps);
+      // From here this call owns the temp file: placed below, or removed with the rest on failure.
+      if (isTempImage(image)) heldTemps.delete(image.tempFile);
       const final = await placeTemp(folder, temp, names[k], signal, saved);
       if (final === undefined) {
         const tried = `${names[k]} and its next ${maxNameAttempts - 1} alternatives`;
@@ -160,11 +162,31 @@ export async function writeTempImage(dir: string, bytes: Uint8Array, root?: stri
   try {
     folder = await prepareFolder(dir, root);
     const name = await writeTemp(folder, bytes, undefined, temps);
-    return { tempFile: path.join(folder.real, name) };
+    const tempFile = path.join(folder.real, name);
+    heldTemps.set(tempFile, folder);
+    return { tempFile };
   } catch (error) {
     if (folder) await removeAll(folder, [...temps]);
     throw ioError(dir, error);
   }
+}
+
+/**
+ * Temp files {@link writeTempImage} made that are neither placed by saveImages nor discarded yet, with
+ * their folder: the sweep leaves them however long their edit takes (an edit may run for hours through
+ * retries and a confirmation nobody answers), so a save in the same folder cannot delete a live one.
+ */
+const heldTemps = new Map<string, ReadyFolder>();
+
+/**
+ * Removes a temp file from {@link writeTempImage} that will not be placed; nothing if saveImages took it
+ * already. Like every removal here, only while its folder still leads where it did (not through a link).
+ */
+export async function discardTempImage(temp: TempImageFile): Promise<void> {
+  const folder = heldTemps.get(temp.tempFile);
+  if (!folder) return;
+  heldTemps.delete(temp.tempFile);
+  await removeAll(folder, [path.basename(temp.tempFile)]);
 }
 
 /**
@@ -204,6 +226,7 @@ async function sweepStaleTemps(folder: ReadyFolder): Promise<void> {
     const uid = process.getuid?.();
     for (const name of stale) {
       const file = path.join(folder.real, name);
+      if (heldTemps.has(file)) continue;
       const stats = await fs.lstat(file).catch(() => undefined);
       if (!stats?.isFile() || stats.nlink !== 1) continue;
       if (uid !== undefined && stats.uid !== uid) continue;

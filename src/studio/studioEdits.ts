@@ -8,7 +8,7 @@ import { readFileImageInfo } from '../core/imageFileSize';
 import type { ImageDimensions } from '../core/imageSize';
 import { timestamp } from '../core/naming';
 import { encodeRgbaPng } from '../core/png';
-import { saveImages, writeTempImage } from '../core/save';
+import { discardTempImage, saveImages, writeTempImage } from '../core/save';
 import { fileExists } from '../editor/imageActions';
 import { resolveStoredPath, type HistoryEntry } from '../generation/history';
 import { workspaceFileFolders } from '../generation/historyFiles';
@@ -169,7 +169,7 @@ export class StudioEdits {
         type: 'result',
         runId,
         entry: this.host.galleryEntry(outcome.entry),
-        message: `Edited ${path.basename(images[0].fsPath)}${mask ? ' with a mask' : ''}: ${plural(outcome.files.length, 'image')} in ${elapsedSince(run.startedAt)} s, saved in ${where}.`,
+        message: `Edited ${path.basename(images[0].fsPath)}${!mask ? '' : outcome.entry.mask !== undefined ? ' with a mask' : ' with a mask (the mask file could not be saved beside it)'}: ${plural(outcome.files.length, 'image')} in ${elapsedSince(run.startedAt)} s, saved in ${where}.`,
       });
     } catch (error) {
       this.host.postError(error, runId);
@@ -271,13 +271,15 @@ async function stageMask(prepared: PreparedEdit, png: Buffer): Promise<StagedMas
         const [file] = await saveImages({ dir, root, names: [`${base}-edit-${timestamp(new Date())}-mask.png`], images: [temp] });
         return vscode.Uri.file(file);
       } catch {
+        // A save that failed before taking the temp (its folder gone or replaced by a link) leaves it to us.
+        await discardTempImage(temp);
         return undefined;
       }
     },
     discard: async () => {
       if (settled) return;
       settled = true;
-      await fs.rm(temp.tempFile, { force: true }).catch(() => undefined);
+      await discardTempImage(temp);
     },
   };
 }

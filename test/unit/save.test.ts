@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImageApiError } from '../../src/core/errors';
-import { saveImages, staleTempMs, tempPattern, writeTempImage } from '../../src/core/save';
+import { discardTempImage, saveImages, staleTempMs, tempPattern, writeTempImage } from '../../src/core/save';
 // The module object itself (not an import-star copy), so a test can stand in for fs.promises.link.
 import fsPromises = require('node:fs/promises');
 
@@ -721,6 +721,45 @@ suite('writeTempImage (L4: a file that gets its name only later, the Studio\'s p
     assert.equal(path.basename(placed), 'a-mask.png');
     assert.deepEqual(await fs.readFile(placed), bytes);
     assert.deepEqual(await fs.readdir(path.join(dir, 'assets')), ['a-mask.png']);
+  });
+
+  test('hostile review L1: a staged temp older than the sweep age survives saves in its folder (the edit\'s own results too) until placed', async () => {
+    const assets = path.join(dir, 'assets');
+    const bytes = randomBytes(200);
+    const staged = await writeTempImage(assets, bytes, dir);
+    const realNow = Date.now;
+    // Two hours on: the results of a slow edit (retries, a confirmation left open) are saved beside it.
+    Date.now = () => realNow() + 2 * staleTempMs;
+    try {
+      await saveImages({ dir: assets, root: dir, names: ['result.png'], images: [randomBytes(10)] });
+    } finally {
+      Date.now = realNow;
+    }
+    assert.deepEqual(await fs.readFile(staged.tempFile), bytes, 'the live temp was not swept');
+    const [placed] = await saveImages({ dir: assets, root: dir, names: ['result-mask.png'], images: [staged] });
+    assert.deepEqual(await fs.readFile(placed), bytes);
+    await discardTempImage(staged); // placed already: nothing to do, nothing removed
+    assert.deepEqual((await fs.readdir(assets)).sort(), ['result-mask.png', 'result.png']);
+  });
+
+  test('hostile review L2: discardTempImage removes the temp, but not through a folder swapped for a link', async () => {
+    const assets = path.join(dir, 'assets');
+    const first = await writeTempImage(assets, randomBytes(10), dir);
+    await discardTempImage(first);
+    assert.deepEqual(await fs.readdir(assets), []);
+
+    const second = await writeTempImage(assets, randomBytes(10), dir);
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'gis-elsewhere-'));
+    try {
+      // Someone else's file under the same name, where the folder now leads.
+      await fs.writeFile(path.join(outside, path.basename(second.tempFile)), 'theirs');
+      await fs.rename(assets, `${assets}-moved`);
+      await fs.symlink(outside, assets, 'dir');
+      await discardTempImage(second);
+      assert.equal(await fs.readFile(path.join(outside, path.basename(second.tempFile)), 'utf8'), 'theirs');
+    } finally {
+      await fs.rm(outside, { recursive: true, force: true });
+    }
   });
 
   test('refuses a folder outside the root and leaves nothing', async () => {
