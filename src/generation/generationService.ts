@@ -212,7 +212,7 @@ export class GenerationService implements vscode.Disposable {
     try {
       if (signal.aborted) throw new ImageApiError('cancelled', 'Generation cancelled.');
       this.log.info(
-        `${verb} ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'} (estimate ${describeCost(ticket.estimate)})`,
+        `${verb} ${request.n} image(s) with ${request.model}, size ${request.size}, quality ${request.quality ?? 'default'}, ${describeCost(ticket.estimate)}`,
       );
       saved = await save(client);
     } catch (error) {
