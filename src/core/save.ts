@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { errorCode, ImageApiError } from './errors';
 import { prepareFolder, type ReadyFolder } from './folder';
 import { maxNameAttempts, nextCandidate } from './naming';
-import { createTempFile, tempPattern } from './tempFile';
+import { createTempFile, syncFolder, tempPattern } from './tempFile';
 
 export { tempPattern };
 
@@ -131,7 +131,7 @@ export async function saveImages(options: SaveImagesOptions): Promise<string[]> 
       checkSignal(signal);
       const image = images[k];
       const temp = isTempImage(image) ? await adoptTemp(folder, image.tempFile, temps) : await writeTemp(folder, image, signal, temps);
-      // From here this call owns the temp file: placed below, or removed with the rest on failure.
+      // Ours from here: placed below, or removed with the rest on failure.
       if (isTempImage(image)) heldTemps.delete(image.tempFile);
       const final = await placeTemp(folder, temp, names[k], signal, saved);
       if (final === undefined) {
@@ -343,15 +343,4 @@ async function reserve(file: string): Promise<boolean> {
     if (errorCode(error) === 'EEXIST') return false;
     throw error;
   }
-}
-
-/**
- * Makes the new names durable too, where a folder can be fsynced (not on Windows). Best effort: the
- * files' own content was fsynced before they got their names.
- */
-async function syncFolder(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(dir, 'r').catch(() => undefined);
-  await handle?.sync().catch(() => undefined);
-  await handle?.close().catch(() => undefined);
 }

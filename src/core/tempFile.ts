@@ -30,3 +30,14 @@ export async function createTempFile(
     }
   }
 }
+
+/**
+ * Makes the new names durable too, where a folder can be fsynced (not on Windows). Best effort: the
+ * files' own content was fsynced before they got their names.
+ */
+export async function syncFolder(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await fs.open(dir, 'r').catch(() => undefined);
+  await handle?.sync().catch(() => undefined);
+  await handle?.close().catch(() => undefined);
+}
