@@ -12,8 +12,7 @@ import type { NetworkSettings } from '../common/networkSettings';
 import { notify } from '../common/notify';
 import { provenanceStamp } from '../common/provenanceSettings';
 import type { ApiKeyStore } from '../common/secrets';
-import type { StudioOptions } from '../shared/protocol';
-import type { OutputFormat } from '../shared/options';
+import type { ImageOptions, OutputFormat } from '../shared/options';
 import type { HistoryEntry, HistoryStore } from './history';
 import { historyEntryFor, pruneMissingFiles, watchHistoryFiles, withLineage } from './historyFiles';
 import { prepareEdit, type EditSources, type PreparedEdit } from './editSources';
@@ -150,7 +149,7 @@ export class GenerationService implements vscode.Disposable {
    * saves the results beside the original as `<original>-edit-<time>.<ext>`, never overwriting. The
    * history entry records the parent images and the mask file.
    */
-  edit(prepared: PreparedEdit, signal: AbortSignal, options?: Omit<StudioOptions, 'n'>, run: GenerationRunOptions = {}): Promise<GenerationOutcome> {
+  edit(prepared: PreparedEdit, signal: AbortSignal, options?: Omit<ImageOptions, 'n'>, run: GenerationRunOptions = {}): Promise<GenerationOutcome> {
     const { request, target, resource } = prepared;
     const provenance = provenanceStamp(resource, this.userAgent, prepared.parents.map((uri) => vscode.workspace.asRelativePath(uri, false)));
     return this.runAndRecord(request, signal, resource, options, run, 'Editing', (client) => loadEngine().editAndSave(request, client, target, { signal, provenance, now: () => run.now ?? new Date() }), (entry) =>
@@ -164,7 +163,7 @@ export class GenerationService implements vscode.Disposable {
     signal: AbortSignal,
     resource?: vscode.Uri,
     /** The surface's options, for values the request leaves out (recorded in the history). */
-    options?: Omit<StudioOptions, 'n'>,
+    options?: Omit<ImageOptions, 'n'>,
     run: GenerationRunOptions = {},
   ): Promise<GenerationOutcome> {
     const previews = run.previews;
@@ -188,7 +187,7 @@ export class GenerationService implements vscode.Disposable {
     request: GenerationRequest,
     signal: AbortSignal,
     resource: vscode.Uri | undefined,
-    options: Omit<StudioOptions, 'n'> | undefined,
+    options: Omit<ImageOptions, 'n'> | undefined,
     run: GenerationRunOptions,
     verb: 'Generating' | 'Editing',
     save: (client: ReturnType<GenerationService['clientOptions']>) => ReturnType<Engine['generateAndSave']>,

@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { isInside, toPosixRelative } from '../core/paths';
-import { isCount, isEntryId, isStudioOptions, type StudioOptions } from '../shared/protocol';
+import { isCount, isEntryId, isImageOptions } from '../shared/protocol';
+import type { ImageOptions } from '../shared/options';
 
 /** One generation as kept in workspace state. Paths, not URIs: relative ones survive moving the workspace. */
 export interface HistoryEntry {
   readonly id: string;
   readonly prompt: string;
-  readonly options: StudioOptions;
+  readonly options: ImageOptions;
   readonly model: string;
   /** Name of the workspace folder that relative `files` are relative to. */
   readonly folder?: string;
@@ -246,7 +247,7 @@ function isHistoryEntry(value: unknown): value is HistoryEntry {
   return (
     isEntryId(entry.id) &&
     typeof entry.prompt === 'string' &&
-    isStudioOptions(entry.options) &&
+    isImageOptions(entry.options) &&
     typeof entry.model === 'string' &&
     (entry.folder === undefined || typeof entry.folder === 'string') &&
     Array.isArray(entry.files) &&

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import type { GenerationRequest, GenerationResult } from '../core/types';
 import { fileExists } from '../editor/imageActions';
 import { imageExtensions } from '../shared/labels';
-import { isSizeShape, type StudioOptions } from '../shared/protocol';
+import { isSizeShape } from '../shared/protocol';
+import type { ImageOptions } from '../shared/options';
 import {
   historyCostFrom,
   historyRequestIdFrom,
@@ -23,14 +24,14 @@ export function workspaceFileFolders(): FolderLike[] {
 }
 
 /** Used for options a request left out when the surface gave none (the palette): the API's defaults. */
-const apiDefaults: Omit<StudioOptions, 'n'> = { size: 'auto', quality: 'auto', outputFormat: 'png', background: 'auto' };
+const apiDefaults: Omit<ImageOptions, 'n'> = { size: 'auto', quality: 'auto', outputFormat: 'png', background: 'auto' };
 
 /** The history entry of a finished generation; options the request left out keep `fallback`'s values. */
 export function historyEntryFor(
   files: readonly vscode.Uri[],
   request: GenerationRequest,
   result: Pick<GenerationResult, 'requestId' | 'usage'>,
-  fallback: Omit<StudioOptions, 'n'> = apiDefaults,
+  fallback: Omit<ImageOptions, 'n'> = apiDefaults,
   cost?: Parameters<typeof historyCostFrom>[0],
 ): HistoryEntry {
   const stored = toStoredPaths(

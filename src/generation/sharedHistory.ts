@@ -4,7 +4,7 @@ import { Disposable } from '../common/dispose';
 import { readProvenanceSettings } from '../common/provenanceSettings';
 import { resolveAssetsDirReal } from '../core/paths';
 import { appendHistoryRecord, historyFileName, readHistoryRecords, type SharedHistoryRecord } from '../core/provenance/historyFile';
-import { isStudioOptions } from '../shared/protocol';
+import { isImageOptions } from '../shared/protocol';
 import type { HistoryEntry } from './history';
 
 /** A history entry read from a repository's history file; `source` names it in Show Image Info. */
@@ -115,7 +115,7 @@ function toRecord(entry: HistoryEntry): SharedHistoryRecord {
 }
 
 function toEntry(record: SharedHistoryRecord, folder: string): SharedHistoryEntry[] {
-  if (!isStudioOptions(record.options)) return [];
+  if (!isImageOptions(record.options)) return [];
   return [
     {
       id: record.id,

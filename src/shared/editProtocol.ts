@@ -7,7 +7,7 @@
  * count and size; the host rasterizes them at the source image's real size and encodes the PNG.
  */
 import { isMaskPaint, type MaskPaint } from './maskModel';
-import type { StudioOptions } from './protocol';
+import type { ImageOptions } from './options';
 import { hasExactKeys, isRecord, type Fields } from './guards';
 
 /** Images of one edit: the first is edited (the mask applies to it), the others are references. */
@@ -45,7 +45,7 @@ export type EditFromWebview =
       readonly type: 'edit';
       readonly runId: string;
       readonly prompt: string;
-      readonly options: StudioOptions;
+      readonly options: ImageOptions;
       readonly images: readonly EditImageRef[];
       readonly mask?: MaskPaint;
     };

@@ -15,7 +15,7 @@
  * once per panel (a repeat is dropped), never a key into anything but the panel's own runs
  * (src/studio/studioRuns.ts). The webview ignores messages of runs it does not know (src/shared/runScope.ts).
  */
-import { backgrounds, maxCount, maxPromptLength, outputFormats, qualities, type Background, type OutputFormat, type Quality } from './options';
+import { backgrounds, imageOptionFields, maxCount, maxPromptLength, outputFormats, qualities, type ImageOptions } from './options';
 import { validatePrompt } from './optionRules';
 import type { ErrorAction } from './labels';
 import type { TokenRates } from './cost';
@@ -27,15 +27,6 @@ export const maxSizeLength = 16;
 export const maxIdLength = 64;
 export const maxRunIdLength = 64;
 export const errorActions: readonly ErrorAction[] = ['setApiKey', 'openSettings', 'openProxySettings', 'showLog', 'tryAgain'];
-
-/** The options a user tunes in the Studio; defaults come from settings. */
-export interface StudioOptions {
-  readonly size: string;
-  readonly quality: Quality;
-  readonly n: number;
-  readonly outputFormat: OutputFormat;
-  readonly background: Background;
-}
 
 /** One saved image as the webview sees it: a webview URI (or none when outside localResourceRoots). */
 export interface GalleryImage {
@@ -79,7 +70,7 @@ export interface EditedFrom {
 export interface GalleryEntry {
   readonly id: string;
   readonly prompt: string;
-  readonly options: StudioOptions;
+  readonly options: ImageOptions;
   readonly model: string;
   /** Epoch milliseconds. */
   readonly createdAt: number;
@@ -93,7 +84,7 @@ export interface GalleryEntry {
 }
 
 export interface StudioDefaults {
-  readonly options: StudioOptions;
+  readonly options: ImageOptions;
   readonly model: string;
   /** gpt-image-2 accepts custom `WxH` sizes; other models only the standard ones. */
   readonly customSizes: boolean;
@@ -129,7 +120,7 @@ export interface RunningRun {
 
 export type FromWebview =
   | { readonly type: 'ready' }
-  | { readonly type: 'generate'; readonly runId: RunId; readonly prompt: string; readonly options: StudioOptions }
+  | { readonly type: 'generate'; readonly runId: RunId; readonly prompt: string; readonly options: ImageOptions }
   | { readonly type: 'cancel'; readonly runId: RunId }
   | ({ readonly type: ImageCommand } & ImageRef)
   | { readonly type: 'errorAction'; readonly action: ErrorAction }
@@ -244,10 +235,11 @@ export function runIdOf(message: ToWebview): RunId | undefined {
   }
 }
 
-export function isStudioOptions(value: unknown): value is StudioOptions {
+/** Strict: exactly the fields of {@link ImageOptions}, each a value the form can send. */
+export function isImageOptions(value: unknown): value is ImageOptions {
   return (
     isRecord(value) &&
-    hasExactKeys(value, ['size', 'quality', 'n', 'outputFormat', 'background']) &&
+    hasExactKeys(value, imageOptionFields) &&
     isSizeShape(value.size) &&
     isOneOf(value.quality, qualities) &&
     isCount(value.n) &&
@@ -269,7 +261,7 @@ export function isFromWebview(raw: unknown): raw is FromWebview {
         hasExactKeys(raw, ['type', 'runId', 'prompt', 'options']) &&
         isRunId(raw.runId) &&
         isPrompt(raw.prompt) &&
-        isStudioOptions(raw.options)
+        isImageOptions(raw.options)
       );
     case 'discardOthers':
     case 'openParent':
@@ -292,6 +284,6 @@ export function isFromWebview(raw: unknown): raw is FromWebview {
     case 'tryAgain':
       return hasExactKeys(raw, ['type', 'runId', 'newRunId']) && isRunId(raw.runId) && isRunId(raw.newRunId) && raw.runId !== raw.newRunId;
     default:
-      return isEditMessage(raw, { isId: isEntryId, isRunId, isPrompt, isOptions: isStudioOptions, maxIndex: maxCount });
+      return isEditMessage(raw, { isId: isEntryId, isRunId, isPrompt, isOptions: isImageOptions, maxIndex: maxCount });
   }
 }

@@ -2,10 +2,7 @@
  * The Studio form's pure rules, DOM-free so plain mocha tests them: which options follow the settings
  * (the defaults) and which stay as the user set them.
  */
-import type { StudioOptions } from './protocol';
-
-export type OptionField = keyof StudioOptions;
-export const optionFields: readonly OptionField[] = ['size', 'quality', 'n', 'outputFormat', 'background'];
+import type { ImageOptionField, ImageOptions } from './options';
 
 /**
  * The options to show after the settings changed to `next`: fields the user edited keep their
@@ -13,11 +10,11 @@ export const optionFields: readonly OptionField[] = ['size', 'quality', 'n', 'ou
  * size; the form then falls back to the settings' size.)
  */
 export function mergeDefaults(
-  current: StudioOptions,
-  next: StudioOptions,
-  edited: ReadonlySet<OptionField>,
-): StudioOptions {
-  const pick = <F extends OptionField>(field: F): StudioOptions[F] => (edited.has(field) ? current[field] : next[field]);
+  current: ImageOptions,
+  next: ImageOptions,
+  edited: ReadonlySet<ImageOptionField>,
+): ImageOptions {
+  const pick = <F extends ImageOptionField>(field: F): ImageOptions[F] => (edited.has(field) ? current[field] : next[field]);
   return {
     size: pick('size'),
     quality: pick('quality'),
@@ -32,9 +29,9 @@ export function mergeDefaults(
  * longer "edited", so later settings changes apply to it again.
  */
 export function stillEdited(
-  current: StudioOptions,
-  defaults: StudioOptions,
-  edited: ReadonlySet<OptionField>,
-): Set<OptionField> {
+  current: ImageOptions,
+  defaults: ImageOptions,
+  edited: ReadonlySet<ImageOptionField>,
+): Set<ImageOptionField> {
   return new Set([...edited].filter((field) => String(current[field]) !== String(defaults[field])));
 }

@@ -13,11 +13,10 @@ import {
   type GalleryEntry,
   type StudioCostInfo,
   type StudioDefaults,
-  type StudioOptions,
 } from '../shared/protocol';
 import { imageRootPaths } from './resourceRoots';
 import { Lineage } from './lineage';
-import { backgrounds, maxCount, outputFormats, qualities } from '../shared/options';
+import { backgrounds, maxCount, outputFormats, qualities, type ImageOptions } from '../shared/options';
 import { acceptsCustomSize } from '../shared/optionRules';
 
 /**
@@ -112,7 +111,7 @@ export function studioDefaults(config: GptImageConfig): { defaults: StudioDefaul
   };
   const oneOf = <T extends string>(key: string, value: string, allowed: readonly T[], fallback: T): T =>
     isOneOf(value, allowed) ? value : replaced(key, value, fallback, allowed.join(', '));
-  const options: StudioOptions = {
+  const options: ImageOptions = {
     size: isSizeShape(config.size) ? config.size : replaced('size', config.size, settingDefaults.size, 'auto or WIDTHxHEIGHT'),
     quality: oneOf('quality', config.quality, qualities, settingDefaults.quality),
     n: isCount(config.count) ? config.count : replaced('count', config.count, settingDefaults.count, `whole numbers 1–${maxCount}`),

@@ -20,9 +20,9 @@ import {
   type ImageCommand,
   type RunId,
   type StudioDefaults,
-  type StudioOptions,
   type ToWebview,
 } from '../shared/protocol';
+import type { ImageOptions } from '../shared/options';
 import { toggleKeep, discardOthers, openParent } from './variantActions';
 import { elapsedSince, galleryEntryFor, galleryLineage, sameUris, studioCostInfo, studioDefaults, studioResourceRoots } from './galleryModel';
 import { streamPreviews, watchPreviews } from './streamPreviews';
@@ -186,7 +186,7 @@ export class StudioPanel extends Disposable {
     void this.panel.webview.postMessage(init);
   }
 
-  private async generate(runId: RunId, prompt: string, options: StudioOptions): Promise<void> {
+  private async generate(runId: RunId, prompt: string, options: ImageOptions): Promise<void> {
     const run = this.runs.start(runId, prompt, (elapsedSeconds) => this.post({ type: 'progress', runId, elapsedSeconds }));
     if (run === 'repeatedId') {
       // Only a broken or hostile webview repeats an id: answering would speak for the other run.
@@ -204,7 +204,7 @@ export class StudioPanel extends Disposable {
     }
   }
 
-  private async runGeneration({ runId, prompt, signal, startedAt }: ActiveRun, options: StudioOptions): Promise<void> {
+  private async runGeneration({ runId, prompt, signal, startedAt }: ActiveRun, options: ImageOptions): Promise<void> {
     const editor = this.editors.get();
     const resource = editor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     let request: GenerationRequest;
@@ -261,7 +261,7 @@ export class StudioPanel extends Disposable {
   }
 
   /** The last run whose error offered Try Again: what the alert's button sends again. */
-  private failedRun: { readonly runId: RunId; readonly prompt: string; readonly options: StudioOptions } | undefined;
+  private failedRun: { readonly runId: RunId; readonly prompt: string; readonly options: ImageOptions } | undefined;
 
   /** A palette generation's previews in this page's tiles (a host-made run id the page adopts). */
   private watch(request: GenerationRequest, resource: vscode.Uri | undefined): ReturnType<typeof watchPreviews> {
@@ -269,7 +269,7 @@ export class StudioPanel extends Disposable {
   }
 
   /** `runId`: the error ended that run (the webview leaves its running state only then); `action` names what failed. */
-  private postError(error: unknown, runId: RunId | undefined, action: string, sent?: { readonly prompt: string; readonly options: StudioOptions }): void {
+  private postError(error: unknown, runId: RunId | undefined, action: string, sent?: { readonly prompt: string; readonly options: ImageOptions }): void {
     // The user may not look at a hidden panel for a while: say it where they are, too. showError logs
     // the detail itself, so only one of the two logs it. Try Again is the alert's (it re-runs in the panel).
     const hidden = !this.isDisposed && !this.panel.visible;

@@ -1,15 +1,16 @@
 import { customSizeValue, isStandardSize, optionText, sizeLabel } from '../shared/labels';
 import { validatePrompt, validateSize } from '../shared/optionRules';
 import { backgrounds, maxCount, maxPromptLength, outputFormats, qualities, standardSizes } from '../shared/options';
-import type { GalleryEntry, StudioDefaults, StudioOptions } from '../shared/protocol';
-import { mergeDefaults, optionFields, stillEdited, type OptionField } from '../shared/studioForm';
+import type { GalleryEntry, StudioDefaults } from '../shared/protocol';
+import { imageOptionFields, type ImageOptionField, type ImageOptions } from '../shared/options';
+import { mergeDefaults, stillEdited } from '../shared/studioForm';
 import { fillSelect, setFieldError, setSelect, ui } from './dom';
 import type { Draft } from './vscodeApi';
 
 /** The form's state: the settings' defaults, the options the user changed, and whether Generate was tried. */
 export const form = {
   defaults: undefined as StudioDefaults | undefined,
-  edited: new Set<OptionField>(),
+  edited: new Set<ImageOptionField>(),
   /** Errors are shown once the user tried to generate, or at once for problems typing can cause (length). */
   attempted: false,
 };
@@ -80,17 +81,17 @@ function chosenSize(): string {
   return ui.size.value === customSizeValue ? ui.customSize.value.trim() : ui.size.value;
 }
 
-export function options(): StudioOptions {
+export function options(): ImageOptions {
   return {
     size: chosenSize(),
-    quality: ui.quality.value as StudioOptions['quality'],
+    quality: ui.quality.value as ImageOptions['quality'],
     n: Number(ui.count.value),
-    outputFormat: ui.format.value as StudioOptions['outputFormat'],
-    background: ui.background.value as StudioOptions['background'],
+    outputFormat: ui.format.value as ImageOptions['outputFormat'],
+    background: ui.background.value as ImageOptions['background'],
   };
 }
 
-function showOptions(value: StudioOptions): void {
+function showOptions(value: ImageOptions): void {
   setSelect(ui.quality, value.quality);
   setSelect(ui.count, String(value.n));
   setSelect(ui.format, value.outputFormat);
@@ -115,7 +116,7 @@ export function reuseEntry(entry: GalleryEntry): void {
   ui.prompt.value = entry.prompt;
   setSize(entry.options.size);
   showOptions(entry.options);
-  for (const field of optionFields) form.edited.add(field);
+  for (const field of imageOptionFields) form.edited.add(field);
   updatePromptCount();
   validate(false);
 }

@@ -1,6 +1,7 @@
 import { maxEditSources, sameRef, type EditFromWebview, type EditImageInfo, type EditImageRef } from '../shared/editProtocol';
 import { savedEditOf, withoutMissing, type SavedEdit } from '../shared/editState';
-import type { RunId, StudioOptions } from '../shared/protocol';
+import type { RunId } from '../shared/protocol';
+import type { ImageOptions } from '../shared/options';
 import { element } from './gallery';
 import { MaskBrush } from './maskBrush';
 import { setStatus } from './feedback';
@@ -169,7 +170,7 @@ export class EditMode {
   }
 
   /** The message Send posts, or undefined when there is nothing to edit. */
-  message(runId: RunId, prompt: string, options: StudioOptions): EditFromWebview | undefined {
+  message(runId: RunId, prompt: string, options: ImageOptions): EditFromWebview | undefined {
     if (this.images.length === 0) return undefined;
     const mask = this.brush.paint();
     const images: EditImageRef[] = this.images.map((image) => image.ref);

@@ -1,4 +1,5 @@
-import type { GalleryEntry, GalleryImage, ImageCommand, StudioOptions } from '../shared/protocol';
+import type { GalleryEntry, GalleryImage, ImageCommand } from '../shared/protocol';
+import type { ImageOptions } from '../shared/options';
 import { lineageNodes, variantButtons, type VariantCommand } from './variants';
 import { backgroundLabel, formatLabel, imageCommandLabels, qualityPhrase, sizeLabel } from '../shared/labels';
 
@@ -113,7 +114,7 @@ function makeDraggable(img: HTMLImageElement, fileUri: string, label: string): v
   });
 }
 
-export function optionsSummary(options: StudioOptions): string {
+export function optionsSummary(options: ImageOptions): string {
   return [
     sizeLabel(options.size),
     qualityPhrase(options.quality),

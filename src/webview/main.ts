@@ -1,7 +1,7 @@
 import { customSizeValue, plural, type ErrorAction } from '../shared/labels';
 import type { GalleryEntry, RunId, ToWebview } from '../shared/protocol';
 import { KnownRuns } from '../shared/runScope';
-import type { OptionField } from '../shared/studioForm';
+import type { ImageOptionField } from '../shared/options';
 import {
   applyDefaults,
   draft,
@@ -33,7 +33,7 @@ let visibleCount = saved.visibleCount ?? pageSize;
 const runs = new KnownRuns();
 /** What each run asked for, for its preview tiles. */
 const asked = new Map<RunId, { readonly count: number; readonly size: string; readonly prompt: string }>();
-form.edited = new Set<OptionField>(saved.edited ?? []);
+form.edited = new Set<ImageOptionField>(saved.edited ?? []);
 
 setUpForm(saved.draft);
 const edit = new EditMode(() => persist());
@@ -265,7 +265,7 @@ ui.prompt.addEventListener('input', () => {
   persist();
 });
 
-const optionControls: readonly [HTMLSelectElement, OptionField][] = [
+const optionControls: readonly [HTMLSelectElement, ImageOptionField][] = [
   [ui.size, 'size'],
   [ui.quality, 'quality'],
   [ui.count, 'n'],

@@ -1,12 +1,12 @@
 import type { FromWebview } from '../shared/protocol';
 import type { SavedEdit } from '../shared/editState';
-import type { OptionField } from '../shared/studioForm';
+import type { ImageOptionField } from '../shared/options';
 
 /** What the webview keeps across hide/show (VS Code persists it; no retainContextWhenHidden). */
 export interface SavedState {
   readonly draft?: Draft;
   /** Options the user changed; the others follow the settings when they change. */
-  readonly edited?: readonly OptionField[];
+  readonly edited?: readonly ImageOptionField[];
   readonly visibleCount?: number;
   /** Edit mode, when it was open (read back through parseSavedEdit, never trusted as is). */
   readonly edit?: SavedEdit;
