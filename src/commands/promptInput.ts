@@ -2,18 +2,13 @@ import * as vscode from 'vscode';
 import { backgroundLabel, formatLabel, plural, promptAdvice, qualityLabel, qualityPhrase, sizeLabel } from '../shared/labels';
 import { plainText } from '../shared/plainText';
 import type { GenerationOverrides } from '../generation/generationService';
-import { backgrounds, outputFormats, qualities, standardSizes } from '../shared/options';
+import { backgrounds, outputFormats, qualities, standardSizes, type ImageOptionField, type UncheckedOptions } from '../shared/options';
 import { acceptsCustomSize, validatePrompt, validateSize } from '../shared/optionRules';
 
 
 /** What the options step starts from: the settings, already read. */
-export interface PromptDefaults {
+export interface PromptDefaults extends UncheckedOptions {
   readonly model: string;
-  readonly size: string;
-  readonly quality: string;
-  readonly n: number;
-  readonly outputFormat: string;
-  readonly background: string;
 }
 
 /** The prompt box's title and its first sentence: Generate Image… and Edit Image… word them differently. */
@@ -32,7 +27,7 @@ export interface PromptAnswer {
 
 const countChoices = Array.from({ length: 10 }, (_, i) => String(i + 1));
 
-type Option = 'size' | 'quality' | 'n' | 'outputFormat' | 'background';
+type Option = ImageOptionField;
 
 const optionsButton: vscode.QuickInputButton = {
   iconPath: new vscode.ThemeIcon('settings'),

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { settingProblem } from '../core/noticeMessages';
 import { insertModes, settingDefaults, type InsertMode, type SettingKey } from './settingDefaults';
+import type { UncheckedOptions } from '../shared/options';
 
 /** The settings section; every setting key is `gptImage.<key>`. */
 export const configSection = 'gptImage';
@@ -11,14 +12,11 @@ export { insertModes, type InsertMode } from './settingDefaults';
  * Settings as read at use time. Request fields stay `unknown`-ish strings/numbers here: the core validator
  * checks them and names the setting in its message, so a bad value in settings.json gets a clear error.
  */
-export interface GptImageConfig {
+export interface GptImageConfig extends Omit<UncheckedOptions, 'n'> {
   readonly baseUrl: string;
   readonly model: string;
-  readonly size: string;
-  readonly quality: string;
+  /** gptImage.count: the request's `n`. */
   readonly count: number;
-  readonly outputFormat: string;
-  readonly background: string;
   readonly assetsFolder: string;
   readonly insertAfterGenerate: InsertMode;
   readonly timeoutMs: number;

@@ -5,19 +5,16 @@
  * No `vscode` import, so plain mocha loads it.
  */
 import { defaultBaseUrl } from '../core/types';
-import { defaultModel, type Background, type OutputFormat, type Quality } from '../shared/options';
+import { defaultModel, type ImageOptions } from '../shared/options';
 
 export const insertModes = ['ask', 'always', 'never'] as const;
 export type InsertMode = (typeof insertModes)[number];
 
-interface SettingDefaults {
+interface SettingDefaults extends Omit<ImageOptions, 'n'> {
   readonly baseUrl: string;
   readonly model: string;
-  readonly size: string;
-  readonly quality: Quality;
+  /** The request's `n`. */
   readonly count: number;
-  readonly outputFormat: OutputFormat;
-  readonly background: Background;
   readonly assetsFolder: string;
   readonly insertAfterGenerate: InsertMode;
   readonly timeoutSeconds: number;

@@ -1,6 +1,7 @@
 import { ImageApiError } from './errors';
 import { quoteValue } from '../shared/plainText';
 import { colonSegment, vcsSegment } from './vcsGuard';
+import type { ImageOptionField, UncheckedOptions } from '../shared/options';
 
 /**
  * The input of the agent tools (`gptImage_generateImage`, `gptImage_editImage`), from a language model
@@ -17,13 +18,8 @@ export const maxFileNameLength = 100;
 /** Generous for a workspace path, small enough that no message quotes an essay. */
 export const maxPathLength = 1024;
 
-export interface AgentOutputOptions {
-  readonly size?: string;
-  readonly quality?: string;
-  readonly background?: string;
-  readonly outputFormat?: string;
-  readonly n?: number;
-}
+/** The image options an agent may set; unchecked here (validateRequest checks them, naming the field). */
+export type AgentOutputOptions = Partial<UncheckedOptions>;
 
 export interface GenerateToolInput {
   readonly prompt: string;
@@ -44,7 +40,7 @@ export interface EditToolInput extends GenerateToolInput {
   readonly mask?: string;
 }
 
-const outputFields = ['size', 'quality', 'background', 'outputFormat', 'n'] as const;
+const outputFields = ['size', 'quality', 'background', 'outputFormat', 'n'] as const satisfies readonly ImageOptionField[];
 const generateFields = ['prompt', 'fileName', 'folder', 'linkFrom', 'includeImage', ...outputFields] as const;
 const editFields = [...generateFields, 'images', 'mask'] as const;
 

@@ -4,13 +4,10 @@
  * is the prompt, and an optional title after `gpt-image:` sets options: `![…](gpt-image: "1536x1024 high")`.
  * Code (fenced, indented, inline) and HTML comments are not Markdown text, so nothing there counts.
  */
+import { maxPromptLength, type ImageOptions } from '../shared/options';
 
-export interface PlaceholderOptions {
-  readonly size?: string;
-  readonly quality?: 'low' | 'medium' | 'high' | 'auto';
-  readonly outputFormat?: 'png' | 'jpeg' | 'webp';
-  readonly background?: 'transparent' | 'opaque' | 'auto';
-}
+/** What a placeholder's title may set: every image option but the count (one placeholder, one image). */
+export type PlaceholderOptions = Partial<Omit<ImageOptions, 'n'>>;
 
 export interface Placeholder {
   /** Offset of `!` and the offset just after `)`: the whole placeholder is `text.slice(start, end)`. */
@@ -26,8 +23,6 @@ export interface Placeholder {
   readonly problem?: string;
 }
 
-/** A placeholder's prompt longer than this is refused by the API; the parser still lists it. */
-export const maxPromptLength = 32_000;
 const sizeNames: Readonly<Record<string, string>> = { square: '1024x1024', landscape: '1536x1024', portrait: '1024x1536' };
 
 /** Every placeholder of a Markdown (or MDX) document, in order. Linear in the document's length. */
@@ -105,7 +100,7 @@ function parseAt(text: string, i: number, closers: ReadonlyMap<number, number>):
   if (prompt === '') return undefined;
   const title = match[1] ?? match[2];
   const parsed = title === undefined ? { options: {} } : parseOptions(title);
-  const problem = parsed.problem ?? hiddenCharacterProblem(prompt) ?? (prompt.length > maxPromptLength ? `the alt text is longer than ${maxPromptLength} characters` : undefined);
+  const problem = parsed.problem ?? hiddenCharacterProblem(prompt) ?? (prompt.length > maxPromptLength /* the API refuses it; the parser still lists it */ ? `the alt text is longer than ${maxPromptLength} characters` : undefined);
   return { start: i, end: close + 1, targetStart, targetEnd: close, prompt, options: parsed.options, ...(problem && { problem }) };
 }
 

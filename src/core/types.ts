@@ -1,31 +1,21 @@
 /** Shapes of the images API the engine works with. The option vocabulary is src/shared/options.ts. */
-import type { Background, Moderation, OutputFormat, Quality } from '../shared/options';
+import type { ImageOptionField, ImageOptions, Moderation, OutputFormat } from '../shared/options';
 
 export const defaultBaseUrl = 'https://api.wisgate.ai/v1';
 
 /** What a user asks for, before validation: fields may be missing or of the wrong type. */
-export interface GenerationInput {
+export interface GenerationInput extends Partial<Readonly<Record<ImageOptionField, unknown>>> {
   readonly prompt?: unknown;
   readonly model?: unknown;
-  readonly n?: unknown;
-  readonly size?: unknown;
-  readonly quality?: unknown;
-  readonly background?: unknown;
-  readonly outputFormat?: unknown;
   readonly outputCompression?: unknown;
   readonly moderation?: unknown;
   readonly user?: unknown;
 }
 
 /** A validated request. Optional fields are sent only when set. */
-export interface GenerationRequest {
+export interface GenerationRequest extends Pick<ImageOptions, 'n' | 'size'>, Partial<Pick<ImageOptions, 'quality' | 'background' | 'outputFormat'>> {
   readonly prompt: string;
   readonly model: string;
-  readonly n: number;
-  readonly size: string;
-  readonly quality?: Quality;
-  readonly background?: Background;
-  readonly outputFormat?: OutputFormat;
   readonly outputCompression?: number;
   readonly moderation?: Moderation;
   readonly user?: string;

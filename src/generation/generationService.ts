@@ -12,7 +12,7 @@ import type { NetworkSettings } from '../common/networkSettings';
 import { notify } from '../common/notify';
 import { provenanceStamp } from '../common/provenanceSettings';
 import type { ApiKeyStore } from '../common/secrets';
-import type { ImageOptions, OutputFormat } from '../shared/options';
+import type { ImageOptions, OutputFormat, UncheckedOptions } from '../shared/options';
 import type { HistoryEntry, HistoryStore } from './history';
 import { historyEntryFor, pruneMissingFiles, watchHistoryFiles, withLineage } from './historyFiles';
 import { prepareEdit, type EditSources, type PreparedEdit } from './editSources';
@@ -22,14 +22,11 @@ import type { BalanceResult } from '../core/api/balance';
 import { BalanceTracker } from './balanceTracker';
 import { CostGuard, describeCost, type GenerationCost } from './costGuard';
 import { SpendLedger } from './spendLedger';
-/** Options a surface may override; anything left out comes from settings. */
-export interface GenerationOverrides {
-  readonly size?: string;
-  readonly quality?: string;
-  readonly n?: number;
-  readonly outputFormat?: string;
-  readonly background?: string;
-}
+/**
+ * Options a surface may override; anything left out comes from settings. Unchecked (a keybinding's
+ * arguments, an agent's input): the validator checks them with the settings' values.
+ */
+export type GenerationOverrides = Partial<UncheckedOptions>;
 
 export interface GenerationOutcome {
   readonly files: readonly vscode.Uri[];

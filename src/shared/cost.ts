@@ -4,6 +4,7 @@
  * trip. The rate table, the `gptImage.pricing` setting and the usage-based figure are in
  * src/core/pricing.ts, which re-exports everything here: callers import from there.
  */
+import type { ImageOptions, UncheckedOptions } from './options';
 
 /** US dollars per one million tokens. */
 export interface TokenRates {
@@ -24,10 +25,7 @@ export interface CostFigure {
 }
 
 /** What the estimate needs; the fields of a validated request or of the Studio's form. */
-export interface EstimateOptions {
-  readonly size: string;
-  readonly quality?: string;
-  readonly n: number;
+export interface EstimateOptions extends Pick<ImageOptions, 'size' | 'n'>, Partial<Pick<UncheckedOptions, 'quality'>> {
   /** Partial previews requested per image (streaming); each costs about {@link partialImageTokens}. */
   readonly partialImages?: number;
   /** Only its length is used (about four characters a token). */

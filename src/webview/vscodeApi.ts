@@ -1,6 +1,6 @@
 import type { FromWebview } from '../shared/protocol';
 import type { SavedEdit } from '../shared/editState';
-import type { ImageOptionField } from '../shared/options';
+import type { ImageOptionField, UncheckedOptions } from '../shared/options';
 
 /** What the webview keeps across hide/show (VS Code persists it; no retainContextWhenHidden). */
 export interface SavedState {
@@ -12,15 +12,12 @@ export interface SavedState {
   readonly edit?: SavedEdit;
 }
 
-export interface Draft {
+/** The form as the webview state keeps it: the select boxes' and text fields' values, unchecked. */
+export interface Draft extends UncheckedOptions {
   readonly prompt: string;
   /** A standard size, `auto`, or `custom` (then `customSize` holds the value). */
   readonly size: string;
   readonly customSize: string;
-  readonly quality: string;
-  readonly n: number;
-  readonly outputFormat: string;
-  readonly background: string;
 }
 
 interface VsCodeApi {

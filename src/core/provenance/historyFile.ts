@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import { constants } from 'node:fs';
 import * as path from 'node:path';
 import { isInside } from '../paths';
+import type { UncheckedOptions } from '../../shared/options';
 
 /** `<assetsFolder>/.gpt-image-history.jsonl`: one generation per line, committed with the images (issue #15 §4). */
 export const historyFileName = '.gpt-image-history.jsonl';
@@ -17,7 +18,8 @@ export interface SharedHistoryRecord {
   readonly id: string;
   readonly prompt: string;
   readonly model: string;
-  readonly options: { readonly size: string; readonly quality: string; readonly n: number; readonly outputFormat: string; readonly background: string };
+  /** As read from the file: every field present, short strings not checked against the vocabulary. */
+  readonly options: UncheckedOptions;
   readonly files: readonly string[];
   /** Epoch milliseconds. */
   readonly createdAt: number;

@@ -1,15 +1,11 @@
 import type { ImageFileInfo } from './imageFileInfo';
 import type { ImageProvenance } from './promptChunk';
+import type { UncheckedOptions } from '../../shared/options';
 
 /** What the history (local or the repository's history file) knows about an image. */
-export interface RecordedGeneration {
+export interface RecordedGeneration extends Partial<UncheckedOptions> {
   readonly prompt: string;
   readonly model?: string;
-  readonly size?: string;
-  readonly quality?: string;
-  readonly outputFormat?: string;
-  readonly background?: string;
-  readonly n?: number;
   /** Epoch milliseconds. */
   readonly createdAt?: number;
   readonly requestId?: string;
@@ -28,7 +24,7 @@ export interface InfoRow {
 export interface ImageInfoSummary {
   /** The prompt to reuse, when any source has one. */
   readonly prompt?: string;
-  readonly options?: { readonly size?: string; readonly quality?: string; readonly outputFormat?: string; readonly background?: string };
+  readonly options?: Partial<Omit<UncheckedOptions, 'n'>>;
   readonly rows: readonly InfoRow[];
 }
 

@@ -2,21 +2,17 @@ import { inflateSync } from 'node:zlib';
 import { findContentCredentials } from './contentCredentials';
 import { isSafeRelativePath } from './historyFile';
 import { afterIhdr, chunkData, encodeChunk, listPngChunks } from './pngChunks';
+import type { UncheckedOptions } from '../../shared/options';
 
 /**
  * What we write into an unsigned PNG (issue #15 §4) so the prompt travels with the file: one `iTXt`
  * chunk right after IHDR, keyword {@link provenanceKeyword}, holding this as UTF-8 JSON. A teammate's
  * Show Image Info reads it back; any PNG tool (exiftool, pngcheck) shows it.
  */
-export interface ImageProvenance {
+export interface ImageProvenance extends Partial<UncheckedOptions> {
   readonly prompt: string;
   readonly model?: string;
-  readonly size?: string;
-  readonly quality?: string;
-  readonly background?: string;
-  readonly outputFormat?: string;
-  /** How many images the request made, and which one this is (1-based). */
-  readonly n?: number;
+  /** Which image of the request's `n` this is (1-based). */
   readonly index?: number;
   /** ISO 8601 time of the generation. */
   readonly created?: string;
