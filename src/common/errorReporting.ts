@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { commandIds } from './ids';
-import { openSettings } from './config';
+import { configSection, openSettings } from './config';
 import { openProxySettings } from './networkSettings';
 import { ImageApiError } from '../core/errors';
 import { describeError, type DescribeContext } from '../core/errorMessages';
@@ -38,9 +38,12 @@ export async function runErrorAction(action: ErrorAction, tryAgain?: () => unkno
   }
 }
 
+/** The setting a timeout's advice names (core says only "the timeout"). */
+export const timeoutSetting = `${configSection}.timeoutSeconds`;
+
 /** Logs the detail and describes the error for a surface; cancellation is logged, not reported. */
 export function logError(error: unknown, log: Log, context: ReportContext): ReturnType<typeof describeError> {
-  const description = describeError(error, { action: context.action, canTryAgain: context.tryAgain !== undefined });
+  const description = describeError(error, { action: context.action, canTryAgain: context.tryAgain !== undefined, timeoutSetting });
   if (description.kind === 'cancelled') {
     log.info('Generation cancelled by the user; nothing was saved.');
     return description;

@@ -16,6 +16,8 @@ export interface DescribeContext {
   readonly action: string;
   /** The surface can send the same request again: transient errors then offer Try Again. */
   readonly canTryAgain?: boolean;
+  /** The host's name for the timeout setting, added to a timeout's advice; core knows no setting keys. */
+  readonly timeoutSetting?: string;
 }
 
 /**
@@ -26,12 +28,12 @@ export interface DescribeContext {
  */
 export function describeError(error: unknown, context: DescribeContext): ErrorDescription {
   const again = context.canTryAgain === true;
-  const description = describe(error, context.action, again);
+  const description = describe(error, context.action, again, context.timeoutSetting);
   const actions = again ? description.actions : description.actions.filter((action) => action !== 'tryAgain');
   return { ...description, message: plainText(description.message), actions };
 }
 
-function describe(error: unknown, action: string, canTryAgain: boolean): ErrorDescription {
+function describe(error: unknown, action: string, canTryAgain: boolean, timeoutSetting: string | undefined): ErrorDescription {
   if (!(error instanceof ImageApiError)) {
     const text = error instanceof Error ? error.message : String(error);
     return { kind: 'unexpected', message: `${action} failed: ${text}`, actions: ['showLog'] };
@@ -118,7 +120,7 @@ function describe(error: unknown, action: string, canTryAgain: boolean): ErrorDe
     case 'timeout':
       return {
         kind: error.kind,
-        message: `${server}. Try a lower quality or raise gptImage.timeoutSeconds${id}.`,
+        message: `${server}. Try a lower quality or raise the timeout${timeoutSetting ? ` (setting ${timeoutSetting})` : ''}${id}.`,
         actions: ['tryAgain', 'openSettings', 'showLog'],
       };
     case 'cancelled':

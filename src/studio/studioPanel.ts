@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { LastEditorTracker } from '../common/editorTarget';
 import { configSection, readConfig } from '../common/config';
 import { Disposable } from '../common/dispose';
-import { logError, runErrorAction, showError } from '../common/errorReporting';
+import { logError, runErrorAction, showError, timeoutSetting } from '../common/errorReporting';
 import { describeError } from '../core/errorMessages';
 import { ImageApiError } from '../core/errors';
 import { isInside } from '../core/paths';
@@ -277,7 +277,7 @@ export class StudioPanel extends Disposable {
     const canTryAgain = runId !== undefined && sent !== undefined;
     // logError only asks whether a re-run exists; the alert's button sends `tryAgain` (see tryAgain()).
     const report = canTryAgain ? { action, tryAgain: () => undefined } : { action };
-    const description = hidden ? describeError(error, { action, canTryAgain }) : logError(error, this.deps.log, report);
+    const description = hidden ? describeError(error, { action, canTryAgain, timeoutSetting }) : logError(error, this.deps.log, report);
     if (canTryAgain && description.actions.includes('tryAgain')) this.failedRun = { runId, ...sent };
     if (description.kind === 'cancelled') {
       this.post(runId ? { type: 'stopped', runId, message: description.message } : { type: 'status', message: description.message });

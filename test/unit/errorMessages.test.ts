@@ -13,16 +13,22 @@ suite('describeError', () => {
     ['notFound', 404, ['openSettings', 'showLog'], /check the base URL and model/],
     ['server', 503, ['showLog'], /had an error \(503\)/],
     ['network', undefined, ['openSettings', 'showLog'], /^Size is wrong\. Check your connection and the base URL\.$/],
-    ['timeout', undefined, ['openSettings', 'showLog'], /^Size is wrong\. Try a lower quality or raise gptImage\.timeoutSeconds/],
+    ['timeout', undefined, ['openSettings', 'showLog'], /^Size is wrong\. Try a lower quality or raise the timeout \(setting gptImage\.timeoutSeconds\)/],
     ['badResponse', 200, ['openSettings', 'showLog'], /^Size is wrong \(request id req_42\)\.$/],
     ['validation', undefined, ['openSettings', 'showLog'], /Size is wrong/],
     ['io', undefined, ['openSettings', 'showLog'], /Size is wrong/],
   ];
 
+  test('core alone says "the timeout"; the setting name comes from the host', () => {
+    const error = new ImageApiError('timeout', 'No answer in 600 s.', { requestId: 'req_9' });
+    assert.equal(describeError(error, { action: 'Image generation' }).message, 'No answer in 600 s. Try a lower quality or raise the timeout (request id req_9).');
+  });
+
   for (const [kind, status, actions, pattern] of cases) {
     test(`${kind}: one sentence with its actions and the request id`, () => {
       const error = new ImageApiError(kind, 'Size is wrong.', { status, requestId: 'req_42', param: 'size', attempts: 3 });
-      const description = describeError(error, { action: 'Image generation' });
+      // The host passes the setting's name (errorReporting's timeoutSetting); core knows no setting keys.
+      const description = describeError(error, { action: 'Image generation', timeoutSetting: 'gptImage.timeoutSeconds' });
       assert.equal(description.kind, kind);
       assert.deepEqual(description.actions, actions);
       assert.match(description.message, pattern);
