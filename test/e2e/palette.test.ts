@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Locator } from 'playwright-core';
 import { startFakeImageServer } from '../fixtures/fakeImageServer';
 import { e2e } from './context';
+import { notification } from './pages/notifications';
 import { openStudio } from './pages/studio';
 
 /**
@@ -24,32 +24,6 @@ suite('Command palette: key, generate, insert', function () {
   function images(): string[] {
     const dir = assetsDir();
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => !name.startsWith('.')).sort() : [];
-  }
-
-  /**
-   * A notification with `text`, as a toast or, where the workbench files it straight into the
-   * notification center (code-server does when the page was never interacted with), opened there.
-   */
-  async function notification(text: string | RegExp, timeout: number): Promise<Locator> {
-    const { page, runCommand, waitFor } = e2e();
-    const item = page
-      .locator('.notifications-toasts .notification-toast, .notifications-center .monaco-list-row')
-      .filter({ hasText: text })
-      .first();
-    const center = page.locator('.notifications-center');
-    const started = Date.now();
-    await waitFor(
-      async () => {
-        if (await item.isVisible()) return true;
-        // Not shown as a toast within a moment: look in the notification center.
-        if (Date.now() - started > 1500 && !(await center.isVisible())) {
-          await runCommand('Notifications: Show Notifications');
-        }
-        return item.isVisible();
-      },
-      { timeout, what: `a notification saying ${text}`, interval: 300 },
-    );
-    return item;
   }
 
   async function clearNotifications(): Promise<void> {

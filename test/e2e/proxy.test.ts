@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Locator } from 'playwright-core';
 import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 import { startForwardingProxy, type ForwardingProxy } from '../fixtures/forwardingProxy';
 import { testCertificates } from '../fixtures/tls/testCertificates';
 import { e2e } from './context';
+import { notification } from './pages/notifications';
 
 /**
  * Issue #11 §1 where it was first seen, in the real workbench: VS Code's user setting `http.proxy` points
@@ -32,26 +32,6 @@ suite('Proxy: Generate Image… through http.proxy (issue #11)', function () {
     const dir = assetsDir();
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => !name.startsWith('.')).sort() : [];
   };
-
-  /** A notification with `text`, as a toast or in the notification center (see palette.test.ts). */
-  async function notification(text: string | RegExp, timeout: number): Promise<Locator> {
-    const { page, runCommand, waitFor } = e2e();
-    const item = page
-      .locator('.notifications-toasts .notification-toast, .notifications-center .monaco-list-row')
-      .filter({ hasText: text })
-      .first();
-    const center = page.locator('.notifications-center');
-    const started = Date.now();
-    await waitFor(
-      async () => {
-        if (await item.isVisible()) return true;
-        if (Date.now() - started > 1500 && !(await center.isVisible())) await runCommand('Notifications: Show Notifications');
-        return item.isVisible();
-      },
-      { timeout, what: `a notification saying ${text}`, interval: 300 },
-    );
-    return item;
-  }
 
   suiteSetup(async () => {
     const pki = testCertificates();
