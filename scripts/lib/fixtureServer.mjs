@@ -9,15 +9,12 @@ import { repoRoot, withTimeout } from './codeServer.mjs';
 export const fixtureMain = path.join(repoRoot, 'out', 'test', 'fixtures', 'fakeImageServerMain.js');
 
 /**
- * @returns {Promise<{ url: string, stop: () => void, available: boolean }>}
- *   `available` is false while the fixture server has not been written yet (see the TODO below).
+ * @returns {Promise<{ url: string, stop: () => void }>}
+ * Fails loudly when the compiled fixture is missing: tests must never fall back to another URL.
  */
 export async function startFixtureServer({ log = (line) => console.log(`[fixture] ${line}`) } = {}) {
   if (!fs.existsSync(fixtureMain)) {
-    // TODO(fixture): test/fixtures/fakeImageServerMain.ts is being written by another helper. Until it
-    // lands, point gptImage.baseUrl at a closed loopback port so nothing can reach the real API.
-    log(`WARNING: ${path.relative(repoRoot, fixtureMain)} is missing (run \`npm run compile-tests\`?); using a dead URL`);
-    return { url: 'http://127.0.0.1:9/v1', stop: () => undefined, available: false };
+    throw new Error(`${path.relative(repoRoot, fixtureMain)} is missing: run \`npm run compile-tests\` first`);
   }
   const child = spawn(process.execPath, [fixtureMain], {
     cwd: repoRoot,
@@ -45,5 +42,5 @@ export async function startFixtureServer({ log = (line) => console.log(`[fixture
     throw error;
   });
   log(`fake image server at ${url}`);
-  return { url, stop, available: true };
+  return { url, stop };
 }
