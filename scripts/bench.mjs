@@ -205,9 +205,11 @@ async function many(sized, small) {
     log(`many: n=${n} ${size}, response ${mb(body)} MB, ${runs} engine and ${sdkRuns} SDK fresh processes, interleaved…`);
     const engine = [];
     const sdk = [];
+    const floor = [];
     for (let i = 0; i < Math.max(runs, sdkRuns) && Date.now() < deadline; i++) {
       if (i < runs) engine.push(await freshRun('engine-child.mjs', sized, small, { n, size, prompts: ['A city skyline, ten variations'] }, i));
       if (i < sdkRuns) sdk.push(await freshRun('sdk-child.mjs', sized, small, { n, size, prompt: 'A city skyline, ten variations' }, i));
+      if (i < runs) floor.push(await freshRun('floor', sized, small, { n, size, prompt: 'A city skyline, ten variations' }, i));
     }
     const growth = median(engine.map((s) => s.growth));
     const coldGrowth = median(engine.map((s) => s.cold.growth));
@@ -216,6 +218,8 @@ async function many(sized, small) {
       imageBytes: engine[0]?.bytes,
       engine: summary(engine),
       sdk: summary(sdk),
+      floor: summary(floor),
+      floorColdGrowthToResponse: round(median(floor.map((s) => s.cold.growth)) / body, 3),
       growthToResponse: round(growth / body, 3),
       coldGrowthToResponse: round(coldGrowth / body, 3),
       ratioPeakRssEngineToSdk: round(median(engine.map((s) => s.peakRss)) / median(sdk.map((s) => s.peakRss)), 3),
@@ -227,10 +231,13 @@ async function many(sized, small) {
   const t = results.targets;
   // The targets take the first answer in a fresh process: what a user's first large generation costs the
   // extension host. The second answer (memory the first left in the process reused) is in the section.
+  // `floor`: the same first answer read by a process that keeps nothing (see freshRun), for reading
+  // the target: below the floor no reader in Node can go.
   t.manyRssGrowth = {
     target: '≤ 0.25× response (n=10, 1536x1024; first answer in a fresh process)',
     value: mid.coldGrowthToResponse,
     met: mid.coldGrowthToResponse <= 0.25,
+    floor: mid.floorColdGrowthToResponse,
   };
   t.manyRssGrowth4k = {
     target: '≤ 64 MB (n=10, 3840x2160; first answer in a fresh process)',
@@ -250,18 +257,29 @@ async function many(sized, small) {
  * filling to its size; scripts/bench/first-answer.mjs measures them apart. The second ('answer', the other
  * figures here) is what one more answer adds once the process has grown for the first; the memory
  * ratio to the SDK compares second answers on both sides.
+ *
+ * `floor` is the same measure for a reader that keeps nothing (engine-child.mjs `discard`: undici,
+ * count the bytes): what any Node process grows for reading that answer, with no JSON, no decoding and
+ * no file. Its first answer is the floor under the engine's first-answer figure.
  */
-async function freshRun(script, sized, small, message, i) {
+async function freshRun(kind, sized, small, message, i) {
+  const script = kind === 'floor' ? 'engine-child.mjs' : kind;
   const child = await benchChild(script, ['--expose-gc']);
-  const dir = path.join(workDir, `many-${path.basename(script, '.mjs')}-${i}`);
+  const dir = path.join(workDir, `many-${path.basename(kind, '.mjs')}-${i}`);
   try {
     const common = script === 'sdk-child.mjs' ? { dir } : { workspaceRoot: dir };
-    const warm = script === 'sdk-child.mjs' ? { op: 'sdk', prompt: 'warm up' } : { op: 'engine', prompts: ['warm up'] };
+    const ops = {
+      'sdk-child.mjs': [{ op: 'sdk', prompt: 'warm up' }, 'rss'],
+      'engine-child.mjs': [{ op: 'engine', prompts: ['warm up'] }, 'rss'],
+      floor: [{ op: 'discard', prompt: 'warm up' }, 'rssDiscard'],
+    };
+    const [warm, measured] = ops[kind];
     await child.call({ ...warm, ...common, baseUrl: small.baseUrl });
-    const cold = await child.call({ op: 'rss', ...message, ...common, baseUrl: sized.baseUrl });
-    const answer = await child.call({ op: 'rss', ...message, ...common, baseUrl: sized.baseUrl });
+    const cold = await child.call({ ...message, ...common, op: measured, baseUrl: sized.baseUrl });
+    const answer = await child.call({ ...message, ...common, op: measured, baseUrl: sized.baseUrl });
     for (const run of [cold, answer]) {
-      if (run.files.length !== message.n) throw new Error(`${script}: expected ${message.n} files, got ${run.files.length}`);
+      if (kind !== 'floor' && run.files.length !== message.n) throw new Error(`${kind}: expected ${message.n} files, got ${run.files.length}`);
+      if (kind === 'floor' && !(run.bytes > 0)) throw new Error('floor: read nothing');
     }
     return { ...answer, cold: { growth: cold.growth, peakRss: cold.peakRss, ms: cold.ms } };
   } finally {
@@ -448,6 +466,10 @@ function report(all) {
       const cold = `${m.engine.coldPeakRssGrowthMB} MB (${m.coldGrowthToResponse}× response)`;
       rows.push(['   engine peak RSS growth, first answer in a fresh process', cold, top ? '≤ 64 MB' : '≤ 0.25×', mark(top ? t.manyRssGrowth4k : t.manyRssGrowth)]);
       rows.push(['   engine peak RSS growth, second answer (reuses what the first grew)', `${m.engine.peakRssGrowthMB} MB (${m.growthToResponse}× response)`, '', '']);
+      if (m.floor) {
+        const floorCold = `${m.floor.coldPeakRssGrowthMB} MB (${m.floorColdGrowthToResponse}× response)`;
+        rows.push(['   floor: read the answer, keep nothing (undici), first answer', floorCold, '', '']);
+      }
       if (!top) {
         rows.push(['   engine / SDK, peak RSS', m.ratioPeakRssEngineToSdk, '< 0.6', mark(t.engineToSdkPeakRssN10)]);
         rows.push(['   engine / SDK, wall', m.ratioWallEngineToSdk, '< 1', mark(t.engineToSdkWallN10)]);

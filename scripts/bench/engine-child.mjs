@@ -4,6 +4,8 @@
 //   engine   validateRequest + generateAndSave (client, retries, logging, naming, atomic save)
 //   minimal  the floor in Node: undici request → JSON.parse → Buffer.from(base64) → writeFile
 //   rss      one engine run in this fresh process, reporting its peak RSS (getrusage maxRSS) and growth
+//   discard  the floor of any reader in Node: undici request → count the body's bytes, keep nothing
+//   rssDiscard  one discard run in this fresh process, measured like rss
 import { createRequire } from 'node:module';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -51,4 +53,22 @@ async function minimal({ baseUrl, n = 1, size = '1024x1024', prompt, file }) {
   return { ms: performance.now() - started, bytes: bytes.length };
 }
 
-serve({ engine, minimal, rss: (message) => measurePeak(() => engine(message)) });
+async function discard({ baseUrl, n = 1, size = '1024x1024', prompt }) {
+  const started = performance.now();
+  const response = await undici.request(`${baseUrl}/images/generations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-image-2', prompt, n, size, quality: 'high', output_format: 'png' }),
+  });
+  let bytes = 0;
+  for await (const chunk of response.body) bytes += chunk.length;
+  return { ms: performance.now() - started, bytes, files: [] };
+}
+
+serve({
+  engine,
+  minimal,
+  discard,
+  rss: (message) => measurePeak(() => engine(message)),
+  rssDiscard: (message) => measurePeak(() => discard(message)),
+});
