@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { redact, SecretRedactor } from '../../src/core/api/redact';
+import { redact, redactorFor, SecretRedactor } from '../../src/core/api/redact';
 
 const key = 'sk-test-SECRET-0123456789abcdef+/=x';
 
@@ -135,5 +135,33 @@ suite('redact: the key in every form a server can echo', () => {
     assert.equal(redactor.head(`a ${key} b`, 100), 'a *** b');
     assert.equal(redactor.head('x'.repeat(10), 4), 'xxxx');
     assert.equal(new SecretRedactor(undefined).head('abcdef', 3), 'abc');
+  });
+});
+
+suite('redactorFor: one redactor per key, reused', () => {
+  test('the same key gets the same redactor; it still redacts after other texts and a head()', () => {
+    const first = redactorFor(key);
+    assert.equal(redactorFor(key), first);
+    assert.equal(first.head(`${'x'.repeat(50)}${key}`, 52), `${'x'.repeat(50)}***`);
+    assert.equal(redactorFor(key).redact(`again ${key}`), 'again ***');
+    assert.equal(redactorFor(key).redact(`run ${key.slice(3, 20)}tail`), 'run ***');
+  });
+
+  test('other keys get their own; the least recently used of more than four is made anew', () => {
+    const keys = ['sk-aaaa-0000000000001', 'sk-bbbb-0000000000002', 'sk-cccc-0000000000003', 'sk-dddd-0000000000004'];
+    const made = keys.map((k) => redactorFor(k));
+    assert.equal(new Set(made).size, 4);
+    assert.deepEqual(keys.map((k) => redactorFor(k)), made, 'four are kept');
+    redactorFor(keys[0]); // most recently used now: keys[1] is the least
+    redactorFor('sk-eeee-0000000000005');
+    assert.equal(redactorFor(keys[0]), made[0]);
+    const remade = redactorFor(keys[1]);
+    assert.notEqual(remade, made[1], 'the least recently used was dropped');
+    assert.equal(remade.redact(keys[1]), '***');
+  });
+
+  test('no key: nothing is kept and nothing is redacted', () => {
+    assert.equal(redactorFor(undefined).redact('abc'), 'abc');
+    assert.equal(redactorFor('').redact('abc'), 'abc');
   });
 });

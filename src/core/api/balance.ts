@@ -3,7 +3,7 @@ import { defaultBaseUrl } from '../types';
 import type { ClientOptions } from './client';
 import { startDeadline } from './deadline';
 import { networkReason } from './networkErrors';
-import { SecretRedactor } from './redact';
+import { redactorFor } from './redact';
 import { parseBaseUrl } from './request';
 import { discard, headerValue, readBody } from './responseBody';
 import { cut, displayUrl } from './responseErrors';
@@ -50,7 +50,7 @@ export async function fetchBalance(
   options: Pick<ClientOptions, 'baseUrl' | 'apiKey' | 'userAgent' | 'dispatcher' | 'logger'> & { readonly timeoutMs?: number },
   signal?: AbortSignal,
 ): Promise<BalanceResult> {
-  const redactor = new SecretRedactor(options.apiKey);
+  const redactor = redactorFor(options.apiKey);
   const endpoint = balanceEndpoint(options.baseUrl?.trim() || defaultBaseUrl);
   const apiKey = options.apiKey ?? '';
   if (!/^[\x21-\x7e]+$/.test(apiKey)) return { kind: 'rejected', status: 0, reason: 'the API key is empty or has characters that cannot be sent' };

@@ -13,7 +13,7 @@ import { extractImages } from './base64Images';
 import { type Deadline, startDeadline } from './deadline';
 import { toSpooledResult } from './imageResult';
 import { sendImagesRequest } from './imagesRequest';
-import { SecretRedactor } from './redact';
+import { redactorFor, type SecretRedactor } from './redact';
 import { buildRequestBody, imagesEndpoint, type ImagesOperation, parseBaseUrl } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { readImagesStreaming, removeSpooled, type SpoolTarget } from './streamingImages';
@@ -134,7 +134,7 @@ export async function callImagesApi(
   signal?: AbortSignal,
   spool?: SpoolTarget,
 ): Promise<SpooledGenerationResult> {
-  const redactor = new SecretRedactor(options.apiKey);
+  const redactor = redactorFor(options.apiKey);
   try {
     return await run(call, options, signal, redactor, spool);
   } catch (error) {

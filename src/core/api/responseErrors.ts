@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ImageApiError, type ImageErrorKind, withDetails } from '../errors';
 import type { Context } from './client';
-import { SecretRedactor } from './redact';
+import { redactorFor, SecretRedactor } from './redact';
 import { headerValue } from './responseBody';
 import { type RetryDecision, statusDecision } from './retry';
 import type { SpooledFile } from './streamingImages';
@@ -24,7 +24,7 @@ const excerptWindow = 8192;
  * each cut, so a key split by the 8 KB window or the 200-character line cannot leak part of itself.
  */
 export function excerptOf(text: string, secret?: string | SecretRedactor): string {
-  const redactor = secret instanceof SecretRedactor ? secret : new SecretRedactor(secret);
+  const redactor = secret instanceof SecretRedactor ? secret : redactorFor(secret);
   let head = redactor.head(text, excerptWindow);
   if (/^\s*</.test(head)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(head)?.[1];

@@ -8,7 +8,7 @@ import { EventStreamParser, readImageEvent } from './eventStream';
 import { toResult, usageOf } from './imageResult';
 import { sendImagesRequest } from './imagesRequest';
 import { isUndiciTimeout, networkReason } from './networkErrors';
-import { SecretRedactor } from './redact';
+import { redactorFor } from './redact';
 import { buildRequestBody } from './request';
 import { ByteBudget, discard, headerValue, readBody } from './responseBody';
 import { cancelledError, displayUrl, statusOutcome, successOutcome, tooLarge } from './responseErrors';
@@ -81,7 +81,7 @@ export async function generateImagesStreaming(
 ): Promise<StreamedResult> {
   const plain = async (): Promise<StreamedResult> => ({ ...(await generateImages(request, options, signal)), streamed: false, partials: 0 });
   const partialImages = Math.max(0, Math.min(3, Math.floor(stream.partialImages)));
-  const redactor = new SecretRedactor(options.apiKey);
+  const redactor = redactorFor(options.apiKey);
   const context = createContext(options, signal, redactor, 'generations');
   if (request.n !== 1 || partialImages === 0 || nonStreamingBases.has(context.base.href)) return plain();
   try {
