@@ -4,8 +4,19 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { makePng, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
-import { closeAllEditors, emptyDir, isPng, listAll, setUserSetting, sleep, testApi, waitFor, workspaceRoot } from './helpers';
+import { makePng } from '../fixtures/fakeImageServer';
+import {
+  closeAllEditors,
+  emptyDir,
+  isPng,
+  listAll,
+  setUserSetting,
+  sleep,
+  testApi,
+  useFixtureServer,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 const key = 'sk-agent-tools-key-0123456789';
 
@@ -22,21 +33,14 @@ function invoke(input: object, token = new vscode.CancellationTokenSource().toke
 }
 
 suite('Agent tools: language model tools and the MCP server (issue #12)', () => {
-  let server: FakeImageServer;
+  const server = useFixtureServer({ key });
   let root: string;
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: key });
-    const api = await testApi();
-    await api.keys.set(key);
-    await setUserSetting('baseUrl', server.baseUrl);
+  suiteSetup(() => {
     root = workspaceRoot();
   });
 
   suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await (await testApi()).keys.clear();
-    await server.close();
     await closeAllEditors();
     emptyDir(path.join(root, 'public'));
     emptyDir(path.join(root, 'assets'));
@@ -74,7 +78,7 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     assert.ok(!first.includes(key), 'the key is not in the result');
     assert.equal(api.history.list().length, before + 1, 'recorded once in the history');
     assert.deepEqual(api.history.list()[0]!.files, ['public/img/hero.png']);
-    assert.equal((server.requests.at(-1)!.json as { quality?: string }).quality, 'high');
+    assert.equal((server().requests.at(-1)!.json as { quality?: string }).quality, 'high');
 
     const original = fs.readFileSync(saved);
     const second = textOf(await invoke(input));
@@ -94,11 +98,11 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
 
   test('a cancelled token leaves nothing', async () => {
     const api = await testApi();
-    const requests = server.requests.length;
+    const requests = server().requests.length;
     const entries = api.history.list().length;
     const source = new vscode.CancellationTokenSource();
     const pending = invoke({ prompt: 'A slow sunrise [slow:3000]', folder: 'public/slow' }, source.token);
-    await waitFor('the request to reach the server', () => server.requests.length > requests || undefined);
+    await waitFor('the request to reach the server', () => server().requests.length > requests || undefined);
     source.cancel();
     // VS Code answers the caller with a CancellationError at once; the tool's abort goes on inside.
     await assert.rejects(Promise.resolve(pending), /Cancel/);
@@ -109,7 +113,7 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
   });
 
   test("folder '../x' is refused with a clear text and nothing is sent", async () => {
-    const requests = server.requests.length;
+    const requests = server().requests.length;
     const text = textOf(await invoke({ prompt: 'A cat', folder: '../x' }));
     assert.equal(
       text,
@@ -125,7 +129,7 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     assert.match(count, /field "n".*from 1 to 4/);
     const quality = textOf(await invoke({ prompt: 'A cat', quality: 'ultra' }));
     assert.match(quality, /field "quality".*use auto, low, medium, high/);
-    assert.equal(server.requests.length, requests, 'no request reached the server');
+    assert.equal(server().requests.length, requests, 'no request reached the server');
   });
 
   test('a folder that leads outside through a symlink is refused before sending', async () => {
@@ -134,10 +138,10 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     fs.mkdirSync(path.dirname(link), { recursive: true });
     fs.symlinkSync(outside, link);
     try {
-      const requests = server.requests.length;
+      const requests = server().requests.length;
       const text = textOf(await invoke({ prompt: 'A cat', folder: 'public/escape/deeper' }));
       assert.match(text, /field "folder".*leads outside the workspace folder through a symbolic link/);
-      assert.equal(server.requests.length, requests);
+      assert.equal(server().requests.length, requests);
       assert.deepEqual(fs.readdirSync(outside), []);
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
@@ -155,10 +159,10 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     const api = await testApi();
     await api.keys.clear();
     try {
-      const requests = server.requests.length;
+      const requests = server().requests.length;
       const text = textOf(await invoke({ prompt: 'A cat' }));
       assert.match(text, /no API key is set.*Ask the user to run "GPT Image: Set API Key"/);
-      assert.equal(server.requests.length, requests);
+      assert.equal(server().requests.length, requests);
     } finally {
       await api.keys.set(key);
     }
@@ -179,7 +183,7 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     const saved = /^- (public\/edits\/night-edit-\d{8}-\d{6}\.png) /m.exec(text)?.[1];
     assert.ok(saved && fs.existsSync(path.join(root, saved)), `the edit is saved: ${text}`);
     assert.match(text, /^!\[Make it night\]\(\.\.\/public\/edits\/night-edit-/m);
-    assert.equal(server.requests.at(-1)!.url, '/v1/images/edits');
+    assert.equal(server().requests.at(-1)!.url, '/v1/images/edits');
     assert.ok(fs.readFileSync(source).equals(original), 'the original is untouched');
     const outside = textOf(
       await vscode.lm.invokeTool('gptImage_editImage', { input: { images: ['../secret.png'], prompt: 'x' }, toolInvocationToken: undefined }, new vscode.CancellationTokenSource().token),
@@ -247,15 +251,15 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
       // Between confirmation and invoke the folder becomes valid: the unconfirmed call still must not run.
       fs.rmSync(link);
       fs.mkdirSync(link);
-      const requests = server.requests.length;
+      const requests = server().requests.length;
       const text = lmText(await api.agent.lmTools.generate.invoke({ input, toolInvocationToken: undefined }, cancelToken()));
       assert.match(text, /field "folder".*symbolic link.*Nothing was saved/, text);
-      assert.equal(server.requests.length, requests, 'nothing was sent');
+      assert.equal(server().requests.length, requests, 'nothing was sent');
       assert.deepEqual(listAll(link), []);
       // invoke with no confirmation at all (a host that skipped prepareInvocation) sends nothing either.
       const unconfirmed = lmText(await api.agent.lmTools.generate.invoke({ input: { prompt: 'A dog' }, toolInvocationToken: undefined }, cancelToken()));
       assert.match(unconfirmed, /not confirmed by the user/);
-      assert.equal(server.requests.length, requests);
+      assert.equal(server().requests.length, requests);
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
     }
@@ -285,10 +289,10 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     await api.agent.lmTools.generate.prepareInvocation({ input });
     await setUserSetting('quality', 'low');
     try {
-      const requests = server.requests.length;
+      const requests = server().requests.length;
       const text = lmText(await api.agent.lmTools.generate.invoke({ input, toolInvocationToken: undefined }, cancelToken()));
       assert.match(text, /no longer matches what the user confirmed/, text);
-      assert.equal(server.requests.length, requests);
+      assert.equal(server().requests.length, requests);
     } finally {
       await setUserSetting('quality', undefined);
     }
@@ -303,8 +307,8 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
         canAttachImages: false,
       }),
     );
-    const requests = server.requests.length;
-    await waitFor('three generations in flight', () => server.requests.length >= requests + 3 || undefined, 10_000);
+    const requests = server().requests.length;
+    await waitFor('three generations in flight', () => server().requests.length >= requests + 3 || undefined, 10_000);
     // The file does not exist: had the edit been prepared first, the answer would say so.
     const edit = await api.agent.tools.run('edit', { images: ['assets/missing.png'], prompt: 'x' }, new AbortController().signal, {
       confirmCost: true,

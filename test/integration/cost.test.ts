@@ -4,38 +4,29 @@ import * as vscode from 'vscode';
 import type { SaveTarget } from '../../src/core/engine';
 import { readCostConfig } from '../../src/common/costSettings';
 import { ImageApiError } from '../../src/core/errors';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
-import { closeAllEditors, emptyDir, listImages, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
+import { closeAllEditors, emptyDir, listImages, setUserSetting, testApi, useFixtureServer, waitFor, workspaceRoot } from './helpers';
 
 /** Issue #14: every result has a cost, the budget refuses, the balance shows the real charge. */
 suite('Cost, daily budget and balance against the fixture server', () => {
-  let server: FakeImageServer;
+  const server = useFixtureServer({ key: 'sk-cost-key', settings: { insertAfterGenerate: 'never' } });
   let assets: string;
   let target: SaveTarget;
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-cost-key' });
-    const api = await testApi();
-    await api.keys.set('sk-cost-key');
-    await setUserSetting('baseUrl', server.baseUrl);
-    await setUserSetting('insertAfterGenerate', 'never');
+  suiteSetup(() => {
     assets = path.join(workspaceRoot(), 'assets');
     target = { kind: 'assets', workspaceRoot: workspaceRoot(), assetsFolder: 'assets' };
   });
 
   suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await setUserSetting('insertAfterGenerate', undefined);
+    // Set by the budget tests.
     await setUserSetting('dailyBudgetUsd', undefined);
     await vscode.workspace.getConfiguration('gptImage').update('dailyBudgetUsd', undefined, vscode.ConfigurationTarget.Workspace);
-    await (await testApi()).keys.clear();
-    await server.close();
     await closeAllEditors();
   });
 
   setup(() => {
     emptyDir(assets);
-    server.reset();
+    server().reset();
   });
 
   test('a generation reports its cost from usage, records it in history and today’s spend, and the balance drop', async () => {
@@ -52,9 +43,9 @@ suite('Cost, daily budget and balance against the fixture server', () => {
     assert.ok(outcome.cost.chargedUsd !== undefined && Math.abs(outcome.cost.chargedUsd - expected) < 1e-6, `charged ${outcome.cost.chargedUsd}`);
     assert.deepEqual(api.history.get(outcome.entry.id)?.cost, outcome.cost);
     assert.ok(Math.abs(api.generation.spend.today() - before - expected) < 1e-9);
-    const balance = await waitFor('the balance after the generation', () => api.generation.balance.current(server.baseUrl));
+    const balance = await waitFor('the balance after the generation', () => api.generation.balance.current(server().baseUrl));
     assert.ok(Math.abs(balance.availableUsd - (25 - expected)) < 1e-6);
-    assert.ok(server.balance.requests.every((r) => r.authorization === 'Bearer sk-cost-key'));
+    assert.ok(server().balance.requests.every((r) => r.authorization === 'Bearer sk-cost-key'));
   });
 
   test('over the daily budget: refused before sending, naming the budget and today’s total', async () => {
@@ -71,12 +62,12 @@ suite('Cost, daily budget and balance against the fixture server', () => {
         assert.match(error.message, /Nothing was sent/);
         return true;
       });
-      assert.equal(server.requests.length, 0, 'nothing reached the server');
+      assert.equal(server().requests.length, 0, 'nothing reached the server');
       assert.deepEqual(listImages(assets), []);
       // A cheap one still fits.
       const low = api.generation.buildRequest('A small icon', { quality: 'low' });
       await api.generation.generate(low, target, new AbortController().signal);
-      assert.equal(server.requests.length, 1);
+      assert.equal(server().requests.length, 1);
     } finally {
       await setUserSetting('dailyBudgetUsd', undefined);
     }
@@ -86,18 +77,18 @@ suite('Cost, daily budget and balance against the fixture server', () => {
     const api = await testApi();
     const config = vscode.workspace.getConfiguration('gptImage');
     const overloaded = { status: 503, error: { message: 'Overloaded', type: 'server_error' } };
-    const posts = (): number => server.requests.filter((request) => request.method === 'POST').length;
+    const posts = (): number => server().requests.filter((request) => request.method === 'POST').length;
     await setUserSetting('maxRetries', 0);
     await config.update('maxRetries', 10, vscode.ConfigurationTarget.Workspace);
     try {
       const request = api.generation.buildRequest('A poster', { quality: 'low' });
-      server.script(overloaded, overloaded, overloaded);
+      server().script(overloaded, overloaded, overloaded);
       await assert.rejects(api.generation.generate(request, target, new AbortController().signal), /503/);
       assert.equal(posts(), 1, 'user 0, workspace 10: one attempt');
-      server.reset();
+      server().reset();
       await setUserSetting('maxRetries', undefined);
       await config.update('maxRetries', 0, vscode.ConfigurationTarget.Workspace);
-      server.script(overloaded, overloaded, overloaded);
+      server().script(overloaded, overloaded, overloaded);
       await assert.rejects(api.generation.generate(request, target, new AbortController().signal), /503/);
       assert.equal(posts(), 1, 'user default 2, workspace 0: one attempt');
     } finally {
@@ -117,7 +108,7 @@ suite('Cost, daily budget and balance against the fixture server', () => {
       await setUserSetting('dailyBudgetUsd', undefined);
       await config.update('dailyBudgetUsd', 0, vscode.ConfigurationTarget.Workspace);
       await assert.rejects(api.generation.generate(request, target, new AbortController().signal), /this workspace's gptImage\.dailyBudgetUsd/);
-      assert.equal(server.requests.length, 0);
+      assert.equal(server().requests.length, 0);
     } finally {
       await config.update('dailyBudgetUsd', undefined, vscode.ConfigurationTarget.Workspace);
       await setUserSetting('dailyBudgetUsd', undefined);
@@ -162,7 +153,7 @@ suite('Cost, daily budget and balance against the fixture server', () => {
       const outcomes = await Promise.all(runs);
       assert.equal(outcomes.filter((o) => o === 'sent').length, 3, outcomes.join(', '));
       assert.equal(outcomes.filter((o) => o === 'refused').length, 5, outcomes.join(', '));
-      assert.equal(server.requests.length, 3);
+      assert.equal(server().requests.length, 3);
     } finally {
       await setUserSetting('dailyBudgetUsd', undefined);
     }
@@ -197,7 +188,7 @@ suite('Cost, daily budget and balance against the fixture server', () => {
       const outcomes = await Promise.all(runs);
       assert.equal(asked, 2, 'both were asked');
       assert.deepEqual([...outcomes].sort(), ['refused', 'sent']);
-      assert.equal(server.requests.length, 1, 'only the one that fits was sent');
+      assert.equal(server().requests.length, 1, 'only the one that fits was sent');
     } finally {
       window.showWarningMessage = original;
       await setUserSetting('confirmAboveUsd', undefined);
@@ -207,23 +198,23 @@ suite('Cost, daily budget and balance against the fixture server', () => {
 
   test('a gateway without a balance endpoint degrades quietly to usage-based figures', async () => {
     const api = await testApi();
-    server.balance.behaviour = 'notFound';
+    server().balance.behaviour = 'notFound';
     api.generation.balance.reset();
     const request = api.generation.buildRequest('A quiet harbour', { quality: 'low' });
     const outcome = await api.generation.generate(request, target, new AbortController().signal);
     assert.equal(outcome.cost.basis, 'usage');
     assert.equal(outcome.cost.chargedUsd, undefined);
-    assert.equal(api.generation.balance.isUnsupported(server.baseUrl), true);
-    const asked = server.balance.requests.length;
+    assert.equal(api.generation.balance.isUnsupported(server().baseUrl), true);
+    const asked = server().balance.requests.length;
     await api.generation.generate(request, target, new AbortController().signal);
-    assert.equal(server.balance.requests.length, asked, 'not asked again');
+    assert.equal(server().balance.requests.length, asked, 'not asked again');
     api.generation.balance.reset();
   });
 
   test('a 403 Token Group disabled explains itself with the balance', async () => {
     const api = await testApi();
     api.generation.balance.reset();
-    server.script({ status: 403, error: { message: 'Token Group default Has Been Disabled', type: 'new_api_error' } });
+    server().script({ status: 403, error: { message: 'Token Group default Has Been Disabled', type: 'new_api_error' } });
     const request = api.generation.buildRequest('A lantern', { quality: 'low' });
     await assert.rejects(api.generation.generate(request, target, new AbortController().signal), (error: unknown) => {
       assert.ok(error instanceof ImageApiError);
@@ -237,14 +228,14 @@ suite('Cost, daily budget and balance against the fixture server', () => {
   test('Set API Key checks the key for free: the message names the balance, or the rejection', async () => {
     const { keyCheckMessage } = await import('../../src/commands/apiKey');
     const api = await testApi();
-    server.balance.behaviour = 'ok';
+    server().balance.behaviour = 'ok';
     const works = keyCheckMessage(await api.generation.refreshBalanceNow());
     assert.match(works[1], /Key works — balance \$25\.00/);
-    server.balance.behaviour = 'unauthorized';
+    server().balance.behaviour = 'unauthorized';
     const rejected = keyCheckMessage(await api.generation.refreshBalanceNow());
     assert.equal(rejected[0], 'warning');
     assert.match(rejected[1], /rejected it \(401\)/);
-    server.balance.behaviour = 'notFound';
+    server().balance.behaviour = 'notFound';
     api.generation.balance.reset();
     assert.equal(keyCheckMessage(await api.generation.refreshBalanceNow())[1], 'GPT Image: API key saved in secret storage.');
     api.generation.balance.reset();
@@ -258,16 +249,16 @@ suite('Cost, daily budget and balance against the fixture server', () => {
     const outcome = await api.generation.generate(request, target, new AbortController().signal, undefined, undefined, { previews });
     assert.equal(outcome.files.length, 2);
     assert.deepEqual([...seen].sort(), [0, 1], 'each image streamed its own preview');
-    assert.equal(server.requests.length, 2, 'two single streams');
+    assert.equal(server().requests.length, 2, 'two single streams');
     // Per stream: ceil(12/4) = 3 text tokens in, 1056 + 100 (one preview) image tokens out.
     assert.ok(Math.abs(outcome.cost.usd - 2 * ((3 * 5 + 1156 * 30) / 1e6)) < 1e-9, `cost ${outcome.cost.usd}`);
 
-    server.reset();
+    server().reset();
     const before = api.generation.spend.today();
-    server.script({ stream: { mode: 'reset' } });
+    server().script({ stream: { mode: 'reset' } });
     const single = api.generation.buildRequest('A paper boat', { quality: 'low', n: 1 });
     await assert.rejects(api.generation.generate(single, target, new AbortController().signal, undefined, undefined, { previews }), /not retried automatically/);
-    assert.equal(server.requests.length, 1, 'not resent');
+    assert.equal(server().requests.length, 1, 'not resent');
     assert.ok(api.generation.spend.today() > before, 'the probably billed generation counts toward today');
   });
 });

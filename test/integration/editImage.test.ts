@@ -5,30 +5,20 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GenerationOutcome } from '../../src/generation/generationService';
 import { maskPng, photoPng } from '../fixtures/editImages';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
-import { closeAllEditors, emptyDir, listImages, openFile, setUserSetting, testApi, workspaceRoot } from './helpers';
+import { closeAllEditors, emptyDir, listImages, openFile, testApi, useFixtureServer, workspaceRoot } from './helpers';
 
 const sha = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 suite('Edit Image… (issue #13): beside the original, never overwriting, lineage, Replace Link', () => {
-  let server: FakeImageServer;
+  const server = useFixtureServer({ key: 'sk-edit-key', settings: { quality: 'low' } });
   let assets: string;
   let hero: string;
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-edit-key' });
-    const api = await testApi();
-    await api.keys.set('sk-edit-key');
-    await setUserSetting('baseUrl', server.baseUrl);
-    await setUserSetting('quality', 'low');
+  suiteSetup(() => {
     assets = path.join(workspaceRoot(), 'pictures');
   });
 
   suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await setUserSetting('quality', undefined);
-    await (await testApi()).keys.clear();
-    await server.close();
     await closeAllEditors();
     emptyDir(assets);
   });
@@ -38,7 +28,7 @@ suite('Edit Image… (issue #13): beside the original, never overwriting, lineag
     fs.mkdirSync(assets, { recursive: true });
     hero = path.join(assets, 'hero shot.png');
     fs.writeFileSync(hero, photoPng(64, 48));
-    server.reset();
+    server().reset();
   });
 
   const edit = (args: Record<string, unknown>): Thenable<GenerationOutcome | undefined> =>
@@ -56,8 +46,8 @@ suite('Edit Image… (issue #13): beside the original, never overwriting, lineag
     assert.equal(new Set(files).size, 3, `three distinct files: ${files.join(', ')}`);
     assert.equal(sha(hero), before, 'the original is untouched');
     assert.equal(listImages(assets).length, 4);
-    assert.deepEqual(server.requests.map((request) => request.url), ['/v1/images/edits', '/v1/images/edits', '/v1/images/edits']);
-    const image = server.requests[0].parts?.find((part) => part.name === 'image');
+    assert.deepEqual(server().requests.map((request) => request.url), ['/v1/images/edits', '/v1/images/edits', '/v1/images/edits']);
+    const image = server().requests[0].parts?.find((part) => part.name === 'image');
     assert.equal(image?.filename, 'hero-shot.png');
     assert.equal(image?.sha256, before);
   });
@@ -75,7 +65,7 @@ suite('Edit Image… (issue #13): beside the original, never overwriting, lineag
     assert.equal(entry.mask, 'pictures/hero-mask.png');
     assert.equal(entry.prompt, 'Sky at night');
     assert.deepEqual(entry.files, [`pictures/${path.basename(outcome.files[0].fsPath)}`]);
-    const names = server.requests[0].parts?.map((part) => part.name) ?? [];
+    const names = server().requests[0].parts?.map((part) => part.name) ?? [];
     assert.deepEqual(names.slice(0, 8), ['model', 'prompt', 'image[]', 'image[]', 'mask', 'n', 'size', 'quality']);
     assert.ok(!names.includes('input_fidelity') && !names.includes('moderation'), names.join(', '));
   });
@@ -102,7 +92,7 @@ suite('Edit Image… (issue #13): beside the original, never overwriting, lineag
     fs.writeFileSync(mask, maskPng(32, 32, (x) => x < 5));
     const outcome = await edit({ prompt: 'Hat', mask: vscode.Uri.file(mask) });
     assert.equal(outcome, undefined);
-    assert.equal(server.requests.length, 0, 'nothing was sent');
+    assert.equal(server().requests.length, 0, 'nothing was sent');
     assert.deepEqual(listImages(assets).sort(), ['hero shot.png', 'small-mask.png']);
   });
 });

@@ -3,8 +3,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { historyFileName } from '../../src/core/provenance/historyFile';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
-import { closeAllEditors, emptyDir, listImages, openFile, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
+import {
+  closeAllEditors,
+  emptyDir,
+  listImages,
+  openFile,
+  setUserSetting,
+  testApi,
+  useFixtureServer,
+  waitFor,
+  workspaceRoot,
+} from './helpers';
 
 interface FillResult {
   readonly filled: number;
@@ -21,20 +30,15 @@ const signedFixture = path.resolve(__dirname, '../../../test/fixtures/images/sig
 
 /** Issue #15 in the real extension host: placeholders, drop edits, Show Image Info, the history file. */
 suite('In the editor: placeholders, drop, image info (issue #15)', () => {
-  let server: FakeImageServer;
+  const server = useFixtureServer({ key: 'sk-editor-key' });
   let assets: string;
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-editor-key' });
-    await (await testApi()).keys.set('sk-editor-key');
-    await setUserSetting('baseUrl', server.baseUrl);
+  suiteSetup(() => {
     assets = path.join(workspaceRoot(), 'assets');
   });
   suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
+    // Set by the history-file test.
     await setUserSetting('historyFile', undefined);
-    await (await testApi()).keys.clear();
-    await server.close();
     await closeAllEditors();
   });
   setup(() => emptyDir(assets));
@@ -67,7 +71,7 @@ suite('In the editor: placeholders, drop, image info (issue #15)', () => {
     const lighthouse = files.find((name) => name.startsWith('a-lighthouse'))!;
     const fox = files.find((name) => name.startsWith('a-wide-fox'))!;
     assert.equal(text, `Intro\n\n![A lighthouse at dusk](../assets/${lighthouse})\n\n![A wide fox](../assets/${fox})\n`);
-    const sizes = server.requests.slice(-2).map((request) => (request.json as { size: string; quality: string }).size).sort();
+    const sizes = server().requests.slice(-2).map((request) => (request.json as { size: string; quality: string }).size).sort();
     assert.deepEqual(sizes, ['1024x1024', '1536x1024']);
     await vscode.window.showTextDocument(editor.document);
     await vscode.commands.executeCommand('undo');
@@ -76,9 +80,9 @@ suite('In the editor: placeholders, drop, image info (issue #15)', () => {
 
   test('a placeholder edited while generating is left alone; a bad title fails with the reason and stays', async () => {
     const editor = await openFile('edited.md', '![A slow heron]()\n![x](gpt-image: "ultra")\n');
-    server.script({ delayMs: 1200 });
+    server().script({ delayMs: 1200 });
     const pending = vscode.commands.executeCommand<FillResult>('gptImage.generatePlaceholders', editor.document.uri, [0]);
-    await waitFor('the request', () => (server.requests.length > 0 ? true : undefined), 5000);
+    await waitFor('the request', () => (server().requests.length > 0 ? true : undefined), 5000);
     await editor.edit((edit) => edit.insert(new vscode.Position(0, 2), 'Very '));
     const result = await pending;
     assert.deepEqual(result, { filled: 0, failed: 0, skipped: 1 });
@@ -90,14 +94,14 @@ suite('In the editor: placeholders, drop, image info (issue #15)', () => {
 
   test('reviewer #15: a wrong key stops the batch: 5 placeholders send 3 requests (the ones running), not 5', async () => {
     const editor = await openFile('batch401.md', [1, 2, 3, 4, 5].map((k) => `![Batch picture ${k}]()`).join('\n\n') + '\n');
-    const before = server.requests.length;
+    const before = server().requests.length;
     const unauthorized = { status: 401, error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } };
-    server.script(unauthorized, unauthorized, unauthorized, unauthorized, unauthorized);
+    server().script(unauthorized, unauthorized, unauthorized, unauthorized, unauthorized);
     const result = await vscode.commands.executeCommand<FillResult>('gptImage.generatePlaceholders', editor.document.uri, undefined, { confirmed: true });
     assert.deepEqual(result, { filled: 0, failed: 5, skipped: 0 });
-    assert.equal(server.requests.length - before, 3, 'the two queued placeholders were not sent');
+    assert.equal(server().requests.length - before, 3, 'the two queued placeholders were not sent');
     assert.equal(findOffsets(editor.document.getText()).length, 5, 'every placeholder is left as it was');
-    server.reset();
+    server().reset();
   });
 
   test('drop edits: HTML gets <img>, CSS gets url(), Markdown offers ours as an alternative to VS Code’s own', async () => {

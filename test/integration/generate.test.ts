@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 import {
   closeAllEditors,
   emptyDir,
@@ -13,30 +12,20 @@ import {
   setUserSetting,
   sleep,
   testApi,
+  useFixtureServer,
   waitFor,
   workspaceRoot,
 } from './helpers';
 
 suite('Generate Image… against the fixture server', () => {
-  let server: FakeImageServer;
+  const server = useFixtureServer({ key: 'sk-integration-key', settings: { insertAfterGenerate: 'always' } });
   let assets: string;
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-integration-key' });
-    const api = await testApi();
-    await api.keys.set('sk-integration-key');
-    await setUserSetting('baseUrl', server.baseUrl);
-    await setUserSetting('insertAfterGenerate', 'always');
+  suiteSetup(() => {
     assets = path.join(workspaceRoot(), 'assets');
   });
 
-  suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await setUserSetting('insertAfterGenerate', undefined);
-    await (await testApi()).keys.clear();
-    await server.close();
-    await closeAllEditors();
-  });
+  suiteTeardown(closeAllEditors);
 
   setup(() => emptyDir(assets));
 
@@ -55,7 +44,7 @@ suite('Generate Image… against the fixture server', () => {
     });
     assert.equal(text, `# Notes\n\n![A beautiful sunset](assets/${files[0]})`);
 
-    const sent = server.requests.at(-1)!;
+    const sent = server().requests.at(-1)!;
     assert.equal(sent.headers.authorization, 'Bearer sk-integration-key');
     assert.deepEqual(sent.json, { model: 'gpt-image-2', prompt: 'A beautiful sunset', n: 1, size: '1024x1024', quality: 'auto', background: 'auto', output_format: 'png' });
   });
@@ -71,12 +60,12 @@ suite('Generate Image… against the fixture server', () => {
 
   test('a 401 leaves no file and reports an auth error', async () => {
     await openFile('auth.md', '');
-    server.script({ status: 401, error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+    server().script({ status: 401, error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
     const outcome = await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A cat' });
     assert.equal(outcome, undefined, 'the command reports failure');
     assert.deepEqual(listAll(assets), [], 'nothing written, not even a temp file');
 
-    server.script({ status: 401, error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+    server().script({ status: 401, error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
     const api = await testApi();
     const request = api.generation.buildRequest('A cat');
     await assert.rejects(
@@ -87,7 +76,7 @@ suite('Generate Image… against the fixture server', () => {
   });
 
   test('cancellation leaves no file', async () => {
-    server.script({ delayMs: 3000 });
+    server().script({ delayMs: 3000 });
     const api = await testApi();
     const controller = new AbortController();
     const request = api.generation.buildRequest('A slow painting');
@@ -116,12 +105,12 @@ suite('Generate Image… against the fixture server', () => {
       await waitFor('the workspace settings file to be loaded', () =>
         vscode.workspace.getConfiguration('gptImage').inspect('quality')?.workspaceValue === 'low' ? true : undefined,
       );
-      const before = server.requests.length;
+      const before = server().requests.length;
       await openFile('redirect.md', '');
       const outcome = await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A lighthouse' });
       assert.ok(outcome, 'the generation succeeded against the user-configured server');
-      assert.equal(server.requests.length, before + 1, 'the request went to the user-configured server');
-      const sent = server.requests.at(-1)!.json as { model?: string; quality?: string };
+      assert.equal(server().requests.length, before + 1, 'the request went to the user-configured server');
+      const sent = server().requests.at(-1)!.json as { model?: string; quality?: string };
       assert.equal(sent.model, 'gpt-image-2', 'the workspace model was ignored too');
       assert.equal(sent.quality, 'low', 'a workspace may still choose the quality');
     } finally {
@@ -141,7 +130,7 @@ suite('Generate Image… against the fixture server', () => {
   test('edits made while generating do not misplace the link', async () => {
     const editor = await openFile('moving.md', 'Title\n\nThe end.');
     editor.selection = new vscode.Selection(1, 0, 1, 0);
-    server.script({ delayMs: 1500 });
+    server().script({ delayMs: 1500 });
     const pending = vscode.commands.executeCommand('gptImage.generate', { prompt: 'A moving target' });
     await sleep(300);
     await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), 'Typed while waiting\n'));

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../src/extension';
+import { startFakeImageServer, type FakeImageServer, type FakeImageServerOptions } from '../fixtures/fakeImageServer';
 
 export const extensionId = 'gpt-image-studio.gpt-image-studio';
 
@@ -71,4 +72,46 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
+}
+
+export interface FixtureServerSetup {
+  /** The key the server requires (`requireKey`); stored with the test API's keys.set for the suite. */
+  readonly key: string;
+  /** More gptImage.* user settings for the suite, set after baseUrl; each goes back to its default after. */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Server options beyond the key (tls, streaming, …). */
+  readonly server?: Omit<FakeImageServerOptions, 'requireKey'>;
+  /** What gptImage.baseUrl points at; default the server's own `baseUrl`. */
+  readonly baseUrl?: (server: FakeImageServer) => string;
+}
+
+/**
+ * Mocha hooks for a suite that talks to the fixture server (test/fixtures/fakeImageServer.ts).
+ * suiteSetup starts it requiring `key`, stores the key, points the gptImage.baseUrl user setting at it
+ * and sets `settings`; suiteTeardown puts baseUrl and those settings back to their defaults, clears the
+ * key and closes the server. Call it first in the suite body: hooks run in the order they are registered
+ * (suiteTeardown too), so the suite's own suiteSetup already finds the server running, and its own
+ * suiteTeardown (closing editors, emptying folders) runs after this one.
+ * Returns the running server; calling it outside the suite's hooks and tests throws.
+ */
+export function useFixtureServer(setup: FixtureServerSetup): () => FakeImageServer {
+  let server: FakeImageServer | undefined;
+  const settings = Object.entries(setup.settings ?? {});
+  suiteSetup(async () => {
+    server = await startFakeImageServer({ ...setup.server, requireKey: setup.key });
+    await (await testApi()).keys.set(setup.key);
+    await setUserSetting('baseUrl', setup.baseUrl ? setup.baseUrl(server) : server.baseUrl);
+    for (const [key, value] of settings) await setUserSetting(key, value);
+  });
+  suiteTeardown(async () => {
+    await setUserSetting('baseUrl', undefined);
+    for (const [key] of settings) await setUserSetting(key, undefined);
+    await (await testApi()).keys.clear();
+    await server?.close();
+    server = undefined;
+  });
+  return () => {
+    assert.ok(server, 'the fixture server runs (useFixtureServer: only inside the suite)');
+    return server;
+  };
 }

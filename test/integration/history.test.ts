@@ -2,29 +2,17 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
-import { closeAllEditors, emptyDir, listImages, openFile, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
+import { closeAllEditors, emptyDir, listImages, openFile, testApi, useFixtureServer, waitFor, workspaceRoot } from './helpers';
 
 suite('One workspace history: palette generations are recorded (issue #10)', () => {
-  let server: FakeImageServer;
+  useFixtureServer({ key: 'sk-history-key', settings: { insertAfterGenerate: 'never' } });
   let assets: string;
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-history-key' });
-    const api = await testApi();
-    await api.keys.set('sk-history-key');
-    await setUserSetting('baseUrl', server.baseUrl);
-    await setUserSetting('insertAfterGenerate', 'never');
+  suiteSetup(() => {
     assets = path.join(workspaceRoot(), 'assets');
   });
 
-  suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await setUserSetting('insertAfterGenerate', undefined);
-    await (await testApi()).keys.clear();
-    await server.close();
-    await closeAllEditors();
-  });
+  suiteTeardown(closeAllEditors);
 
   setup(() => emptyDir(assets));
 

@@ -7,10 +7,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../../src/core/errorMessages';
 import type { TestApi } from '../../src/extension';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
+import type { FakeImageServer } from '../fixtures/fakeImageServer';
 import { startForwardingProxy, type ForwardingProxy } from '../fixtures/forwardingProxy';
 import { testCertificates } from '../fixtures/tls/testCertificates';
-import { emptyDir, listAll, listImages, setUserSetting, sleep, testApi, waitFor, workspaceRoot } from './helpers';
+import { emptyDir, listAll, listImages, setUserSetting, sleep, testApi, useFixtureServer, waitFor, workspaceRoot } from './helpers';
 
 /*
  * Issue #11 in the real extension host: VS Code's http.* user settings and the proxy environment
@@ -32,13 +32,21 @@ async function setHttpSetting(name: string, value: unknown): Promise<void> {
   );
 }
 
+/** The fixture's base URL under the API host that resolves only through the proxies. */
+const apiBaseOf = (server: FakeImageServer): string => `https://api.wisgate.test:${server.port}/v1`;
+
 suite('Proxies and certificates (issue #11)', () => {
   const pki = testCertificates();
   const caFile = path.join(pki.dir, 'ca.pem');
   const artifacts = path.resolve(pki.dir, '..', '..', '..', '.test-artifacts', 'integration');
   const savedEnv: Partial<Record<(typeof envNames)[number], string>> = {};
   let api: TestApi;
-  let server: FakeImageServer;
+  const server = useFixtureServer({
+    key,
+    server: { tls: { cert: pki.cert, key: pki.key } },
+    baseUrl: apiBaseOf,
+    settings: { maxRetries: 0 },
+  });
   let proxy: ForwardingProxy;
   let authProxy: ForwardingProxy;
   let apiBase: string;
@@ -70,22 +78,16 @@ suite('Proxies and certificates (issue #11)', () => {
   suiteSetup(async () => {
     fs.rmSync(path.join(artifacts, 'proxy-log.txt'), { force: true });
     for (const name of envNames) savedEnv[name] = process.env[name];
-    server = await startFakeImageServer({ requireKey: key, tls: { cert: pki.cert, key: pki.key } });
-    const hosts = { 'api.wisgate.test': `127.0.0.1:${server.port}` };
+    const hosts = { 'api.wisgate.test': `127.0.0.1:${server().port}` };
     proxy = await startForwardingProxy({ hosts });
     authProxy = await startForwardingProxy({ hosts, auth: { username: 'alice', password } });
-    apiBase = `https://api.wisgate.test:${server.port}/v1`;
+    apiBase = apiBaseOf(server());
     api = await testApi();
-    await api.keys.set(key);
-    await setUserSetting('maxRetries', 0);
     assets = path.join(workspaceRoot(), 'assets');
   });
 
   suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await setUserSetting('maxRetries', undefined);
-    await api.keys.clear();
-    await Promise.all([proxy.close(), authProxy.close(), server.close()]);
+    await Promise.all([proxy.close(), authProxy.close()]);
   });
 
   setup(async () => {
@@ -115,29 +117,29 @@ suite('Proxies and certificates (issue #11)', () => {
     await assert.rejects(dns.lookup('api.wisgate.test'));
     const { message } = await failure('Without a proxy');
     assert.match(message, /ENOTFOUND|could not be resolved/);
-    assert.ok(logLines().some((line) => line.includes(`Network: api.wisgate.test:${server.port} via direct (no http.proxy or HTTPS_PROXY/HTTP_PROXY`)));
+    assert.ok(logLines().some((line) => line.includes(`Network: api.wisgate.test:${server().port} via direct (no http.proxy or HTTPS_PROXY/HTTP_PROXY`)));
   });
 
   test('with http.proxy set in the user settings, Generate Image… goes through the proxy', async () => {
     await setHttpSetting('proxy', proxy.url);
-    const before = server.requests.length;
+    const before = server().requests.length;
     const outcome = await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A lighthouse behind a proxy' });
     assert.ok(outcome, 'the command succeeded');
     assert.equal(listImages(assets).length, 1, 'the image was saved');
-    assert.equal(server.requests.length, before + 1);
-    assert.equal(server.requests.at(-1)!.headers.host, `api.wisgate.test:${server.port}`);
+    assert.equal(server().requests.length, before + 1);
+    assert.equal(server().requests.at(-1)!.headers.host, `api.wisgate.test:${server().port}`);
     // The generation, and the balance checks of the cost display (issue #14): all through the proxy.
-    assertTunnels(proxy, `CONNECT api.wisgate.test:${server.port} 200`);
-    assert.ok(server.requests.some((r) => r.url.endsWith('/images/generations')));
+    assertTunnels(proxy, `CONNECT api.wisgate.test:${server().port} 200`);
+    assert.ok(server().requests.some((r) => r.url.endsWith('/images/generations')));
     const lines = logLines();
-    assert.ok(lines.includes(`[info] Network: api.wisgate.test:${server.port} via proxy ${proxy.url} from http.proxy`), lines.join('\n'));
+    assert.ok(lines.includes(`[info] Network: api.wisgate.test:${server().port} via proxy ${proxy.url} from http.proxy`), lines.join('\n'));
 
   });
 
   test('HTTPS_PROXY from the environment is used when http.proxy is empty', async () => {
     process.env.HTTPS_PROXY = proxy.url;
     await generate('A lighthouse via HTTPS_PROXY');
-    assertTunnels(proxy, `CONNECT api.wisgate.test:${server.port} 200`);
+    assertTunnels(proxy, `CONNECT api.wisgate.test:${server().port} 200`);
     assert.ok(logLines().some((line) => line.includes(`via proxy ${proxy.url} from HTTPS_PROXY`)));
   });
 
@@ -195,7 +197,7 @@ suite('Proxies and certificates (issue #11)', () => {
 
   test('the HTTPS fixture signed by the private CA works when NODE_EXTRA_CA_CERTS names the CA, fails clearly when not', async () => {
     // Direct (loopback) and through the proxy: both use the extension's trust path.
-    await setUserSetting('baseUrl', server.baseUrl);
+    await setUserSetting('baseUrl', server().baseUrl);
     assert.equal((await generate('Trusted, direct')).files.length, 1);
     assert.ok(logLines().some((line) => line.includes(`1 certificate from NODE_EXTRA_CA_CERTS (${caFile})`)), logLines().join('\n'));
     delete process.env.NODE_EXTRA_CA_CERTS;
@@ -206,12 +208,12 @@ suite('Proxies and certificates (issue #11)', () => {
     await setHttpSetting('proxy', proxy.url);
     const proxied = await failure('Untrusted, through the proxy');
     assert.match(proxied.message, /^The server's certificate is not trusted/);
-    assertTunnels(proxy, `CONNECT api.wisgate.test:${server.port} 200`);
+    assertTunnels(proxy, `CONNECT api.wisgate.test:${server().port} 200`);
     assert.deepEqual(listAll(assets).filter((name) => !name.startsWith('.')).length, 1, 'only the trusted generation saved a file');
   });
 
   test('a workspace .vscode/settings.json cannot choose the proxy, exempt hosts or turn certificate checks off', async () => {
-    const evil = await startForwardingProxy({ hosts: { 'api.wisgate.test': `127.0.0.1:${server.port}` } });
+    const evil = await startForwardingProxy({ hosts: { 'api.wisgate.test': `127.0.0.1:${server().port}` } });
     const settingsFile = path.join(workspaceRoot(), '.vscode', 'settings.json');
     fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
     try {
@@ -225,7 +227,7 @@ suite('Proxies and certificates (issue #11)', () => {
       );
       await generate('A lighthouse in a hostile workspace');
       assert.deepEqual(evil.records, [], 'the workspace proxy saw nothing');
-      assertTunnels(proxy, `CONNECT api.wisgate.test:${server.port} 200`);
+      assertTunnels(proxy, `CONNECT api.wisgate.test:${server().port} 200`);
       // VS Code may drop application-scoped values from workspace settings itself; when it shows them, they are ignored and said so.
       if (vscode.workspace.getConfiguration('http').inspect('proxy')?.workspaceValue !== undefined) {
         assert.ok(logLines().some((line) => line.includes('http.proxy in the workspace settings is ignored')), logLines().join('\n'));

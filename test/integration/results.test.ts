@@ -1,30 +1,19 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
-import { closeAllEditors, emptyDir, listImages, openFile, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
+import { closeAllEditors, emptyDir, listImages, openFile, setUserSetting, useFixtureServer, waitFor, workspaceRoot } from './helpers';
 
 /** Issue #15 §1: the result of Generate Image… is seen without relying on a toast. */
 suite('Generate Image… results are seen (issue #15)', () => {
-  let server: FakeImageServer;
+  // insertAfterGenerate: the default, not a value set by an earlier suite.
+  useFixtureServer({ key: 'sk-results-key', settings: { insertAfterGenerate: undefined } });
   let assets: string;
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-results-key' });
-    await (await testApi()).keys.set('sk-results-key');
-    await setUserSetting('baseUrl', server.baseUrl);
-    // The default, not a value set by an earlier suite.
-    await setUserSetting('insertAfterGenerate', undefined);
+  suiteSetup(() => {
     assets = path.join(workspaceRoot(), 'assets');
   });
 
-  suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await setUserSetting('insertAfterGenerate', undefined);
-    await (await testApi()).keys.clear();
-    await server.close();
-    await closeAllEditors();
-  });
+  suiteTeardown(closeAllEditors);
 
   setup(async () => {
     emptyDir(assets);

@@ -10,9 +10,8 @@ import { isFromWebview, type ToWebview } from '../../src/shared/protocol';
 import { StudioEdits, type EditHost } from '../../src/studio/studioEdits';
 import { StudioRuns } from '../../src/studio/studioRuns';
 import { photoPng } from '../fixtures/editImages';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 import { tempPattern } from '../../src/core/tempFile';
-import { emptyDir, listAll, listImages, setUserSetting, testApi, waitFor, workspaceRoot } from './helpers';
+import { emptyDir, listAll, listImages, testApi, useFixtureServer, waitFor, workspaceRoot } from './helpers';
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -22,7 +21,7 @@ const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest
  * the fixture server that parses the multipart body strictly.
  */
 suite('Studio edit mode (issue #13): an edit message → /images/edits with the image and the painted mask', () => {
-  let server: FakeImageServer;
+  const server = useFixtureServer({ key: 'sk-studio-edit', settings: { quality: 'low' } });
   let assets: string;
   let posted: ToWebview[];
   let edits: StudioEdits;
@@ -31,29 +30,18 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
   let width: number;
   let height: number;
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-studio-edit' });
-    const api = await testApi();
-    await api.keys.set('sk-studio-edit');
-    await setUserSetting('baseUrl', server.baseUrl);
-    await setUserSetting('quality', 'low');
+  suiteSetup(() => {
     assets = path.join(workspaceRoot(), 'studio-edits');
   });
 
-  suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await setUserSetting('quality', undefined);
-    await (await testApi()).keys.clear();
-    await server.close();
-    emptyDir(assets);
-  });
+  suiteTeardown(() => emptyDir(assets));
 
   setup(async () => {
     emptyDir(assets);
     fs.mkdirSync(assets, { recursive: true });
     const original = path.join(assets, 'poster.png');
     fs.writeFileSync(original, photoPng(96, 64));
-    server.reset();
+    server().reset();
     // A gallery card to edit: an earlier edit of the file, made with the palette command.
     const api = await testApi();
     const outcome = await vscode.commands.executeCommand<{ entry: HistoryEntry } | undefined>('gptImage.editImage', {
@@ -66,7 +54,7 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     const header = readPng(fs.readFileSync(path.join(workspaceRoot(), entry.files[0]))).header;
     width = header.width;
     height = header.height;
-    server.reset();
+    server().reset();
     posted = [];
     const host: EditHost = {
       generation: api.generation,
@@ -103,8 +91,8 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     assert.equal(result.type, 'result', JSON.stringify(result));
     assert.ok(posted.some((message) => message.type === 'started' && message.runId === 'studio-edit-1'));
 
-    assert.equal(server.requests.length, 1);
-    const request = server.requests[0];
+    assert.equal(server().requests.length, 1);
+    const request = server().requests[0];
     assert.equal(request.url, '/v1/images/edits');
     const parts = request.parts ?? [];
     // For the closing note of issue #13: the request parts of one masked edit from the Studio as recorded.
@@ -140,7 +128,7 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     assert.ok(error && error.type === 'error');
     assert.equal(error.runId, 'studio-edit-2');
     assert.match(error.message, new RegExp(`painted for ${width + 4}x${height} .* is ${width}x${height}`));
-    assert.equal(server.requests.length, 0);
+    assert.equal(server().requests.length, 0);
     assert.equal(listImages(assets).length, 2);
   });
 
@@ -149,7 +137,7 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     const mask = { width, height, ops: [{ kind: 'stroke', erase: false, radius: 10, points: [10, 10, 40, 10] }] };
     const images = [{ kind: 'gallery', id: entry.id, index: 0 }];
     const running = send({ type: 'edit', runId: 'studio-edit-4', prompt: '[slow:3000] A kite', options, images, mask });
-    await waitFor('the edit request reaches the server', () => (server.requests.length > 0 ? true : undefined), 30_000);
+    await waitFor('the edit request reaches the server', () => (server().requests.length > 0 ? true : undefined), 30_000);
     // What a host killed right now would leave behind: no visible mask, one temp file the next save sweeps.
     assert.deepEqual(listImages(assets).filter((name) => name.includes('mask')), [], `mid-edit: ${listAll(assets).join(', ')}`);
     assert.equal(listAll(assets).filter((name) => tempPattern.test(name)).length, 1, `mid-edit: ${listAll(assets).join(', ')}`);
@@ -158,12 +146,12 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     assert.equal(listImages(assets).filter((name) => /-mask\.png$/.test(name)).length, 1, listAll(assets).join(', '));
     assert.deepEqual(listAll(assets).filter((name) => name.startsWith('.')), [], 'no temp file after success');
 
-    server.reset();
+    server().reset();
     posted = [];
     const before = listAll(assets).sort();
     await send({ type: 'edit', runId: 'studio-edit-5', prompt: '[moderation] A kite', options, images, mask });
     assert.ok(posted.some((message) => message.type === 'error'));
-    assert.equal(server.requests.length, 1, 'the failing edit was sent');
+    assert.equal(server().requests.length, 1, 'the failing edit was sent');
     assert.deepEqual(listAll(assets).sort(), before, 'a failed edit leaves neither a mask nor a temp file');
   });
 
@@ -189,12 +177,12 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     assert.equal(answer.missing, 0);
 
     // The tokens name those files for an edit sent from the reopened edit mode.
-    server.reset();
+    server().reset();
     posted = [];
     const options = { size: 'auto', quality: 'low', n: 1, outputFormat: 'png', background: 'auto' };
     await send({ type: 'edit', runId: 'studio-edit-6', prompt: 'Use the texture again', options, images: answer.images.map((image) => image.ref) });
     assert.ok(posted.some((message) => message.type === 'result'), JSON.stringify(posted));
-    const parts = server.requests[0]?.parts ?? [];
+    const parts = server().requests[0]?.parts ?? [];
     assert.deepEqual(parts.filter((part) => part.name === 'image[]').map((part) => part.sha256), [sha(fs.readFileSync(original)), sha(fs.readFileSync(reference))]);
 
     // A parent that is gone is left out and counted; an entry without parents answers with none.
@@ -216,6 +204,6 @@ suite('Studio edit mode (issue #13): an edit message → /images/edits with the 
     const error = posted.find((message) => message.type === 'error');
     assert.ok(error && error.type === 'error');
     assert.match(error.message, /no longer exists/);
-    assert.equal(server.requests.length, 0);
+    assert.equal(server().requests.length, 0);
   });
 });

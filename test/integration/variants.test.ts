@@ -7,30 +7,18 @@ import { readImageFileInfo } from '../../src/core/provenance/imageFileInfo';
 import type { GenerationOutcome } from '../../src/generation/generationService';
 import { discardOthers, toggleKeep, type VariantDeps } from '../../src/studio/variantActions';
 import { photoPng } from '../fixtures/editImages';
-import { startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
-import { emptyDir, listImages, setUserSetting, testApi, workspaceRoot } from './helpers';
+import { emptyDir, listImages, testApi, useFixtureServer, workspaceRoot } from './helpers';
 
 /** Keep / Discard the others through the real history and workspace.fs (issue #13), and stamped edits. */
 suite('Variants (issue #13): Keep, Discard the others, history updated; edits stamped', () => {
-  let server: FakeImageServer;
+  useFixtureServer({ key: 'sk-variants', settings: { quality: 'low' } });
   let dir: string;
   const questions: string[] = [];
 
-  suiteSetup(async () => {
-    server = await startFakeImageServer({ requireKey: 'sk-variants' });
-    const api = await testApi();
-    await api.keys.set('sk-variants');
-    await setUserSetting('baseUrl', server.baseUrl);
-    await setUserSetting('quality', 'low');
+  suiteSetup(() => {
     dir = path.join(workspaceRoot(), 'variants');
   });
-  suiteTeardown(async () => {
-    await setUserSetting('baseUrl', undefined);
-    await setUserSetting('quality', undefined);
-    await (await testApi()).keys.clear();
-    await server.close();
-    emptyDir(dir);
-  });
+  suiteTeardown(() => emptyDir(dir));
   setup(() => {
     emptyDir(dir);
     fs.mkdirSync(dir, { recursive: true });
