@@ -144,7 +144,7 @@ export class AgentImageTools {
       kind: 'assets',
       workspaceRoot: save.folder.uri.fsPath,
       assetsFolder: save.relative,
-      ...(save.field && { folderField: save.field }),
+      folderField: save.field,
       ...(input.fileName !== undefined && { baseName: input.fileName }),
     };
     const destinations = predictNames(request, input.fileName, save.absolute, now).map((name) => shownPath(save.folder, path.join(save.absolute, name)));

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { assetsFolderSetting } from '../common/config';
 import { ImageApiError } from '../core/errors';
 import { isInside, resolveAssetsDir, staysInsideRealSync, toPosixRelative, type FolderField } from '../core/paths';
 import { realVcsSegment } from '../core/vcsGuard';
@@ -92,7 +93,7 @@ export function saveFolderFor(
   folderInput: string | undefined,
   assetsFolder: (folder: vscode.WorkspaceFolder) => string,
   linkFrom?: WorkspacePath,
-): { readonly folder: vscode.WorkspaceFolder; readonly relative: string; readonly absolute: string; readonly field?: FolderField } {
+): { readonly folder: vscode.WorkspaceFolder; readonly relative: string; readonly absolute: string; readonly field: FolderField } {
   const folders = requireWorkspace();
   let folder = linkFrom?.folder;
   let relative = folderInput;
@@ -110,7 +111,7 @@ export function saveFolderFor(
   }
   if (relative === undefined) {
     const setting = assetsFolder(folder);
-    return { folder, relative: setting, absolute: resolveAssetsDir(folder.uri.fsPath, setting) };
+    return { folder, relative: setting, absolute: resolveAssetsDir(folder.uri.fsPath, setting, assetsFolderSetting), field: assetsFolderSetting };
   }
   const absolute = resolveAssetsDir(folder.uri.fsPath, relative, folderInputField);
   // Already here, so the confirmation never shows a path that would write elsewhere (the engine checks

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readConfig } from '../common/config';
+import { assetsFolderSetting, readConfig } from '../common/config';
 import { resolveAssetsDir } from '../core/paths';
 
 export interface PickImageOptions {
@@ -20,7 +20,7 @@ export async function pickAssetImage(folder: vscode.WorkspaceFolder | undefined,
   const browse = { label: '$(folder-opened) Browse…', description: 'Choose an image file anywhere' };
   let items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [];
   if (folder) {
-    const assets = resolveAssetsDir(folder.uri.fsPath, readConfig(folder.uri).assetsFolder);
+    const assets = resolveAssetsDir(folder.uri.fsPath, readConfig(folder.uri).assetsFolder, assetsFolderSetting);
     const glob = `**/*.{${options.extensions.join(',')}}`;
     const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(vscode.Uri.file(assets), glob), undefined, 500);
     const dated = await Promise.all(uris.map(async (uri) => ({ uri, mtime: (await vscode.workspace.fs.stat(uri)).mtime })));

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { settingProblem } from '../core/noticeMessages';
+import type { FolderField } from '../core/paths';
 import { insertModes, settingDefaults, type InsertMode, type SettingKey } from './settingDefaults';
 import type { UncheckedOptions } from '../shared/options';
 
@@ -42,6 +43,13 @@ export const settingKeys = {
   timeoutSeconds: 'timeoutSeconds',
   maxRetries: 'maxRetries',
 } as const satisfies Readonly<Record<string, SettingKey>>;
+
+/**
+ * How messages name the assets folder when it came from the setting: `The setting gptImage.assetsFolder
+ * ("../x") points outside the workspace folder…`. Core's default says only `The assets folder`, so every
+ * host caller that resolves the setting's folder passes this.
+ */
+export const assetsFolderSetting: FolderField = { label: `The setting ${configSection}.${settingKeys.assetsFolder}`, param: 'assetsFolder' };
 
 /** Maps a request field named by the validator to the setting a user would fix. */
 export const settingForField: Readonly<Record<string, string>> = {

@@ -27,7 +27,7 @@ export type SaveTarget =
       readonly workspaceRoot: string;
       /** Relative to workspaceRoot; refused when it leaves it (also through symlinks). */
       readonly assetsFolder: string;
-      /** Who chose the folder, for messages; default the gptImage.assetsFolder setting. */
+      /** Who chose the folder, for messages (the host passes its setting's name); default `The assets folder`. */
       readonly folderField?: FolderField;
       /** A file name without extension (agent tools' `fileName`) instead of `<prompt slug>-<time>`. */
       readonly baseName?: string;
@@ -57,7 +57,7 @@ export async function generateAndSave(
     readonly now?: () => Date;
     /** Stream with previews (issue #14): n parallel single streams, falling back to a plain request. */
     readonly stream?: StreamPreviews;
-    /** Embed the prompt and options in unsigned PNGs (gptImage.embedPrompt, issue #15). */
+    /** Embed the prompt and options in unsigned PNGs (the host's embed-prompt setting, issue #15). */
     readonly provenance?: ProvenanceStamp;
   } = {},
 ): Promise<SavedGeneration> {
@@ -186,7 +186,7 @@ export async function editAndSave(
     readonly now?: () => Date;
     /**
      * Embed the prompt, options and the parents (`stamp.parents`, workspace-relative) in each unsigned
-     * PNG result, as generations do (gptImage.embedPrompt). A signed result is saved as received.
+     * PNG result, as generations do (the host's embed-prompt setting). A signed result is saved as received.
      */
     readonly provenance?: ProvenanceStamp;
   } = {},

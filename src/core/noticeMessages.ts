@@ -5,9 +5,10 @@ import type { SaveTarget } from './engine';
 import type { ImageUsage } from './types';
 
 /**
- * `gptImage.count is "ten"; using 1 (allowed: whole numbers 1–10).`: one sentence naming the setting,
- * the unusable value (quoted short and plain: a workspace's settings.json chose it, so it must not
- * become a link in the warning) and the value used instead.
+ * `<setting> is "ten"; using 1 (allowed: whole numbers 1–10).`: one sentence naming the setting (the
+ * host passes its name, such as `gptImage.count`), the unusable value (quoted short and plain: a
+ * workspace's settings.json chose it, so it must not become a link in the warning) and the value used
+ * instead.
  */
 export function settingProblem(setting: string, value: unknown, fallback: string | number, allowed: string): string {
   const used = typeof fallback === 'string' ? `"${fallback}"` : String(fallback);
@@ -26,8 +27,8 @@ export function describeSaveFolder(filePath: string, target: SaveTarget): string
 }
 
 /**
- * `Saved 2 images to assets/`. The folder is the workspace's `gptImage.assetsFolder` or a picked
- * path, either of which may hold link syntax, so the sentence is made plain.
+ * `Saved 2 images to assets/`. The folder comes from a workspace's settings or is a picked path, either
+ * of which may hold link syntax, so the sentence is made plain.
  */
 export function savedImagesMessage(count: number, folder: string): string {
   return plainText(`Saved ${plural(count, 'image')} to ${folder}`);

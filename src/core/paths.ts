@@ -2,15 +2,16 @@ import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { errorCode, ImageApiError } from './errors';
 
-/** What names a folder in messages: the setting (default), or an agent tool's `folder` input. */
+/** What names a folder in messages: the host's setting, an agent tool's `folder` input, or the neutral default. */
 export interface FolderField {
-  /** Starts the sentence: `The setting gptImage.assetsFolder`, `The folder`. */
+  /** Starts the sentence: `The assets folder`, `Input "folder"`; the host passes its setting's name. */
   readonly label: string;
   /** The `param` of the validation error. */
   readonly param: string;
 }
 
-export const assetsFolderField: FolderField = { label: 'The setting gptImage.assetsFolder', param: 'assetsFolder' };
+/** The default: core names no host setting (the host passes its own, see common/config.ts assetsFolderSetting). */
+export const assetsFolderField: FolderField = { label: 'The assets folder', param: 'assetsFolder' };
 
 /** `C:\…`, `C:/…` or `\\server\share`: Windows paths, recognised on every OS so tests run anywhere. */
 function isWindowsPath(p: string): boolean {
@@ -56,9 +57,9 @@ function refuse(value: string, why: string, field: FolderField): ImageApiError {
 }
 
 /**
- * The absolute folder where images are saved: `assetsFolder` (the `gptImage.assetsFolder` setting)
- * relative to `workspaceRoot`. `''` and `.` mean the root itself; `/` and `\` both separate folders.
- * Refuses, as a `validation` error, absolute paths, drive letters, `~` and anything that leaves the
+ * The absolute folder where images are saved: `assetsFolder` (the host's setting, or a folder an agent
+ * named; `field` says which in messages) relative to `workspaceRoot`. `''` and `.` mean the root itself;
+ * `/` and `\` both separate folders. Refuses, as a `validation` error, absolute paths, drive letters, `~` and anything that leaves the
  * root through `..`: a workspace's settings must not make us write elsewhere on disk. Purely lexical;
  * {@link resolveAssetsDirReal} also follows symlinks.
  */

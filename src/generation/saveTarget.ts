@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readConfig } from '../common/config';
+import { assetsFolderSetting, readConfig } from '../common/config';
 import { ImageApiError } from '../core/errors';
 import { extensionFor } from '../core/naming';
 import type { SaveTarget } from '../core/engine';
@@ -27,7 +27,7 @@ export async function chooseSaveTarget(
     if (folder.uri.scheme !== 'file') {
       throw new ImageApiError('io', `Saving into a ${folder.uri.scheme}: workspace is not supported yet`);
     }
-    return { kind: 'assets', workspaceRoot: folder.uri.fsPath, assetsFolder: readConfig(folder.uri).assetsFolder };
+    return { kind: 'assets', workspaceRoot: folder.uri.fsPath, assetsFolder: readConfig(folder.uri).assetsFolder, folderField: assetsFolderSetting };
   }
   const defaultDir =
     document && document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : os.homedir();

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { configSection, readConfig } from '../common/config';
+import { assetsFolderSetting, configSection, readConfig } from '../common/config';
 import { Disposable } from '../common/dispose';
 import { readProvenanceSettings } from '../common/provenanceSettings';
 import { resolveAssetsDirReal } from '../core/paths';
@@ -56,7 +56,7 @@ export class SharedHistory extends Disposable {
       for (const folder of vscode.workspace.workspaceFolders ?? []) {
         if (folder.uri.scheme !== 'file' || !readProvenanceSettings(folder.uri).historyFile) continue;
         try {
-          const dir = await resolveAssetsDirReal(folder.uri.fsPath, readConfig(folder.uri).assetsFolder);
+          const dir = await resolveAssetsDirReal(folder.uri.fsPath, readConfig(folder.uri).assetsFolder, assetsFolderSetting);
           const records = await readHistoryRecords(dir, folder.uri.fsPath);
           for (const record of records) {
             // A file deleted since (or never committed) makes no card.
@@ -80,7 +80,7 @@ export class SharedHistory extends Disposable {
     const folder = vscode.workspace.workspaceFolders?.find((candidate) => candidate.name === entry.folder && candidate.uri.scheme === 'file');
     if (!folder || !readProvenanceSettings(folder.uri).historyFile) return;
     try {
-      const dir = await resolveAssetsDirReal(folder.uri.fsPath, readConfig(folder.uri).assetsFolder);
+      const dir = await resolveAssetsDirReal(folder.uri.fsPath, readConfig(folder.uri).assetsFolder, assetsFolderSetting);
       await appendHistoryRecord(dir, toRecord(entry));
     } catch (error) {
       this.log.warn(`Image history file: the generation was not appended: ${String(error)}`);

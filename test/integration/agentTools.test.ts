@@ -132,6 +132,21 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
     assert.equal(server().requests.length, requests, 'no request reached the server');
   });
 
+  test('without folder, an assetsFolder setting outside the workspace is refused naming the setting', async () => {
+    const requests = server.requests.length;
+    await setUserSetting('assetsFolder', '../x');
+    try {
+      const text = textOf(await invoke({ prompt: 'A cat' }));
+      assert.equal(
+        text,
+        'GPT Image validation error, field "assetsFolder": The setting gptImage.assetsFolder ("../x") points outside the workspace folder. Use a folder relative to the workspace folder, such as "assets". Nothing was saved. Fix the input and call the tool again.',
+      );
+      assert.equal(server.requests.length, requests, 'no request reached the server');
+    } finally {
+      await setUserSetting('assetsFolder', undefined);
+    }
+  });
+
   test('a folder that leads outside through a symlink is refused before sending', async () => {
     const outside = fs.mkdtempSync(path.join(path.dirname(root), 'outside-'));
     const link = path.join(root, 'public', 'escape');

@@ -143,6 +143,28 @@ suite('Generate Image… against the fixture server', () => {
     );
   });
 
+  test('an assetsFolder setting outside the workspace: the message names the setting, nothing is sent or written', async () => {
+    const api = await testApi();
+    const outside = path.join(path.dirname(workspaceRoot()), 'outside-assets');
+    await setUserSetting('assetsFolder', '../outside-assets');
+    try {
+      await openFile('outside.md', '');
+      const requests = server.requests.length;
+      const outcome = await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A cat on the roof' });
+      assert.equal(outcome, undefined, 'the command reports failure');
+      assert.equal(server.requests.length, requests, 'no request reached the server');
+      assert.equal(fs.existsSync(outside), false, 'nothing created outside the workspace');
+      // Core says "The assets folder"; the host passes the setting's name, so the user reads what to fix.
+      const line = await waitFor('the error line', () => [...api.log.recentLines()].reverse().find((text) => text.includes('("../outside-assets")')));
+      assert.ok(
+        line.includes('The setting gptImage.assetsFolder ("../outside-assets") points outside the workspace folder. Use a folder relative to the workspace folder, such as "assets".'),
+        line,
+      );
+    } finally {
+      await setUserSetting('assetsFolder', undefined);
+    }
+  });
+
   test('with insertAfterGenerate "never" nothing is inserted, the file is still saved', async () => {
     await setUserSetting('insertAfterGenerate', 'never');
     try {

@@ -17,7 +17,7 @@ function isRefusal(e: unknown): boolean {
     e instanceof ImageApiError &&
     e.kind === 'validation' &&
     e.param === 'assetsFolder' &&
-    e.message.includes('gptImage.assetsFolder')
+    e.message.startsWith('The assets folder (')
   );
 }
 
@@ -98,6 +98,20 @@ suite('resolveAssetsDir', () => {
     ['a/b/../../..', /outside/],
     ['a\0b', /NUL/],
   ];
+  test('core names no setting; the label the caller passes starts the message', () => {
+    assert.throws(() => resolveAssetsDir(root, '../x'), (e: unknown) => {
+      assert.ok(e instanceof ImageApiError);
+      assert.equal(e.message, 'The assets folder ("../x") points outside the workspace folder. Use a folder relative to the workspace folder, such as "assets".');
+      assert.doesNotMatch(e.message, /gptImage|setting/);
+      return true;
+    });
+    const field = { label: 'The setting host.folder', param: 'folder' };
+    assert.throws(
+      () => resolveAssetsDir(root, '/etc', field),
+      (e: unknown) => e instanceof ImageApiError && e.param === 'folder' && e.message.startsWith('The setting host.folder ("/etc") is an absolute path.'),
+    );
+  });
+
   for (const [value, why] of refused) {
     test(`refuses ${JSON.stringify(value)}`, () => {
       assert.throws(
