@@ -133,7 +133,7 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
   });
 
   test('without folder, an assetsFolder setting outside the workspace is refused naming the setting', async () => {
-    const requests = server.requests.length;
+    const requests = server().requests.length;
     await setUserSetting('assetsFolder', '../x');
     try {
       const text = textOf(await invoke({ prompt: 'A cat' }));
@@ -141,7 +141,7 @@ suite('Agent tools: language model tools and the MCP server (issue #12)', () => 
         text,
         'GPT Image validation error, field "assetsFolder": The setting gptImage.assetsFolder ("../x") points outside the workspace folder. Use a folder relative to the workspace folder, such as "assets". Nothing was saved. Fix the input and call the tool again.',
       );
-      assert.equal(server.requests.length, requests, 'no request reached the server');
+      assert.equal(server().requests.length, requests, 'no request reached the server');
     } finally {
       await setUserSetting('assetsFolder', undefined);
     }

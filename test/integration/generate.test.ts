@@ -149,10 +149,10 @@ suite('Generate Image… against the fixture server', () => {
     await setUserSetting('assetsFolder', '../outside-assets');
     try {
       await openFile('outside.md', '');
-      const requests = server.requests.length;
+      const requests = server().requests.length;
       const outcome = await vscode.commands.executeCommand('gptImage.generate', { prompt: 'A cat on the roof' });
       assert.equal(outcome, undefined, 'the command reports failure');
-      assert.equal(server.requests.length, requests, 'no request reached the server');
+      assert.equal(server().requests.length, requests, 'no request reached the server');
       assert.equal(fs.existsSync(outside), false, 'nothing created outside the workspace');
       // Core says "The assets folder"; the host passes the setting's name, so the user reads what to fix.
       const line = await waitFor('the error line', () => [...api.log.recentLines()].reverse().find((text) => text.includes('("../outside-assets")')));
