@@ -192,7 +192,8 @@ function parseFileName(value: unknown): string | undefined {
   if (hidden) fail(`contains the invisible character ${hidden}`);
   if (name.startsWith('.')) fail('starts with a dot (a hidden file)');
   if (/[. ]$/.test(name)) fail('ends with a dot or a space');
-  if (reservedWindowsName.test(name.split('.')[0].trim())) fail('is a reserved device name on Windows');
+  const [base = ''] = name.split('.');
+  if (reservedWindowsName.test(base.trim())) fail('is a reserved device name on Windows');
   return name;
 }
 

@@ -41,8 +41,9 @@ export async function validateEdit(input: EditInput): Promise<EditRequest> {
   }
   const { moderation: _moderation, user: _user, ...common } = validateRequest({ ...input, moderation: undefined, user: undefined });
   const checked = images.map((image, index) => checkImage(image, index));
-  const mask = input.mask === undefined ? undefined : await checkMask(input.mask, checked[0]);
-  if (mask) checked[0] = await convertForMask(checked[0]);
+  const first = checked[0]!; // there is one: an empty list failed above
+  const mask = input.mask === undefined ? undefined : await checkMask(input.mask, first);
+  if (mask) checked[0] = await convertForMask(first);
   return { ...common, images: checked, ...(mask && { mask }) };
 }
 

@@ -45,13 +45,13 @@ export async function previewImage(bytes: Buffer, format: OutputFormat, maxSide 
       const at = (k: number): number => (channels === 2 ? (k === 3 ? 1 : 0) : channels === 1 ? 0 : k);
       let y = 0;
       await forEachPngRow(png, (row, width) => {
-        box.addRow(y++, (x, k) => row[(x * channels + at(k)) * step], width, channels);
+        box.addRow(y++, (x, k) => row[(x * channels + at(k)) * step]!, width, channels); // x < width, at(k) < channels
       });
     } else if (format === 'jpeg') {
       const image = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPreviewSourcePixels / 1_000_000, maxMemoryUsageInMB: 512 });
       for (let y = 0; y < image.height; y++) {
         const offset = y * image.width * 4;
-        box.addRow(y, (x, k) => image.data[offset + x * 4 + k], image.width, 4);
+        box.addRow(y, (x, k) => image.data[offset + x * 4 + k]!, image.width, 4); // width × height × 4 bytes of RGBA
       }
     } else {
       return { ok: false, reason: 'WebP images larger than 512 px are not downscaled here (no WebP decoder is bundled)' };
@@ -64,7 +64,8 @@ export async function previewImage(bytes: Buffer, format: OutputFormat, maxSide 
 
 /**
  * Area-averaging downscale fed one source row at a time: each target pixel averages every source pixel
- * it covers (no aliasing), colours weighted by alpha so transparent pixels don't darken edges.
+ * it covers (no aliasing), colours weighted by alpha so transparent pixels don't darken edges. Its `!`
+ * reads stay in range: x < sourceWidth (targetX's length), targetX[x] < width, ty < height.
  */
 class BoxFilter {
   readonly width: number;
@@ -93,14 +94,14 @@ class BoxFilter {
     const grey = channels < 3;
     const alpha = channels === 2 || channels === 4;
     for (let x = 0; x < Math.min(width, this.sourceWidth); x++) {
-      const o = (ty * this.width + this.targetX[x]) * 5;
+      const o = (ty * this.width + this.targetX[x]!) * 5;
       const a = alpha ? sample(x, 3) : 255;
       const r = sample(x, 0);
-      this.sums[o] += r * a;
-      this.sums[o + 1] += (grey ? r : sample(x, 1)) * a;
-      this.sums[o + 2] += (grey ? r : sample(x, 2)) * a;
-      this.sums[o + 3] += a;
-      this.sums[o + 4] += 1;
+      this.sums[o]! += r * a;
+      this.sums[o + 1]! += (grey ? r : sample(x, 1)) * a;
+      this.sums[o + 2]! += (grey ? r : sample(x, 2)) * a;
+      this.sums[o + 3]! += a;
+      this.sums[o + 4]! += 1;
     }
   }
 
@@ -108,12 +109,12 @@ class BoxFilter {
     const out = new Uint8Array(this.width * this.height * 4);
     for (let p = 0; p < this.width * this.height; p++) {
       const s = p * 5;
-      const a = this.sums[s + 3];
+      const a = this.sums[s + 3]!;
       if (a === 0) continue; // fully transparent: stays 0, 0, 0, 0
-      out[p * 4] = Math.round(this.sums[s] / a);
-      out[p * 4 + 1] = Math.round(this.sums[s + 1] / a);
-      out[p * 4 + 2] = Math.round(this.sums[s + 2] / a);
-      out[p * 4 + 3] = Math.round(a / this.sums[s + 4]);
+      out[p * 4] = Math.round(this.sums[s]! / a);
+      out[p * 4 + 1] = Math.round(this.sums[s + 1]! / a);
+      out[p * 4 + 2] = Math.round(this.sums[s + 2]! / a);
+      out[p * 4 + 3] = Math.round(a / this.sums[s + 4]!);
     }
     return out;
   }

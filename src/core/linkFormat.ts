@@ -23,7 +23,7 @@ export const linkSyntaxByLanguage: Readonly<Record<string, LinkSyntax>> = Object
 
 /** The syntax used for a document of `languageId`. */
 export function linkSyntaxFor(languageId: string): LinkSyntax {
-  return Object.hasOwn(linkSyntaxByLanguage, languageId) ? linkSyntaxByLanguage[languageId] : 'path';
+  return (Object.hasOwn(linkSyntaxByLanguage, languageId) ? linkSyntaxByLanguage[languageId] : undefined) ?? 'path';
 }
 
 /** VS Code's language id for a file by its extension, for a document that is not open (or not written yet). */
@@ -50,7 +50,7 @@ const languageByExtension: Readonly<Record<string, string>> = Object.freeze({
 /** The language id a file of this name would open with (`plaintext` when none of ours). */
 export function languageIdForPath(file: string): string {
   const ext = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase() ?? '';
-  return Object.hasOwn(languageByExtension, ext) ? languageByExtension[ext] : 'plaintext';
+  return (Object.hasOwn(languageByExtension, ext) ? languageByExtension[ext] : undefined) ?? 'plaintext';
 }
 
 /** Alt text is cut to at most this many characters (including the `…`). */
@@ -158,7 +158,7 @@ const htmlEntities: Readonly<Record<string, string>> = {
 };
 
 function escapeHtml(text: string, jsx: boolean): string {
-  return text.replace(jsx ? /[&<>"'{}]/g : /[&<>"']/g, (ch) => htmlEntities[ch]);
+  return text.replace(jsx ? /[&<>"'{}]/g : /[&<>"']/g, (ch) => htmlEntities[ch] ?? ch);
 }
 
 /** Encodes only what would end or confuse a double-quoted `src`; `&` becomes `&amp;`. */

@@ -52,14 +52,14 @@ export function findLinkReplacements(text: string, options: ReplaceLinksOptions)
     for (const match of text.matchAll(pattern)) {
       const target = match[1];
       const start = match.indices?.[1]?.[0];
-      if (start === undefined) continue;
+      if (target === undefined || start === undefined) continue;
       const rewrite = rewriteTarget(target, from, newName, base, options.workspaceRoot);
       if (rewrite === undefined || found.has(start)) continue;
       found.set(start, { start: start + rewrite.offset, end: start + rewrite.offset + rewrite.length, replacement: rewrite.replacement });
     }
   }
   const sorted = [...found.values()].sort((a, b) => a.start - b.start);
-  return sorted.filter((item, i) => i === 0 || item.start >= sorted[i - 1].end);
+  return sorted.filter((item, i) => i === 0 || item.start >= sorted[i - 1]!.end);
 }
 
 interface Rewrite {

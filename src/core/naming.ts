@@ -98,14 +98,14 @@ function shorten(slug: string): string {
   if (points.length <= maxSlugLength && Buffer.byteLength(slug) <= maxSlugBytes) return slug;
   let end = 0;
   let bytes = 0;
-  while (end < points.length && end < maxSlugLength) {
-    const size = Buffer.byteLength(points[end]);
+  for (const point of points.slice(0, maxSlugLength)) {
+    const size = Buffer.byteLength(point);
     if (bytes + size > maxSlugBytes) break;
     bytes += size;
     end++;
   }
   // Don't separate a letter from its marks (हि without its vowel sign reads as another word).
-  while (end > 0 && end < points.length && mark.test(points[end])) end--;
+  while (end > 0 && end < points.length && mark.test(points[end]!)) end--;
   const cut = points.slice(0, end);
   const boundary = cut.lastIndexOf('-');
   const atWord = points[end] === '-' ? end : boundary;

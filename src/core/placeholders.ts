@@ -32,9 +32,10 @@ export function findPlaceholders(text: string): Placeholder[] {
   const found: Placeholder[] = [];
   let next = 0; // index into skip
   for (let i = text.indexOf('![', 0); i >= 0; i = text.indexOf('![', i + 1)) {
-    while (next < skip.length && skip[next][1] <= i) next++;
-    if (next < skip.length && skip[next][0] <= i) {
-      i = skip[next][1] - 1;
+    let range = skip[next];
+    while (range && range[1] <= i) range = skip[++next];
+    if (range && range[0] <= i) {
+      i = range[1] - 1;
       continue;
     }
     if (isEscaped(text, i)) continue;
@@ -113,9 +114,10 @@ function matchBrackets(text: string, skip: readonly [number, number][]): Map<num
   const open: number[] = [];
   let r = 0;
   for (let i = 0; i < text.length; i++) {
-    while (r < skip.length && skip[r][1] <= i) r++;
-    if (r < skip.length && skip[r][0] <= i) {
-      i = skip[r][1] - 1;
+    let range = skip[r];
+    while (range && range[1] <= i) range = skip[++r];
+    if (range && range[0] <= i) {
+      i = range[1] - 1;
       continue;
     }
     const ch = text[i];
@@ -156,16 +158,16 @@ export function codeRanges(text: string): [number, number][] {
     const newline = text.indexOf('\n', lineStart);
     const lineEnd = newline < 0 ? text.length : newline + 1;
     const line = text.slice(lineStart, newline < 0 ? text.length : newline).replace(/\r$/, '');
-    const fenceMatch = /^ {0,3}(`{3,}|~{3,})/.exec(line);
+    const fenceRun = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
     if (fence) {
-      if (fenceMatch && fenceMatch[1][0] === fence.char && fenceMatch[1].length >= fence.length && line.trim() === fenceMatch[1]) {
+      if (fenceRun && fenceRun[0] === fence.char && fenceRun.length >= fence.length && line.trim() === fenceRun) {
         ranges.push([fence.start, lineEnd]);
         fence = undefined;
       }
-    } else if (fenceMatch) {
+    } else if (fenceRun) {
       if (inIndented) ranges.push([indentedStart, lineStart]);
       inIndented = false;
-      fence = { char: fenceMatch[1][0], length: fenceMatch[1].length, start: lineStart };
+      fence = { char: fenceRun.charAt(0), length: fenceRun.length, start: lineStart };
     } else if (/^( {4}|\t)/.test(line) && line.trim() !== '' && (previousBlank || inIndented)) {
       if (!inIndented) indentedStart = lineStart;
       inIndented = true;
@@ -190,9 +192,10 @@ function mergeInline(text: string, blocks: [number, number][]): [number, number]
   const runs = backtickRuns(text);
   let b = 0;
   for (let i = 0; i < text.length; i++) {
-    while (b < blocks.length && blocks[b][1] <= i) b++;
-    if (b < blocks.length && blocks[b][0] <= i) {
-      i = blocks[b][1] - 1;
+    let block = blocks[b];
+    while (block && block[1] <= i) block = blocks[++b];
+    if (block && block[0] <= i) {
+      i = block[1] - 1;
       continue;
     }
     if (text.startsWith('<!--', i)) {
@@ -237,8 +240,8 @@ function firstAtOrAfter(list: readonly number[] | undefined, from: number): numb
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid] < from) lo = mid + 1;
+    if (list[mid]! < from) lo = mid + 1; // lo ≤ mid < hi ≤ list.length
     else hi = mid;
   }
-  return lo < list.length ? list[lo] : -1;
+  return list[lo] ?? -1;
 }

@@ -32,7 +32,7 @@ export class PngFormatError extends Error {
 }
 
 const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const channelsOf: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const channelCounts: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const depthsOf: Readonly<Record<number, readonly number[]>> = {
   0: [1, 2, 4, 8, 16],
   2: [8, 16],
@@ -40,6 +40,13 @@ const depthsOf: Readonly<Record<number, readonly number[]>> = {
   4: [8, 16],
   6: [8, 16],
 };
+
+/** Samples per pixel of a colour type; parseHeader admits no other types, so this throws only for a hand-made header. */
+function channelsOf(colorType: number): number {
+  const channels = channelCounts[colorType];
+  if (channels === undefined) throw new PngFormatError(`colour type ${colorType} is not valid PNG`);
+  return channels;
+}
 
 /** Whether pixels carry their own alpha (grey + alpha, RGBA); palette or colour-key transparency does not count. */
 export function hasAlphaChannel(header: PngHeader): boolean {
@@ -92,7 +99,7 @@ function parseHeader(body: Buffer): PngHeader {
   if (body.length !== 13) throw new PngFormatError('its IHDR chunk has the wrong length');
   const width = body.readUInt32BE(0);
   const height = body.readUInt32BE(4);
-  const [bitDepth, colorType, compression, filter, interlace] = body.subarray(8, 13);
+  const [bitDepth = 0, colorType = 0, compression = 0, filter = 0, interlace = 0] = body.subarray(8, 13); // 13 bytes checked above
   if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) throw new PngFormatError('its size is zero or invalid');
   if (!depthsOf[colorType]?.includes(bitDepth)) throw new PngFormatError(`bit depth ${bitDepth} with colour type ${colorType} is not valid PNG`);
   if (compression !== 0 || filter !== 0 || interlace > 1) throw new PngFormatError('its IHDR names an unknown compression, filter or interlace method');
@@ -132,36 +139,39 @@ function passesOf(header: PngHeader): Pass[] {
  */
 export async function forEachPngRow(png: PngImage, onRow: (row: Buffer, width: number) => void): Promise<void> {
   const { header } = png;
-  const bitsPerPixel = channelsOf[header.colorType] * header.bitDepth;
+  const bitsPerPixel = channelsOf(header.colorType) * header.bitDepth;
   const bpp = Math.max(1, bitsPerPixel / 8);
   const passes = passesOf(header);
   let passIndex = 0;
-  let rowBytes = Math.ceil((passes[0].width * bitsPerPixel) / 8);
+  const first = passes[0]!; // Adam7's first pass starts at (0, 0), so every image has one
+  let rowBytes = Math.ceil((first.width * bitsPerPixel) / 8);
   let current = Buffer.alloc(rowBytes + 1);
   let previous = Buffer.alloc(rowBytes + 1);
   let filled = 0;
-  let rowsLeft = passes[0].height;
+  let rowsLeft = first.height;
 
   const inflater = createInflate({ chunkSize: 64 * 1024 });
   inflater.end(png.data);
   try {
     for await (const chunk of inflater as AsyncIterable<Buffer>) {
       for (let at = 0; at < chunk.length; ) {
-        if (passIndex >= passes.length) throw new PngFormatError('it holds more image data than its size');
+        const pass = passes[passIndex];
+        if (pass === undefined) throw new PngFormatError('it holds more image data than its size');
         const take = Math.min(chunk.length - at, current.length - filled);
         chunk.copy(current, filled, at, at + take);
         filled += take;
         at += take;
         if (filled < current.length) continue;
         unfilter(current, previous, bpp);
-        onRow(current.subarray(1), passes[passIndex].width);
+        onRow(current.subarray(1), pass.width);
         [current, previous] = [previous, current];
         filled = 0;
-        if (--rowsLeft === 0 && ++passIndex < passes.length) {
-          rowBytes = Math.ceil((passes[passIndex].width * bitsPerPixel) / 8);
+        const next = --rowsLeft === 0 ? passes[++passIndex] : undefined;
+        if (next !== undefined) {
+          rowBytes = Math.ceil((next.width * bitsPerPixel) / 8);
           current = Buffer.alloc(rowBytes + 1);
           previous = Buffer.alloc(rowBytes + 1); // each pass starts from a row of zeros
-          rowsLeft = passes[passIndex].height;
+          rowsLeft = next.height;
         }
       }
     }
@@ -173,7 +183,10 @@ export async function forEachPngRow(png: PngImage, onRow: (row: Buffer, width: n
   if (passIndex < passes.length) throw new PngFormatError('its image data ends early (the file is truncated)');
 }
 
-/** Undoes one row's filter in place; `row[0]` is the filter type, `prior` the previous unfiltered row. */
+/**
+ * Undoes one row's filter in place; `row[0]` is the filter type, `prior` the previous unfiltered row (of
+ * the same length: every `!` below reads an index in 0 … row.length − 1).
+ */
 function unfilter(row: Buffer, prior: Buffer, bpp: number): void {
   const type = row[0];
   const n = row.length;
@@ -181,19 +194,19 @@ function unfilter(row: Buffer, prior: Buffer, bpp: number): void {
     case 0:
       return;
     case 1:
-      for (let i = 1 + bpp; i < n; i++) row[i] = (row[i] + row[i - bpp]) & 0xff;
+      for (let i = 1 + bpp; i < n; i++) row[i] = (row[i]! + row[i - bpp]!) & 0xff;
       return;
     case 2:
-      for (let i = 1; i < n; i++) row[i] = (row[i] + prior[i]) & 0xff;
+      for (let i = 1; i < n; i++) row[i] = (row[i]! + prior[i]!) & 0xff;
       return;
     case 3:
-      for (let i = 1; i < n; i++) row[i] = (row[i] + ((i > bpp ? row[i - bpp] : 0) + prior[i]) / 2) & 0xff;
+      for (let i = 1; i < n; i++) row[i] = (row[i]! + ((i > bpp ? row[i - bpp]! : 0) + prior[i]!) / 2) & 0xff;
       return;
     case 4:
       for (let i = 1; i < n; i++) {
-        const a = i > bpp ? row[i - bpp] : 0;
-        const c = i > bpp ? prior[i - bpp] : 0;
-        row[i] = (row[i] + paeth(a, prior[i], c)) & 0xff;
+        const a = i > bpp ? row[i - bpp]! : 0;
+        const c = i > bpp ? prior[i - bpp]! : 0;
+        row[i] = (row[i]! + paeth(a, prior[i]!, c)) & 0xff;
       }
       return;
     default:
@@ -220,7 +233,7 @@ export interface AlphaCounts {
 export async function countAlpha(png: PngImage): Promise<AlphaCounts> {
   if (!hasAlphaChannel(png.header)) throw new PngFormatError('it has no alpha channel');
   const bytesPerSample = png.header.bitDepth / 8;
-  const stride = channelsOf[png.header.colorType] * bytesPerSample;
+  const stride = channelsOf(png.header.colorType) * bytesPerSample;
   const alphaAt = stride - bytesPerSample;
   let transparent = 0;
   let total = 0;
@@ -243,15 +256,16 @@ export async function encodeRgbaPng(rgba: Uint8Array, width: number, height: num
   const stride = width * 4;
   if (rgba.length !== stride * height) throw new RangeError(`Expected ${stride * height} bytes of RGBA, got ${rgba.length}`);
   const raw = Buffer.alloc((stride + 1) * height);
+  // Every index below is line + i (− stride, − 4 when y, i allow it) with i < stride, y < height: inside rgba.
   for (let y = 0; y < height; y++) {
     const out = y * (stride + 1);
     const line = y * stride;
     raw[out] = 4;
     for (let i = 0; i < stride; i++) {
-      const a = i >= 4 ? rgba[line + i - 4] : 0;
-      const b = y > 0 ? rgba[line - stride + i] : 0;
-      const c = i >= 4 && y > 0 ? rgba[line - stride + i - 4] : 0;
-      raw[out + 1 + i] = (rgba[line + i] - paeth(a, b, c)) & 0xff;
+      const a = i >= 4 ? rgba[line + i - 4]! : 0;
+      const b = y > 0 ? rgba[line - stride + i]! : 0;
+      const c = i >= 4 && y > 0 ? rgba[line - stride + i - 4]! : 0;
+      raw[out + 1 + i] = (rgba[line + i]! - paeth(a, b, c)) & 0xff;
     }
   }
   return assemblePng({ width, height, colorType: 6 }, await deflateAsync(raw, { level: 6 }));

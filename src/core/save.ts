@@ -127,15 +127,15 @@ export async function saveImages(options: SaveImagesOptions): Promise<string[]> 
     checkSignal(signal);
     folder = await prepareFolder(dir, root);
     await sweepStaleTemps(folder);
-    for (let k = 0; k < images.length; k++) {
+    for (const [k, image] of images.entries()) {
       checkSignal(signal);
-      const image = images[k];
+      const name = names[k]!; // as many names as images: checked above
       const temp = isTempImage(image) ? await adoptTemp(folder, image.tempFile, temps) : await writeTemp(folder, image, signal, temps);
       // Ours from here: placed below, or removed with the rest on failure.
       if (isTempImage(image)) heldTemps.delete(image.tempFile);
-      const final = await placeTemp(folder, temp, names[k], signal, saved);
+      const final = await placeTemp(folder, temp, name, signal, saved);
       if (final === undefined) {
-        const tried = `${names[k]} and its next ${maxNameAttempts - 1} alternatives`;
+        const tried = `${name} and its next ${maxNameAttempts - 1} alternatives`;
         throw new ImageApiError('io', `Could not save images to ${dir}: ${tried} are all taken.`);
       }
       temps.delete(temp);

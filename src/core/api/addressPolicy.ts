@@ -33,7 +33,7 @@ const ranges: ReadonlyArray<readonly [string, BlockList]> = (
 ).map(([name, subnets]) => {
   const list = new BlockList();
   for (const subnet of subnets) {
-    const [network, prefix] = subnet.split('/');
+    const [network = '', prefix] = subnet.split('/');
     list.addSubnet(network, Number(prefix), isIP(network) === 6 ? 'ipv6' : 'ipv4');
   }
   return [name, list] as const;
@@ -60,8 +60,9 @@ export function internalRange(address: string): string | undefined {
   for (const [name, list] of ranges) if (list.check(ip, type)) return name;
   if (family === 6) {
     const groups = ipv6Groups(ip);
-    if (groups && nat64.check(ip, 'ipv6')) return internalRange(ipv4Of(groups[6], groups[7]));
-    if (groups && sixToFour.check(ip, 'ipv6')) return internalRange(ipv4Of(groups[1], groups[2]));
+    // ipv6Groups gives exactly eight groups or none.
+    if (groups && nat64.check(ip, 'ipv6')) return internalRange(ipv4Of(groups[6]!, groups[7]!));
+    if (groups && sixToFour.check(ip, 'ipv6')) return internalRange(ipv4Of(groups[1]!, groups[2]!));
   }
   return undefined;
 }
@@ -121,12 +122,13 @@ export class AddressGuard {
     this.check(hostname).then(
       (addresses) => {
         const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
-        if (wanted.length === 0) {
+        const first = wanted[0];
+        if (first === undefined) {
           callback(Object.assign(new Error(`No address of family ${String(options.family)} for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
         } else if (options.all) {
           callback(null, [...wanted]);
         } else {
-          callback(null, wanted[0].address, wanted[0].family);
+          callback(null, first.address, first.family);
         }
       },
       (error: NodeJS.ErrnoException) => callback(error, '', 0),
@@ -147,10 +149,10 @@ export class AddressGuard {
 
 /** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail included), or undefined. */
 function ipv6Groups(ip: string): number[] | undefined {
-  let text = ip.split('%')[0];
+  let [text = ''] = ip.split('%');
   const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number);
+    const [a = 0, b = 0, c = 0, d = 0] = dotted.slice(1).map(Number); // four groups when it matched
     text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.split('::');

@@ -72,22 +72,22 @@ export function extractImages(
     return undefined;
   }
   if (!isObject(json) || !Array.isArray(json.data) || json.data.length > maxImages) return undefined;
-  const found = new Map<object, number>();
+  const found = new Map<object, readonly [number, number]>();
   const used = new Set<number>();
   for (const item of json.data) {
     if (!isObject(item) || typeof item.b64_json !== 'string') continue;
     const index = placeholder.exec(item.b64_json)?.[1];
+    const range = index === undefined ? undefined : ranges[Number(index)];
     // Not ours, used twice (the same object twice in data cannot happen in parsed JSON, but be sure)…
-    if (index === undefined || used.has(Number(index)) || found.has(item)) return undefined;
+    if (range === undefined || used.has(Number(index)) || found.has(item)) return undefined;
     used.add(Number(index));
-    found.set(item, Number(index));
+    found.set(item, range);
   }
   // …or a string outside data (whose placeholder then sits elsewhere in the JSON): the generic path.
   if (found.size !== ranges.length || used.size !== ranges.length) return undefined;
   // All checked: now decode for real, each image into the start of its own base64.
   const images = new Map<object, Buffer>();
-  for (const [item, index] of found) {
-    const [start, end] = ranges[index];
+  for (const [item, [start, end]] of found) {
     images.set(item, body.subarray(start, start + decodeBase64Range(body, start, end, body.subarray(start))!));
     delete (item as Record<string, unknown>).b64_json;
   }

@@ -79,7 +79,9 @@ export async function toSpooledResult(
   } finally {
     downloads.close();
   }
-  const outputFormat = images[0].format;
+  const first = images[0];
+  if (first === undefined) throw bad('The server answered but returned no images.'); // responseErrors refused that already
+  const outputFormat = first.format;
   const echoed = json.output_format;
   if (typeof echoed === 'string' && echoed !== outputFormat) {
     context.logger.warn(`The server said output_format "${cut(echoed, 20)}" but the bytes are ${formatName(outputFormat)}: saved as ${formatName(outputFormat)}.`);

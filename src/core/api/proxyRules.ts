@@ -128,9 +128,9 @@ export function matchNoProxy(entries: readonly string[], target: string, port: s
     const entryPort = split.entryPort;
     const name = split.name.includes('/') ? split.name : normalizeHost(split.name);
     if (entryPort !== undefined && entryPort !== port) continue;
-    const cidr = /^(.+)\/(\d{1,3})$/.exec(name);
-    if (cidr) {
-      if (hostIp !== 0 && inSubnet(host, hostIp, cidr[1], Number(cidr[2]))) return raw.trim();
+    const [, network, bits] = /^(.+)\/(\d{1,3})$/.exec(name) ?? [];
+    if (network !== undefined) {
+      if (hostIp !== 0 && inSubnet(host, hostIp, network, Number(bits))) return raw.trim();
       continue;
     }
     if (isIP(name) !== 0) {
@@ -206,20 +206,20 @@ function basicFromUrl(url: URL): string | undefined | null {
 export function normalizeHost(hostname: string): string {
   const host = hostname.trim().replace(/^\[|\]$/g, '').toLowerCase().replace(/\.+$/, '');
   if (isIP(host) !== 6) return host;
-  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
-  if (dotted && isIP(dotted[1]) === 4) return dotted[1];
-  const hex = /^(?:0{0,4}:){0,5}:?ffff:([\da-f]{1,4}):([\da-f]{1,4})$/.exec(host);
-  if (!hex) return host;
-  const high = parseInt(hex[1], 16);
-  const low = parseInt(hex[2], 16);
+  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1];
+  if (dotted !== undefined && isIP(dotted) === 4) return dotted;
+  const [, highGroup, lowGroup] = /^(?:0{0,4}:){0,5}:?ffff:([\da-f]{1,4}):([\da-f]{1,4})$/.exec(host) ?? [];
+  if (highGroup === undefined || lowGroup === undefined) return host;
+  const high = parseInt(highGroup, 16);
+  const low = parseInt(lowGroup, 16);
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 function splitPort(entry: string): { name: string; entryPort?: string } {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) return { name: bracketed[1], entryPort: bracketed[2] };
+  if (bracketed?.[1] !== undefined) return { name: bracketed[1], entryPort: bracketed[2] };
   const withPort = /^([^:]+):(\d+)$/.exec(entry); // one colon only: a bare IPv6 address has no port
-  return withPort ? { name: withPort[1], entryPort: withPort[2] } : { name: entry };
+  return withPort?.[1] !== undefined ? { name: withPort[1], entryPort: withPort[2] } : { name: entry };
 }
 
 function inSubnet(host: string, hostIp: number, network: string, prefix: number): boolean {

@@ -49,8 +49,8 @@ export class SecretRedactor {
     for (let match = windows.exec(text); match; match = windows.exec(text)) {
       let start = match.index;
       let end = start + match[0].length;
-      while (start > last && isRun(text[start - 1])) start--;
-      while (end < text.length && isRun(text[end])) end++;
+      while (start > last && isRun(text.charAt(start - 1))) start--;
+      while (end < text.length && isRun(text.charAt(end))) end++;
       result += `${text.slice(last, start)}***`;
       last = end;
       windows.lastIndex = end;

@@ -120,7 +120,7 @@ const crcTable: Uint32Array = (() => {
 /** CRC-32 as PNG specifies it (ISO 3309). */
 export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
-  for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+  for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8); // index masked to 0–255, the table's length
   return (c ^ 0xffffffff) >>> 0;
 }
 
