@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { e2e } from './context';
 import { ensureKey, generateButton, openStudio } from './pages/studio';
+import { screenshotThemes, switchTheme, type ThemeLabel } from './pages/theme';
 
 /** `text` as a literal inside a RegExp. */
 function escape(text: string): string {
@@ -26,18 +27,15 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
   const prompt = 'A red kite over a harbour, flat illustration';
   const assetsDir = (): string => path.join(e2e().workspace, 'assets');
   const assets = (): string[] => (fs.existsSync(assetsDir()) ? fs.readdirSync(assetsDir()).filter((name) => !name.startsWith('.')).sort() : []);
-  let defaultTheme = 'Light Modern';
+  let defaultTheme: ThemeLabel = 'Light Modern';
 
   suiteTeardown(async () => {
     // The other suites expect the default theme back.
-    const { page, runCommand } = e2e();
-    await runCommand('Preferences: Color Theme');
-    await page.keyboard.type(defaultTheme);
-    await page.keyboard.press('Enter');
+    await switchTheme(defaultTheme);
   });
 
   test('Edit on a card opens the mask editor; the mouse paints; Send saves the edit beside the original', async () => {
-    const { page, runCommand, screenshot, waitFor } = e2e();
+    const { page, screenshot, waitFor } = e2e();
     const frame = await openStudio({ timeout: 60_000 });
     const generate = generateButton(frame);
     if (((await frame.locator('body').getAttribute('class')) ?? '').includes('vscode-dark')) defaultTheme = 'Dark Modern';
@@ -85,21 +83,8 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
 
     const shots = path.join(e2e().workspace, '..', 'edit-screenshots');
     fs.mkdirSync(shots, { recursive: true });
-    for (const [theme, name] of [
-      ['Dark Modern', 'dark'],
-      ['Light Modern', 'light'],
-      ['Dark High Contrast', 'high-contrast'],
-    ] as const) {
-      // As a user switches: the theme picker (a settings file change would need a reload).
-      await runCommand('Preferences: Color Theme');
-      await page.keyboard.type(theme);
-      await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: theme }).first().waitFor({ timeout: 10_000 });
-      await page.keyboard.press('Enter');
-      const bodyClass = name === 'high-contrast' ? 'vscode-high-contrast' : `vscode-${name}`;
-      await waitFor(async () => ((await frame.locator('body').getAttribute('class')) ?? '').split(/\s+/).includes(bodyClass), {
-        timeout: 20_000,
-        what: `the webview in the ${theme} theme`,
-      });
+    for (const { theme, name } of screenshotThemes) {
+      await switchTheme(theme, frame);
       await frame.getByText('Mask: the tinted area will change; the rest is kept.').waitFor({ timeout: 5_000 });
       await screenshot(`studio-mask-editor-${name}`);
       await editor.screenshot({ path: path.join(shots, `mask-editor-${name}.png`) });
@@ -183,7 +168,7 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
   });
 
   test('at a narrow Studio width the reference thumbnails keep Move Earlier / Move Later / Remove on one row, in dark, light and high contrast', async () => {
-    const { page, runCommand, screenshot, waitFor } = e2e();
+    const { page, screenshot, waitFor } = e2e();
     const frame = e2e().webviewFrame();
     const cards = frame.locator('.card');
     await cards.nth(0).getByRole('button', { name: 'Edit', exact: true }).click();
@@ -199,17 +184,8 @@ suite('Image Studio edit mode and mask brush (issue #13)', function () {
       // The Explorer stays open beside it: the Studio gets about 300 px.
       await page.setViewportSize({ width: 660, height: viewport?.height ?? 900 });
       await waitFor(async () => ((await frame.locator('body').boundingBox())?.width ?? 1000) < 400, { timeout: 10_000, what: 'a narrow Studio' });
-      for (const [theme, name] of [
-        ['Dark Modern', 'dark'],
-        ['Light Modern', 'light'],
-        ['Dark High Contrast', 'high-contrast'],
-      ] as const) {
-        await runCommand('Preferences: Color Theme');
-        await page.keyboard.type(theme);
-        await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: theme }).first().waitFor({ timeout: 10_000 });
-        await page.keyboard.press('Enter');
-        const bodyClass = name === 'high-contrast' ? 'vscode-high-contrast' : `vscode-${name}`;
-        await waitFor(async () => ((await frame.locator('body').getAttribute('class')) ?? '').split(/\s+/).includes(bodyClass), { timeout: 20_000, what: `the ${theme} theme` });
+      for (const { theme, name } of screenshotThemes) {
+        await switchTheme(theme, frame);
         for (let k = 0; k < 2; k++) {
           const item = items.nth(k);
           const label = ((await item.getAttribute('aria-label')) ?? '').replace(/^(Edited image|Reference \d+): /, '').replace(/\. Alt\+Arrow keys move it\.$/, '');
