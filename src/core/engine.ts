@@ -6,7 +6,9 @@ import type { EditRequest } from './editTypes';
 import { extensionFor, imageFileNames, numberedNames, timestamp } from './naming';
 import type { SpoolTarget } from './api/streamingImages';
 import { errorCode, ImageApiError } from './errors';
+import { quoteValue } from '../shared/plainText';
 import { isInside, resolveAssetsDirReal, type FolderField } from './paths';
+import { vcsSegment } from './vcsGuard';
 import { stampSpooledImages, type ProvenanceStamp } from './provenance/stamp';
 import { saveImages } from './save';
 import { generateStreamed, type StreamPreviews, type StreamedGeneration } from './streamedGeneration';
@@ -136,6 +138,11 @@ async function spoolTarget(dir: string, root: string | undefined): Promise<Spool
       continue;
     }
     const shown = existing;
+    // Temp files are writes too: never into .git (issue #12), whatever moved since the folder was checked.
+    const vcs = realRoot === undefined ? undefined : vcsSegment(path.relative(realRoot, real));
+    if (vcs !== undefined) {
+      throw new ImageApiError('io', `Could not save images to ${dir}: the folder ${shown} leads into version control metadata (${quoteValue(vcs)}), so nothing was written there.`);
+    }
     const recheck = async (): Promise<void> => {
       const now = await fs.realpath(shown).catch(() => undefined);
       if (now === real) return;

@@ -2,7 +2,9 @@ import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorCode, ImageApiError } from './errors';
+import { quoteValue } from '../shared/plainText';
 import { isInside } from './paths';
+import { vcsSegment } from './vcsGuard';
 
 /**
  * A folder made ready for saving: `real` is its path with every symlink resolved, as it was once the
@@ -49,7 +51,8 @@ async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
  * checked before a minutes-long request) replaced by a link in the meantime would make us create folders
  * and write images outside the workspace. Here missing parts are created one level at a time, each in
  * the real path of its parent just re-checked, and every part, old or new, must resolve inside the
- * boundary. Node has no openat()/O_NOFOLLOW for folders, so a swap in the microseconds between a check
+ * boundary and, with `root`, outside version control metadata (a link into `.git` swapped in while the
+ * request ran; vcsGuard.ts names the folders). Node has no openat()/O_NOFOLLOW for folders, so a swap in the microseconds between a check
  * and the system call after it cannot be excluded; every other moment is covered.
  */
 export async function prepareFolder(dir: string, root?: string): Promise<ReadyFolder> {
@@ -83,6 +86,8 @@ export async function prepareFolder(dir: string, root?: string): Promise<ReadyFo
   for (const segment of path.relative(boundary, target).split(path.sep).filter((s) => s !== '')) {
     await expectItself(real, dir);
     const next = path.join(real, segment);
+    // Nor into .git (issue #12), by name before anything is made, and by real path below.
+    if (root !== undefined) refuseVcs(dir, next, realBoundary, next);
     try {
       await fs.mkdir(next); // not recursive: never creates anything below a link
     } catch (error) {
@@ -102,11 +107,22 @@ export async function prepareFolder(dir: string, root?: string): Promise<ReadyFo
     }
     // A link that stays inside is fine (resolveAssetsDirReal allows it too); one leading out is not.
     if (!isInside(realBoundary, resolved)) throw escaped(dir, next, resolved, where);
+    if (root !== undefined) refuseVcs(dir, next, realBoundary, resolved);
     if (!(await fs.stat(resolved)).isDirectory()) throw posixError('ENOTDIR', `${next} is not a folder`);
     real = resolved;
   }
   const realDir = real;
   return { shown: dir, real: realDir, recheck: () => expectItself(realDir, dir) };
+}
+
+/** `resolved` (the real path of `part`) must not lie in version control metadata below the real workspace root. */
+function refuseVcs(shown: string, part: string, realRoot: string, resolved: string): void {
+  const vcs = vcsSegment(path.relative(realRoot, resolved));
+  if (vcs === undefined) return;
+  throw new ImageApiError(
+    'io',
+    `Could not save images to ${shown}: ${part} leads into version control metadata (${quoteValue(vcs)}), where images are never saved, so nothing was written there.`,
+  );
 }
 
 /** `real` must still be its own real path: no part of it has been replaced by a symlink since. */

@@ -1,6 +1,8 @@
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
+import { quoteValue } from '../shared/plainText';
 import { errorCode, ImageApiError } from './errors';
+import { realVcsSegment, vcsSegment } from './vcsGuard';
 
 /** What names a folder in messages: the host's setting, an agent tool's `folder` input, or the neutral default. */
 export interface FolderField {
@@ -78,9 +80,11 @@ export function resolveAssetsDir(workspaceRoot: string, assetsFolder: string, fi
 
 /**
  * {@link resolveAssetsDir}, then the same check on the real file system: the deepest part of the folder
- * that already exists must, with every symlink resolved, still be inside the (real) workspace root, and
- * must be a folder. Parts that don't exist yet are created as plain folders when saving. Returns the
- * lexical path, so links stay relative to the paths the user sees.
+ * that already exists must, with every symlink resolved, still be inside the (real) workspace root, must
+ * not lead into version control metadata (`.git`, issue #12; see vcsGuard.ts), and must be a folder.
+ * Parts that don't exist yet are created as plain folders when saving. Returns the lexical path, so
+ * links stay relative to the paths the user sees. The engine runs it again right before a generation,
+ * so a folder swapped for a link into `.git` after a confirmation showed it is refused, unbilled.
  */
 export async function resolveAssetsDirReal(
   workspaceRoot: string,
@@ -122,6 +126,11 @@ export async function resolveAssetsDirReal(
   }
   if (!isInside(realRoot, real)) {
     throw refuse(assetsFolder, `leads outside the workspace folder through a symbolic link (to ${real})`, field);
+  }
+  const vcs = realVcsSegment(root, dir);
+  if (vcs !== undefined) {
+    const how = vcsSegment(path.relative(root, dir)) === undefined ? ' through a symbolic link' : '';
+    throw refuse(assetsFolder, `leads into version control metadata (${quoteValue(vcs)})${how}, where images are never saved`, field);
   }
   if (!(await fs.stat(real)).isDirectory()) {
     throw refuse(assetsFolder, `names a file, not a folder (${path.relative(root, existing)})`, field);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { ClientOptions } from '../../src/core/api/client';
 import { ImageApiError, type ImageErrorKind } from '../../src/core/errors';
 import { generateAndSave, type SaveTarget } from '../../src/core/engine';
+import { resolveAssetsDirReal } from '../../src/core/paths';
 import type { GenerationRequest } from '../../src/core/types';
 import { sniffImage, startFakeImageServer, type FakeImageServer } from '../fixtures/fakeImageServer';
 
@@ -191,6 +192,38 @@ suite('generateAndSave: request → files, against the fixture server', () => {
       'io',
     );
     assert.deepEqual(await listing(outside), [], 'mkdir -p would have made img here and saved into it');
+  });
+
+  /** Everything below `dir`, recursively (dotfiles included). */
+  async function tree(dir: string): Promise<string[]> {
+    return (await fs.readdir(dir, { recursive: true })).sort();
+  }
+
+  test('issue #12: the assets folder swapped for a link into .git after the confirmation is refused before the request; nothing in .git', async () => {
+    await fs.mkdir(path.join(ws, '.git', 'hooks'), { recursive: true });
+    await fs.mkdir(path.join(ws, 'assets'));
+    // The confirmation's resolve sees a plain folder…
+    assert.equal(await resolveAssetsDirReal(ws, 'assets'), path.join(ws, 'assets'));
+    // …then, while the user reads it, the folder becomes a link into .git (inside the workspace, so "inside" alone passes).
+    await fs.rename(path.join(ws, 'assets'), path.join(ws, 'assets-old'));
+    await fs.symlink(path.join(ws, '.git', 'hooks'), path.join(ws, 'assets'));
+    const error = await rejectsWith(generateAndSave(fox, client, assets(), { now }), 'validation');
+    assert.match(error.message, /version control metadata \(".git"\) through a symbolic link/);
+    assert.equal(server.requests.length, 0, 'refused before anything was sent (nothing billed)');
+    assert.deepEqual(await tree(path.join(ws, '.git')), ['hooks']);
+  });
+
+  test('issue #12: a parent missing at check time and linked into .git during the request: no folder made there, nothing written', async () => {
+    await fs.mkdir(path.join(ws, '.git', 'hooks'), { recursive: true });
+    server.script({ delayMs: 200 });
+    const pending = generateAndSave(fox, client, assets('gen/img'), { now });
+    const error = await rejectsWith(
+      duringRequest(pending, () => fs.symlink(path.join(ws, '.git', 'hooks'), path.join(ws, 'gen'))),
+      'io',
+    );
+    assert.match(error.message, /leads into version control metadata \(".git"\)/);
+    assert.deepEqual(await tree(path.join(ws, '.git')), ['hooks'], 'a recursive mkdir through gen would have made .git/hooks/img and saved into it');
+    assert.deepEqual((await listing(ws)).filter((name) => name.startsWith('.gpt-image')), [], 'the temp files went too');
   });
 
   test('prompts in other scripts give readable file names on disk', async () => {

@@ -181,6 +181,25 @@ suite('resolveAssetsDirReal', () => {
     }
   });
 
+  test('issue #12: a folder swapped for a link into .git after the first resolve is refused on the second', async () => {
+    await fs.mkdir(path.join(root, '.git', 'hooks'), { recursive: true });
+    assert.equal(await resolveAssetsDirReal(root, 'docs/img'), path.join(root, 'docs', 'img'), 'the first resolve (the confirmation) passes');
+    await fs.rename(path.join(root, 'docs', 'img'), path.join(root, 'docs', 'img-old'));
+    await fs.symlink(path.join(root, '.git', 'hooks'), path.join(root, 'docs', 'img'));
+    for (const value of ['docs/img', 'docs/img/not/yet']) {
+      await assert.rejects(resolveAssetsDirReal(root, value), (e: unknown) => {
+        assert.ok(isRefusal(e), String(e));
+        assert.match((e as Error).message, /leads into version control metadata \(".git"\) through a symbolic link, where images are never saved/);
+        return true;
+      });
+    }
+    // A dangling link into .git (refused as broken) and the plain name are refused as well.
+    await fs.symlink(path.join(root, '.git', 'newdir'), path.join(root, 'dangling-git'));
+    await assert.rejects(resolveAssetsDirReal(root, 'dangling-git/x'), isRefusal);
+    await assert.rejects(resolveAssetsDirReal(root, '.git/hooks'), (e: unknown) => isRefusal(e) && /metadata \(".git"\), where/.test((e as Error).message));
+    assert.deepEqual(await fs.readdir(path.join(root, '.git', 'hooks')), []);
+  });
+
   test('lexical refusals come first', async () => {
     await assert.rejects(resolveAssetsDirReal(root, '../outside'), isRefusal);
   });
