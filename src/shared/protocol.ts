@@ -138,6 +138,17 @@ export type FromWebview =
   /** Studio edit mode (issue #13): src/shared/editProtocol.ts. */
   | EditFromWebview;
 
+export type FromWebviewType = FromWebview['type'];
+
+/** Each message type once: a type added to FromWebview and not here (or listed here and not there) does not compile. */
+const fromWebviewTypeSet: { readonly [K in FromWebviewType]: true } = {
+  ready: true, generate: true, cancel: true, insert: true, open: true, reveal: true, copyLink: true, errorAction: true, tryAgain: true,
+  keep: true, discardOthers: true, openParent: true, describeImage: true, pickReferences: true, reuseEdit: true, edit: true,
+};
+
+/** Every message type the webview may send (the host has a handler for each: src/studio/panelMessages.ts). */
+export const fromWebviewTypes = Object.keys(fromWebviewTypeSet) as readonly FromWebviewType[];
+
 /**
  * How a run or an action ended. A hidden webview drops messages, so the host keeps these while the
  * panel is hidden (or not yet ready) and replays them in `init` (see `missed`).

@@ -15,7 +15,6 @@ import { imageCommandLabels, plural } from '../shared/labels';
 import {
   isFromWebview,
   isOutcome,
-  type FromWebview,
   type GalleryEntry,
   type ImageCommand,
   type RunId,
@@ -24,6 +23,7 @@ import {
 } from '../shared/protocol';
 import type { ImageOptions } from '../shared/options';
 import { toggleKeep, discardOthers, openParent } from './variantActions';
+import { dispatchFromWebview, panelMessageHandlers } from './panelMessages';
 import { elapsedSince, galleryEntryFor, galleryLineage, sameUris, studioCostInfo, studioDefaults, studioResourceRoots } from './galleryModel';
 import { streamPreviews, watchPreviews } from './streamPreviews';
 import { GalleryActions } from './galleryActions';
@@ -131,43 +131,30 @@ export class StudioPanel extends Disposable {
       return;
     }
     const action = raw.type in imageCommandLabels ? imageCommandLabels[raw.type as ImageCommand] : undefined;
-    void this.handle(raw).catch((error: unknown) => this.postError(error, undefined, action ?? 'Image Studio'));
+    void dispatchFromWebview(this.handlers, raw, (line) => this.deps.log.warn(line)).catch((error: unknown) =>
+      this.postError(error, undefined, action ?? 'Image Studio'),
+    );
   }
 
-  private async handle(message: FromWebview): Promise<void> {
-    switch (message.type) {
-      case 'ready':
-        return this.sendInit();
-      case 'generate':
-        return this.generate(message.runId, message.prompt, message.options);
-      case 'cancel':
-        // A run that ended meanwhile (or never was ours) has nothing to cancel; its outcome is on its way.
-        if (!this.runs.cancel(message.runId)) this.deps.log.info('Image Studio: cancel for a run that is not running.');
-        return;
-      case 'insert':
-      case 'open':
-      case 'reveal':
-      case 'copyLink':
-        return this.actions.run(message.type, message);
-      case 'errorAction':
-        return runErrorAction(message.action);
-      case 'tryAgain':
-        return this.tryAgain(message.runId, message.newRunId);
-      case 'keep':
-        return this.post({ type: 'status', message: await toggleKeep(this.deps, message) });
-      case 'discardOthers':
-        return this.post({ type: 'status', message: await discardOthers(this.deps, message.id) });
-      case 'openParent': {
-        const problem = await openParent(this.deps, message.id, this.editors.get()?.viewColumn);
-        return problem === undefined ? undefined : this.post({ type: 'status', message: problem });
-      }
-      case 'describeImage':
-      case 'pickReferences':
-      case 'reuseEdit':
-      case 'edit':
-        return this.edits.handle(message);
-    }
-  }
+  /** One handler per message type (a missing one does not compile: panelMessages.ts). */
+  private readonly handlers = panelMessageHandlers({
+    init: () => this.sendInit(),
+    generate: (runId, prompt, options) => this.generate(runId, prompt, options),
+    cancel: (runId) => {
+      // A run that ended meanwhile (or never was ours) has nothing to cancel; its outcome is on its way.
+      if (!this.runs.cancel(runId)) this.deps.log.info('Image Studio: cancel for a run that is not running.');
+    },
+    imageCommand: (command, ref) => this.actions.run(command, ref),
+    errorAction: (action) => runErrorAction(action),
+    tryAgain: (failedRunId, newRunId) => this.tryAgain(failedRunId, newRunId),
+    keep: async (ref) => this.post({ type: 'status', message: await toggleKeep(this.deps, ref) }),
+    discardOthers: async (id) => this.post({ type: 'status', message: await discardOthers(this.deps, id) }),
+    openParent: async (id) => {
+      const problem = await openParent(this.deps, id, this.editors.get()?.viewColumn);
+      if (problem !== undefined) this.post({ type: 'status', message: problem });
+    },
+    edit: (message) => this.edits.handle(message),
+  });
 
   private async sendInit(): Promise<void> {
     await this.deps.generation.pruneHistory();
