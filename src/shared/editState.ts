@@ -47,7 +47,7 @@ export function parseSavedEdit(value: unknown): SavedEdit | undefined {
   if (value.mask === undefined) return { images: parsed };
   const mask = value.mask;
   // A mask belongs to the image it was painted on, at that image's size; one that does not fit is dropped.
-  if (!isMaskPaint(mask) || mask.width !== parsed[0].width || mask.height !== parsed[0].height || JSON.stringify(mask).length > maxSavedMaskChars) {
+  if (!isMaskPaint(mask) || mask.width !== parsed[0]?.width || mask.height !== parsed[0]?.height || JSON.stringify(mask).length > maxSavedMaskChars) {
     return { images: parsed };
   }
   return { images: parsed, mask };
@@ -56,8 +56,9 @@ export function parseSavedEdit(value: unknown): SavedEdit | undefined {
 /** The saved edit without the gallery images whose entries are gone; undefined when none is left. The mask goes with its image. */
 export function withoutMissing(edit: SavedEdit, hasEntry: (id: string) => boolean): SavedEdit | undefined {
   const images = edit.images.filter((image) => image.ref.kind !== 'gallery' || hasEntry(image.ref.id));
-  if (images.length === 0) return undefined;
-  const firstKept = sameRef(images[0].ref, edit.images[0].ref);
+  const [kept] = images;
+  if (kept === undefined) return undefined;
+  const firstKept = sameRef(kept.ref, edit.images[0]!.ref); // kept is one of edit.images
   return { images, ...(firstKept && edit.mask && { mask: edit.mask }) };
 }
 

@@ -83,7 +83,7 @@ function* rasterSteps(ops: readonly MaskOp[], width: number, height: number, sca
     if (op.kind !== 'stroke') continue;
     // Stored value XOR flip is the pixel's value, so a stroke stores its value XOR the current flip.
     const value = (op.erase ? 0 : 1) ^ flip;
-    const segments: number[][] = [];
+    const segments: [number, number, number, number, number][] = [];
     forEachSegment(op, scale, (ax, ay, bx, by, r) => segments.push([ax, ay, bx, by, r]));
     for (const [ax, ay, bx, by, r] of segments) {
       fillCapsule(cover, width, height, ax, ay, bx, by, r, value);
@@ -94,18 +94,19 @@ function* rasterSteps(ops: readonly MaskOp[], width: number, height: number, sca
       }
     }
   }
-  if (flip) for (let i = 0; i < cover.length; i++) cover[i] ^= 1;
+  if (flip) for (let i = 0; i < cover.length; i++) cover[i]! ^= 1;
   return cover;
 }
 
 function forEachSegment(stroke: MaskStroke, scale: number, visit: (ax: number, ay: number, bx: number, by: number, r: number) => void): void {
   const p = stroke.points;
   const r = stroke.radius * scale;
-  // A single point is a segment of length 0: a dot.
+  if (p.length < 2) return; // no point (MaskModel and the parser refuse such strokes)
+  // A single point is a segment of length 0: a dot. With two or more numbers, i + 1 and j + 1 ≤ p.length − 1.
   const last = p.length - 2;
   for (let i = 0; i <= Math.max(0, last - 2); i += 2) {
     const j = Math.min(i + 2, last);
-    visit(p[i] * scale, p[i + 1] * scale, p[j] * scale, p[j + 1] * scale, r);
+    visit(p[i]! * scale, p[i + 1]! * scale, p[j]! * scale, p[j + 1]! * scale, r);
   }
 }
 
@@ -134,7 +135,7 @@ function fillCapsule(cover: Uint8Array, width: number, height: number, ax: numbe
     for (const [cx, ccy] of [
       [ax, ay],
       [bx, by],
-    ]) {
+    ] as const) {
       const h2 = r2 - (cy - ccy) * (cy - ccy);
       if (h2 < 0) continue;
       const half = Math.sqrt(h2);
@@ -143,10 +144,11 @@ function fillCapsule(cover: Uint8Array, width: number, height: number, ax: numbe
     }
     if (quad) {
       for (let k = 0; k < 8; k += 2) {
-        const px = quad[k];
-        const py = quad[k + 1];
-        const qx = quad[(k + 2) % 8];
-        const qy = quad[(k + 3) % 8];
+        // quad holds eight numbers; every index here is below 8.
+        const px = quad[k]!;
+        const py = quad[k + 1]!;
+        const qx = quad[(k + 2) % 8]!;
+        const qy = quad[(k + 3) % 8]!;
         if ((cy < py && cy < qy) || (cy > py && cy > qy)) continue;
         if (py === qy) {
           low = Math.min(low, px, qx);

@@ -79,7 +79,8 @@ export class EditMode {
 
   /** Reuse Prompt on an edit's card: edit mode again with the images that edit was made from (those still there). */
   reopen(images: readonly EditImageInfo[], missing: number): void {
-    if (images.length === 0) {
+    const [first] = images;
+    if (first === undefined) {
       setStatus(`Prompt and options of this edit copied into the form; the image${missing === 1 ? ' it was made from is' : 's it was made from are'} gone, so Generate makes a new image from them.`);
       return;
     }
@@ -91,16 +92,16 @@ export class EditMode {
     const references = this.images.length - 1;
     const gone = missing > 0 ? ` ${missing} of its images no longer exist${missing === 1 ? 's' : ''} and ${missing === 1 ? 'is' : 'are'} left out.` : '';
     setStatus(
-      `Editing ${this.images[0].label} again with the prompt and options of that edit${references > 0 ? ` and ${references} reference${references === 1 ? '' : 's'}` : ''}.${gone} Its mask is not brought back: paint one if needed.`,
+      `Editing ${first.label} again with the prompt and options of that edit${references > 0 ? ` and ${references} reference${references === 1 ? '' : 's'}` : ''}.${gone} Its mask is not brought back: paint one if needed.`,
     );
   }
 
   /** Edit mode as the webview state kept it (the page was reloaded: panel hidden and shown, window reloaded). */
   restore(saved: SavedEdit): void {
-    this.images = [...saved.images];
+    this.images = [...saved.images]; // a SavedEdit holds 1–16 images
     this.show();
     if (saved.mask) this.brush.restore(saved.mask);
-    setStatus(`Editing ${saved.images[0].label} again${saved.mask ? ', with its mask' : ''}: the edit mode was restored.`);
+    setStatus(`Editing ${saved.images[0]!.label} again${saved.mask ? ', with its mask' : ''}: the edit mode was restored.`);
   }
 
   /** Drops gallery images whose entries are gone (after the gallery arrived); closes when none is left. */
@@ -115,8 +116,8 @@ export class EditMode {
       setStatus('The images of the edit are gone from the gallery; back to generating new images.');
       return;
     }
-    this.restore(kept);
-    setStatus(`Some images of the edit are gone from the gallery and were left out; editing ${kept.images[0].label}.`);
+    this.restore(kept); // withoutMissing keeps at least one image or returns undefined
+    setStatus(`Some images of the edit are gone from the gallery and were left out; editing ${kept.images[0]!.label}.`);
   }
 
   /** What the webview state keeps of edit mode (undefined when it is closed). */
@@ -247,24 +248,26 @@ export class EditMode {
   }
 
   private move(index: number, how: 'earlier' | 'later' | 'remove'): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.images.length) return;
-    const [image] = this.images.splice(index, 1);
+    const image = this.images[index];
+    if (!Number.isInteger(index) || image === undefined) return;
+    this.images.splice(index, 1);
     if (how === 'remove') {
-      if (this.images.length === 0) return this.close();
+      const [first] = this.images;
+      if (first === undefined) return this.close();
       if (index === 0) this.showSource();
       else {
         this.renderList();
         this.onChange();
       }
-      setStatus(`Removed ${image.label} from the edit${index === 0 ? `; ${this.images[0].label} is edited now and the mask was cleared` : ''}.`);
+      setStatus(`Removed ${image.label} from the edit${index === 0 ? `; ${first.label} is edited now and the mask was cleared` : ''}.`);
       this.focusItem(Math.min(index, this.images.length - 1));
       return;
     }
     const to = Math.max(0, Math.min(this.images.length, how === 'earlier' ? index - 1 : index + 1));
-    this.images.splice(to, 0, image);
+    this.images.splice(to, 0, image); // so images[0] exists below
     if (index === 0 || to === 0) {
       this.showSource();
-      setStatus(`${this.images[0].label} is the image edited now; the mask was cleared (it belongs to the image it was painted on).`);
+      setStatus(`${this.images[0]!.label} is the image edited now; the mask was cleared (it belongs to the image it was painted on).`);
     } else {
       this.renderList();
       this.onChange();

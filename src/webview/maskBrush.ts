@@ -198,8 +198,9 @@ export class MaskBrush {
   private extendStroke([x, y]: [number, number]): void {
     const stroke = this.stroke;
     if (!stroke) return;
-    const px = stroke.points[stroke.points.length - 2];
-    const py = stroke.points[stroke.points.length - 1];
+    const px = stroke.points.at(-2);
+    const py = stroke.points.at(-1);
+    if (px === undefined || py === undefined) return; // not reached: a stroke starts with its first point
     // Points closer than a quarter of the radius add nothing visible: fewer, smaller messages.
     if (Math.hypot(x - px, y - py) < Math.max(1, stroke.radius / 4)) return;
     stroke.points.push(round(x), round(y));
@@ -289,8 +290,8 @@ function readTint(canvas: HTMLCanvasElement, context: CanvasRenderingContext2D):
 function rgbOf(context: CanvasRenderingContext2D, color: string): [number, number, number] {
   context.fillStyle = color;
   const normalized = String(context.fillStyle);
-  const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(normalized);
-  if (hex) return [parseInt(hex[1], 16), parseInt(hex[2], 16), parseInt(hex[3], 16)];
-  const rgb = /rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(normalized);
-  return rgb ? [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])] : [241, 76, 76];
+  const [, r, g, b] = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(normalized) ?? [];
+  if (r && g && b) return [parseInt(r, 16), parseInt(g, 16), parseInt(b, 16)];
+  const [, red, green, blue] = /rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(normalized) ?? [];
+  return red && green && blue ? [Number(red), Number(green), Number(blue)] : [241, 76, 76];
 }
