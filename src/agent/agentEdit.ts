@@ -26,7 +26,8 @@ export interface PreparedAgentEdit {
  */
 export async function prepareAgentEdit(generation: GenerationService, input: EditToolInput, now: Date): Promise<PreparedAgentEdit> {
   const images = input.images.map((image, i) => resolveWorkspacePath(image, `images[${i}]`));
-  const folder = images[0].folder;
+  const folder = images[0]?.folder;
+  if (folder === undefined) throw new ImageApiError('validation', 'Input "images": give at least one workspace path of an image.', { param: 'images' }); // parseEditInput refuses that already
   const mask = input.mask !== undefined ? resolveWorkspacePath(input.mask, 'mask', folder) : undefined;
   const linkFrom = input.linkFrom !== undefined ? resolveWorkspacePath(input.linkFrom, 'linkFrom', folder) : undefined;
   const prepared = await generation.buildEdit(

@@ -14,16 +14,16 @@ export function fileWorkspaceFolders(): readonly vscode.WorkspaceFolder[] {
   return (vscode.workspace.workspaceFolders ?? []).filter((folder) => folder.uri.scheme === 'file');
 }
 
-export function requireWorkspace(): readonly vscode.WorkspaceFolder[] {
-  const folders = fileWorkspaceFolders();
-  if (folders.length === 0) {
+export function requireWorkspace(): readonly [vscode.WorkspaceFolder, ...vscode.WorkspaceFolder[]] {
+  const [first, ...rest] = fileWorkspaceFolders();
+  if (first === undefined) {
     throw new ImageApiError(
       'validation',
       'No local workspace folder is open, so there is nowhere to save. Ask the user to open the project folder.',
       { param: 'folder' },
     );
   }
-  return folders;
+  return [first, ...rest];
 }
 
 /** A path inside one workspace folder. */

@@ -36,7 +36,7 @@ export class ConfirmedCalls {
 
   private expire(): void {
     const now = this.clock();
-    while (this.pending.length > 0 && now - this.pending[0].at > pendingMs) this.pending.shift();
+    while (this.pending[0] !== undefined && now - this.pending[0].at > pendingMs) this.pending.shift();
   }
 }
 

@@ -86,8 +86,9 @@ function isEditable(uri: vscode.Uri): boolean {
  * file; arguments: their images; otherwise a pick of the assets folder. Files of other types in a
  * selection are left out (the bytes are checked later anyway).
  */
-async function chooseImages(first: unknown, second: unknown, args: EditImageArgs, document: vscode.TextDocument | undefined): Promise<vscode.Uri[] | undefined> {
-  if (args.images?.length) return args.images.map(toUri);
+async function chooseImages(first: unknown, second: unknown, args: EditImageArgs, document: vscode.TextDocument | undefined): Promise<[vscode.Uri, ...vscode.Uri[]] | undefined> {
+  const [given, ...more] = args.images ?? [];
+  if (given !== undefined) return [toUri(given), ...more.map(toUri)];
   if (first instanceof vscode.Uri) {
     const selection = Array.isArray(second) ? second.filter((item): item is vscode.Uri => item instanceof vscode.Uri) : [];
     const rest = selection.filter((uri) => uri.toString() !== first.toString() && isEditable(uri));
@@ -135,6 +136,7 @@ async function afterEdit(
   then: NonNullable<EditImageArgs['then']>,
 ): Promise<boolean> {
   const [result] = outcome.files;
+  if (result === undefined) return false; // not reached: an outcome has at least one file
   const alt = outcome.request.prompt;
   const act = async (picked: string | undefined): Promise<void> => {
     if (picked === 'Insert' && insertTarget && !(await insertImageLinks(insertTarget, outcome.files, alt))) {

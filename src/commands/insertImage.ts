@@ -25,12 +25,13 @@ export async function insertImageCommand(log: Log): Promise<void> {
 
 export async function insertFromExplorerCommand(log: Log, files: readonly vscode.Uri[]): Promise<void> {
   const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-  if (!editor || files.length === 0) {
+  const [first] = files;
+  if (!editor || first === undefined) {
     void notify('warning', 'GPT Image: open a text editor to insert the image into.');
     return;
   }
   try {
-    await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, files, altFromFile(files[0]));
+    await insertImageLinks({ document: editor.document, viewColumn: editor.viewColumn }, files, altFromFile(first));
   } catch (error) {
     void showError(error, log, { action: 'Insert' });
   }

@@ -38,5 +38,6 @@ function flag(config: vscode.WorkspaceConfiguration, key: string, fallback: bool
  */
 export function provenanceStamp(resource: vscode.Uri | undefined, userAgent: string, parents?: readonly string[]): ProvenanceStamp | undefined {
   if (!readProvenanceSettings(resource).embedPrompt) return undefined;
-  return { tool: userAgent.split(' ')[0], ...(parents?.length && { parents }) };
+  const [tool = userAgent] = userAgent.split(' ');
+  return { tool, ...(parents?.length && { parents }) };
 }

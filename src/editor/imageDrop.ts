@@ -33,9 +33,10 @@ export class ImageDropProvider implements vscode.DocumentDropEditProvider {
     const list = await dataTransfer.get('text/uri-list')?.asString();
     if (!list || token.isCancellationRequested) return undefined;
     const files = imageUris(list);
-    if (files.length === 0) return undefined;
+    const [first] = files;
+    if (first === undefined) return undefined;
     const at = new vscode.Range(position, position);
-    const snippet = new vscode.SnippetString(withBlockBreaks(document, at, linkSnippet(document, files, altFromFile(files[0]))));
+    const snippet = new vscode.SnippetString(withBlockBreaks(document, at, linkSnippet(document, files, altFromFile(first))));
     const edit = new vscode.DocumentDropEdit(snippet, files.length === 1 ? 'Insert image link (GPT Image)' : 'Insert image links (GPT Image)', imageLinkDropKind);
     if (document.languageId === 'markdown' || document.languageId === 'mdx') edit.yieldTo = [markdownKind];
     return edit;

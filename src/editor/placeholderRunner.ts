@@ -102,15 +102,17 @@ export class PlaceholderRunner {
     const worker = async (): Promise<void> => {
       while (next < jobs.length && stop === undefined) {
         const k = next++;
+        // originals and anchors are mapped from jobs (the same length), and k < jobs.length.
+        const anchor = anchors[k]!;
         try {
-          const result = await this.runOne(document, jobs[k], originals[k], anchors[k], target, `${k + 1} of ${jobs.length}`, jobs.length > 1, confirmed);
+          const result = await this.runOne(document, jobs[k]!, originals[k]!, anchor, target, `${k + 1} of ${jobs.length}`, jobs.length > 1, confirmed);
           if (typeof result === 'object') {
             stop ??= result.stop;
             results.push('failed');
           } else results.push(result);
         } finally {
-          anchors[k].dispose();
-          this.running.set(key, (this.running.get(key) ?? []).filter((anchor) => anchor !== anchors[k]));
+          anchor.dispose();
+          this.running.set(key, (this.running.get(key) ?? []).filter((running) => running !== anchor));
           this.changed.fire();
         }
       }
@@ -170,7 +172,9 @@ export class PlaceholderRunner {
       if (!batch || kind === 'moderation' || kind === 'invalidRequest' || kind === 'validation') return 'failed';
       return { stop: kind === 'cancelled' ? 'one was cancelled' : `one failed (${kind ?? 'unexpected error'})` };
     }
-    const fill = this.fills.then(() => this.applyFill(document, placeholder, original, anchor, files[0], label));
+    const [file] = files;
+    if (file === undefined) return 'failed'; // not reached: an outcome has at least one file
+    const fill = this.fills.then(() => this.applyFill(document, placeholder, original, anchor, file, label));
     this.fills = fill.catch(() => undefined);
     return fill;
   }
@@ -184,17 +188,16 @@ export class PlaceholderRunner {
     file: vscode.Uri,
     label: string,
   ): Promise<'filled' | 'skipped'> {
-    const files = [file];
     const range = anchor.range;
     if (document.isClosed || document.getText(range) !== original) {
-      const where = vscode.workspace.asRelativePath(files[0]);
+      const where = vscode.workspace.asRelativePath(file);
       void notify('warning', `GPT Image: the placeholder ${label} changed while its image was generated, so it was left alone; the image is saved as ${where}.`, [
         'Reveal in Explorer',
-      ]).then((picked) => (picked ? revealImage(files[0]) : undefined));
+      ]).then((picked) => (picked ? revealImage(file) : undefined));
       this.log.info(`Placeholder ${label}: left alone, its text is now ${JSON.stringify(document.isClosed ? '(closed)' : document.getText(range).slice(0, 200))}`);
       return 'skipped';
     }
-    const destination = markdownImageDestination(linkOptions(document, files[0]));
+    const destination = markdownImageDestination(linkOptions(document, file));
     const start = document.offsetAt(range.start);
     const edit = new vscode.WorkspaceEdit();
     edit.replace(
@@ -203,7 +206,7 @@ export class PlaceholderRunner {
       destination,
     );
     if (!(await vscode.workspace.applyEdit(edit))) {
-      void notify('warning', `GPT Image: the document refused the edit; the image for ${label} is saved as ${vscode.workspace.asRelativePath(files[0])}.`);
+      void notify('warning', `GPT Image: the document refused the edit; the image for ${label} is saved as ${vscode.workspace.asRelativePath(file)}.`);
       return 'skipped';
     }
     return 'filled';

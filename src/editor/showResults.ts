@@ -40,7 +40,9 @@ export async function showGenerationResult(
 ): Promise<boolean> {
   const mode = readConfig(resource).insertAfterGenerate;
   const alt = outcome.request.prompt;
-  const where = describeSaveFolder(outcome.files[0].fsPath, target);
+  const [first] = outcome.files;
+  if (first === undefined) return false; // not reached: an outcome has at least one file
+  const where = describeSaveFolder(first.fsPath, target);
   const usable = insertTarget !== undefined && !insertTarget.document.isClosed && isWritable(insertTarget.document);
 
   if (mode === 'always' && usable && (await insertImageLinks(insertTarget, outcome.files, alt))) {
@@ -53,7 +55,7 @@ export async function showGenerationResult(
   // Nowhere to insert, or the editor refused the links: show the image instead. A visible Image Studio
   // shows the new card in its gallery already; opening the image would hide it.
   const refused = usable && mode === 'always';
-  if ((!usable || refused) && !studioVisible()) await openImage(outcome.files[0]);
+  if ((!usable || refused) && !studioVisible()) await openImage(first);
   const saved = `${savedImagesMessage(outcome.files.length, where)} · cost ${describeCost(outcome.cost)}`;
   void offer(log, saved, [...(canInsert ? [insert] : []), open, reveal], outcome, insertTarget).then(
     () => insertTarget?.anchor?.dispose(),
@@ -79,7 +81,7 @@ async function offer(
       }
     } else if (picked?.startsWith(open)) {
       for (const file of outcome.files) await vscode.commands.executeCommand('vscode.open', file, { preview: false });
-    } else if (picked === reveal) {
+    } else if (picked === reveal && outcome.files[0]) {
       await revealImage(outcome.files[0]);
     }
   } catch (error) {

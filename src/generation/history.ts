@@ -180,7 +180,8 @@ export function toStoredPaths(
   files: readonly string[],
   folders: readonly FolderLike[],
 ): { readonly folder?: string; readonly files: readonly string[] } {
-  const folder = files.length > 0 ? folders.find((candidate) => isBelow(candidate.fsPath, files[0])) : undefined;
+  const [first] = files;
+  const folder = first !== undefined ? folders.find((candidate) => isBelow(candidate.fsPath, first)) : undefined;
   if (!folder) return { files: [...files] };
   return {
     folder: folder.name,
@@ -230,7 +231,7 @@ export function renameStoredPaths(
     changed = true;
     const stored = toStoredPaths(absolute as string[], folders);
     // A kept image stays kept under its new name.
-    const kept = entry.kept?.flatMap((file) => (entry.files.includes(file) ? [stored.files[entry.files.indexOf(file)]] : []));
+    const kept = entry.kept?.flatMap((file) => stored.files[entry.files.indexOf(file)] ?? []);
     return { ...entry, folder: stored.folder, files: stored.files, ...(kept && { kept }) };
   });
   return changed ? next : entries;

@@ -154,7 +154,7 @@ export class StudioEdits {
     let staged: StagedMask | undefined;
     try {
       const images = await Promise.all(message.images.map((ref) => this.resolve(ref)));
-      const mask = message.mask && (await maskPng(message.mask, images[0], run.signal));
+      const mask = message.mask && (await maskPng(message.mask, images[0]!, run.signal)); // the message was checked: 1–16 images
       let prepared: PreparedEdit = await this.host.generation.buildEdit(prompt, { images, ...(mask && { mask: { name: 'mask.png', bytes: mask } }) }, options);
       this.host.post({ type: 'started', runId, prompt });
       if (run.signal.aborted) throw new ImageApiError('cancelled', 'Edit cancelled.');
@@ -164,12 +164,12 @@ export class StudioEdits {
       }
       const outcome = await this.host.generation.edit(prepared, run.signal, options);
       this.host.updateRoots();
-      const where = vscode.workspace.asRelativePath(path.dirname(outcome.files[0].fsPath));
+      const where = vscode.workspace.asRelativePath(path.dirname(outcome.files[0]!.fsPath)); // an outcome has at least one file
       this.host.post({
         type: 'result',
         runId,
         entry: this.host.galleryEntry(outcome.entry),
-        message: `Edited ${path.basename(images[0].fsPath)}${!mask ? '' : outcome.entry.mask !== undefined ? ' with a mask' : ' with a mask (the mask file could not be saved beside it)'}: ${plural(outcome.files.length, 'image')} in ${elapsedSince(run.startedAt)} s, saved in ${where}.`,
+        message: `Edited ${path.basename(images[0]!.fsPath)}${!mask ? '' : outcome.entry.mask !== undefined ? ' with a mask' : ' with a mask (the mask file could not be saved beside it)'}: ${plural(outcome.files.length, 'image')} in ${elapsedSince(run.startedAt)} s, saved in ${where}.`,
       });
     } catch (error) {
       this.host.postError(error, runId);
@@ -269,7 +269,7 @@ async function stageMask(prepared: PreparedEdit, png: Buffer): Promise<StagedMas
       try {
         // saveImages consumes the temp file: placed (never overwriting, a taken name gets `-1`…) or removed.
         const [file] = await saveImages({ dir, root, names: [`${base}-edit-${timestamp(new Date())}-mask.png`], images: [temp] });
-        return vscode.Uri.file(file);
+        return vscode.Uri.file(file!); // one name, one path
       } catch {
         // A save that failed before taking the temp (its folder gone or replaced by a link) leaves it to us.
         await discardTempImage(temp);

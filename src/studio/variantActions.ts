@@ -101,7 +101,7 @@ async function discardOnce(deps: VariantDeps, id: string): Promise<string> {
   }
   const deleted: Target[] = [];
   let notDeleted = [...failed, ...unsupported];
-  if (unsupported.length > 0) {
+  if (unsupported[0] !== undefined) {
     const reason = trashProblem(unsupported[0].reason);
     const again = `The trash is not available for ${plural(unsupported.length, 'image')} (${reason}). Delete permanently instead? This cannot be undone.`;
     if (await confirm(again, unsupported.map((failure) => failure.target.shown).join(', '), 'Delete Permanently')) {
