@@ -24,12 +24,14 @@ const httpKeys = ['proxy', 'proxyStrictSSL', 'noProxy', 'proxyAuthorization', 'p
 
 /**
  * Reads the settings at every use (so a change or an environment variable set later counts at once),
- * logs the route of each generation, and closes pooled proxy connections when http.* settings change
+ * logs the route when it differs from the one logged last, and closes pooled proxy connections when http.* settings change
  * and on deactivate.
  */
 export class NetworkSettings extends Disposable {
   private transport: ProxyTransport | undefined;
   private readonly warned = new Set<string>();
+  /** The `Network:` lines written last: each client (a generation, every balance check) asks, the log hears a change. */
+  private loggedRoute: string | undefined;
 
   constructor(private readonly log: Log) {
     super();
@@ -44,7 +46,7 @@ export class NetworkSettings extends Disposable {
 
   /**
    * The dispatcher for a client talking to `baseUrl` (ClientOptions.dispatcher), after logging which
-   * way it goes. Every generation (and later every edit) gets it from here.
+   * way it goes when that changed. Every generation, edit and balance check gets it from here.
    */
   dispatcherFor(transport: ProxyTransport, baseUrl: string): Dispatcher {
     this.transport = transport;
@@ -81,8 +83,14 @@ export class NetworkSettings extends Disposable {
       return; // the client reports the bad base URL
     }
     const port = target.port || (target.protocol === 'https:' ? '443' : '80');
-    this.log.info(`Network: ${target.hostname}:${port} via ${describeProxy(resolveProxy(settings, target))}`);
-    this.log.info(`Network: TLS trusts ${describeTrust(settings)}`);
+    const lines = [`Network: ${target.hostname}:${port} via ${describeProxy(resolveProxy(settings, target))}`, `Network: TLS trusts ${describeTrust(settings)}`];
+    // Once per configuration, not per client: a generation and the status bar's balance checks (Set API
+    // Key asks twice: its key check and the key-change refresh) each build one. Again after a change, so the
+    // log's tail always shows the route in effect.
+    const route = lines.join('\n');
+    if (route === this.loggedRoute) return;
+    this.loggedRoute = route;
+    for (const line of lines) this.log.info(line);
   }
 
   /** The NODE_EXTRA_CA_CERTS file, read now: Node reads it only at start, and only if set by then. */

@@ -212,6 +212,40 @@ suite('Proxies and certificates (issue #11)', () => {
     assert.deepEqual(listAll(assets).filter((name) => !name.startsWith('.')).length, 1, 'only the trusted generation saved a file');
   });
 
+  test('the Network lines are written once per configuration, not for every generation and balance check', async () => {
+    /** The Network lines written since `marker` was logged. */
+    const networkSince = (marker: string): string[] => {
+      const lines = api.log.recentLines();
+      return lines.slice(lines.lastIndexOf(`[info] ${marker}`) + 1).filter((line) => line.includes('Network: '));
+    };
+    // Configuration A (direct, loopback) in effect, whether or not an earlier test logged it already.
+    await setUserSetting('baseUrl', server().baseUrl);
+    await api.generation.refreshBalanceNow();
+    const toB = `${logStart}: switching to the proxy`;
+    api.log.info(toB);
+    // Configuration B (through the proxy): two generations and two balance checks, one pair of lines.
+    await setUserSetting('baseUrl', apiBase);
+    await setHttpSetting('proxy', proxy.url);
+    assert.equal((await generate('Counted once')).files.length, 1);
+    await api.generation.refreshBalanceNow();
+    await api.generation.refreshBalanceNow();
+    assert.equal((await generate('Counted once, again')).files.length, 1);
+    const proxied = networkSince(toB);
+    assert.equal(proxied.length, 2, proxied.join('\n'));
+    assert.equal(proxied[0], `[info] Network: api.wisgate.test:${server().port} via proxy ${proxy.url} from http.proxy`);
+    assert.match(proxied[1] ?? '', /^\[info\] Network: TLS trusts Node's default CAs, .*1 certificate from NODE_EXTRA_CA_CERTS/);
+    // Back to A: its lines again (the log's tail shows the route in effect), once for two checks.
+    const toA = `${logStart}: back to direct`;
+    api.log.info(toA);
+    await setHttpSetting('proxy', undefined);
+    await setUserSetting('baseUrl', server().baseUrl);
+    await api.generation.refreshBalanceNow();
+    await api.generation.refreshBalanceNow();
+    const back = networkSince(toA);
+    assert.equal(back.length, 2, back.join('\n'));
+    assert.match(back[0] ?? '', /Network: 127\.0\.0\.1:\d+ via direct/);
+  });
+
   test('a workspace .vscode/settings.json cannot choose the proxy, exempt hosts or turn certificate checks off', async () => {
     const evil = await startForwardingProxy({ hosts: { 'api.wisgate.test': `127.0.0.1:${server().port}` } });
     const settingsFile = path.join(workspaceRoot(), '.vscode', 'settings.json');
