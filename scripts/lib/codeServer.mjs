@@ -405,15 +405,22 @@ export async function openWorkbench(page, url, { timeout = 90_000 } = {}) {
  * page.goto can cut short on a busy machine, so a panel would then not come back.
  */
 export async function reloadWorkbench(page, { timeout = 90_000 } = {}) {
+  let reloading = false;
   const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout });
-  await runCommand(page, 'Developer: Reload Window');
+  void navigated.then(() => (reloading = true), () => undefined);
+  // The click starts the reload: on a busy machine it can time out while the page goes away, and a retry
+  // would then type into the reloading page (a second reload). Once the page navigated, the click worked.
+  await runCommand(page, 'Developer: Reload Window', { succeeded: () => reloading });
   await navigated;
   await page.waitForFunction(() => typeof window.driver?.whenWorkbenchRestored === 'function', null, { timeout });
   await withTimeout(page.evaluate(() => window.driver.whenWorkbenchRestored()), timeout, 'the workbench after Reload Window');
 }
 
-/** Runs a command by its palette title, e.g. `GPT Image: Set API Key`, by clicking its row. */
-export async function runCommand(page, title, { timeout = 30_000 } = {}) {
+/**
+ * Runs a command by its palette title, e.g. `GPT Image: Set API Key`, by clicking its row. A miss is
+ * retried with a fresh palette unless `succeeded()` says the command ran anyway.
+ */
+export async function runCommand(page, title, { timeout = 30_000, succeeded = () => false } = {}) {
   const widget = page.locator('.quick-input-widget');
   const row = widget
     .locator('.monaco-list-row')
@@ -434,6 +441,9 @@ export async function runCommand(page, title, { timeout = 30_000 } = {}) {
       await row.click({ timeout: 2500 });
       return;
     } catch (error) {
+      // A command that navigates (Reload Window) may have run although its click timed out.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (succeeded()) return;
       if (Date.now() > deadline) {
         throw new Error(`command "${title}" did not appear in the command palette within ${timeout / 1000} s (${attempt} tries): ${error.message}`);
       }
