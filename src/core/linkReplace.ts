@@ -58,8 +58,23 @@ export function findLinkReplacements(text: string, options: ReplaceLinksOptions)
       found.set(start, { start: start + rewrite.offset, end: start + rewrite.offset + rewrite.length, replacement: rewrite.replacement });
     }
   }
-  const sorted = [...found.values()].sort((a, b) => a.start - b.start);
-  return sorted.filter((item, i) => i === 0 || item.start >= sorted[i - 1]!.end);
+  return nonOverlapping([...found.values()]);
+}
+
+/**
+ * The replacements sorted by start, each one that overlaps an earlier kept one dropped (the earliest
+ * start wins). Compared with the last one kept, not the last one seen: of [0,10], [5,7], [8,12] only the
+ * first stays.
+ */
+export function nonOverlapping(replacements: readonly LinkReplacement[]): LinkReplacement[] {
+  const kept: LinkReplacement[] = [];
+  let end = -Infinity;
+  for (const item of [...replacements].sort((a, b) => a.start - b.start)) {
+    if (item.start < end) continue;
+    kept.push(item);
+    end = item.end;
+  }
+  return kept;
 }
 
 interface Rewrite {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { findLinkReplacements, type ReplaceLinksOptions } from '../../src/core/linkReplace';
+import { findLinkReplacements, nonOverlapping, type ReplaceLinksOptions } from '../../src/core/linkReplace';
 
 const root = path.resolve('/ws');
 const doc = path.join(root, 'docs', 'guide.md');
@@ -55,5 +55,12 @@ suite('linkReplace: links to the original point at the edit', () => {
   test('an untitled document resolves from the workspace root', () => {
     const text = '![a](docs/images/hero%20shot.png)';
     assert.equal(apply(text, { documentPath: undefined }), '![a](docs/images/hero%20shot-edit-20261202-010203.png)');
+  });
+
+  test('overlapping rewrites: each is compared with the last one kept, so a chain cannot sneak one in', () => {
+    const r = (start: number, end: number) => ({ start, end, replacement: `${start}-${end}` });
+    assert.deepEqual(nonOverlapping([r(8, 12), r(0, 10), r(5, 7)]), [r(0, 10)]);
+    assert.deepEqual(nonOverlapping([r(10, 12), r(0, 10), r(12, 13)]), [r(0, 10), r(10, 12), r(12, 13)]);
+    assert.deepEqual(nonOverlapping([]), []);
   });
 });
