@@ -12,6 +12,9 @@ export const costSettingKeys = {
   previewImages: 'previewImages',
 } as const satisfies Readonly<Record<string, SettingKey>>;
 
+/** `gptImage.pricing`, as messages and the cost's source name it. */
+export const pricingSetting = `${configSection}.${costSettingKeys.pricing}`;
+
 const defaultConfirmAboveUsd = settingDefaults.confirmAboveUsd;
 const defaultPreviewImages = settingDefaults.previewImages;
 
@@ -41,7 +44,7 @@ export function readCostConfig(resource?: vscode.Uri): CostConfig {
   const config = vscode.workspace.getConfiguration(configSection, resource ?? null);
   const problems: string[] = [];
   const pricingValue = config.inspect<unknown>(costSettingKeys.pricing)?.globalValue;
-  const pricing = parsePricingSetting(pricingValue);
+  const pricing = parsePricingSetting(pricingValue, pricingSetting);
   problems.push(...pricing.problems);
 
   const confirm = strictest(

@@ -89,12 +89,15 @@ const fallbackModel = 'gpt-image-2';
 /** `gptImage.pricing` after validation: model id (or `*` for every other model) → rates. */
 export type PricingOverrides = Readonly<Record<string, TokenRates>>;
 
-/** The rates for `model`: the user's entry for it, their `*` entry, the built-in table, or gpt-image-2's. */
-export function pricingFor(model: string, overrides: PricingOverrides = {}): ResolvedPricing {
+/**
+ * The rates for `model`: the user's entry for it, their `*` entry, the built-in table, or gpt-image-2's.
+ * `setting` names the overrides' setting in `source` (the host passes `gptImage.pricing`).
+ */
+export function pricingFor(model: string, overrides: PricingOverrides = {}, setting = 'pricing'): ResolvedPricing {
   const own = Object.prototype.hasOwnProperty.call(overrides, model) ? overrides[model] : undefined;
   const wildcard = Object.prototype.hasOwnProperty.call(overrides, '*') ? overrides['*'] : undefined;
-  const setting = own ?? wildcard;
-  if (setting) return { model, rates: setting, origin: 'setting', source: 'your gptImage.pricing setting' };
+  const entry = own ?? wildcard;
+  if (entry) return { model, rates: entry, origin: 'setting', source: `your ${setting} setting` };
   const builtIn = Object.prototype.hasOwnProperty.call(builtInPricing, model) ? builtInPricing[model] : undefined;
   if (builtIn) return { model, rates: builtIn, origin: 'built-in', source: `${builtIn.source}, ${builtIn.asOf}` };
   const assumed = builtInPricing[fallbackModel]!;
@@ -116,27 +119,28 @@ const shortNames: Readonly<Record<string, (typeof rateFields)[number]>> = {
  * Validates `gptImage.pricing`: `{ "<model or *>": { "textInput": 5, "imageInput": 8, "imageOutput": 30 } }`
  * (USD per million tokens, 0–10,000). A missing field takes the built-in rate of that model (gpt-image-2's
  * for `*` and unknown models); an entry with any unusable field is dropped whole and named in `problems`
- * (never its value: settings text must not reach a notification unquoted).
+ * (never its value: settings text must not reach a notification unquoted). `setting` names it in them.
  */
-export function parsePricingSetting(value: unknown): { overrides: PricingOverrides; problems: string[] } {
+export function parsePricingSetting(value: unknown, setting = 'pricing'): { overrides: PricingOverrides; problems: string[] } {
+  const name = `The ${setting} setting`;
   const overrides: Record<string, TokenRates> = Object.create(null);
   const problems: string[] = [];
   if (value === undefined || value === null) return { overrides, problems };
   if (typeof value !== 'object' || Array.isArray(value)) {
-    return { overrides, problems: ['gptImage.pricing must be an object of model → rates; it is ignored.'] };
+    return { overrides, problems: [`${name} must be an object of model → rates; it is ignored.`] };
   }
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > maxOverrideEntries) problems.push(`gptImage.pricing has more than ${maxOverrideEntries} entries; the rest are ignored.`);
+  if (entries.length > maxOverrideEntries) problems.push(`${name} has more than ${maxOverrideEntries} entries; the rest are ignored.`);
   for (const [model, rates] of entries.slice(0, maxOverrideEntries)) {
     if (model.length === 0 || model.length > 100 || !/^[\w.:/*-]+$/.test(model)) {
-      problems.push('gptImage.pricing has an entry whose model name is not a model id; it is ignored.');
+      problems.push(`${name} has an entry whose model name is not a model id; it is ignored.`);
       continue;
     }
     const parsed = parseRates(rates, pricingFor(model === '*' ? fallbackModel : model).rates);
     if (parsed) overrides[model] = parsed;
     else {
       problems.push(
-        `gptImage.pricing["${model}"] needs textInput, imageInput and imageOutput as numbers from 0 to ${maxRatePerMillion} (USD per million tokens); the built-in rates apply.`,
+        `${name}'s entry "${model}" needs textInput, imageInput and imageOutput as numbers from 0 to ${maxRatePerMillion} (USD per million tokens); the built-in rates apply.`,
       );
     }
   }

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { readCostConfig, type CostConfig } from '../common/costSettings';
+import { pricingSetting, readCostConfig, type CostConfig } from '../common/costSettings';
 import type { Log } from '../common/log';
 import { notify } from '../common/notify';
 import { ImageApiError } from '../core/errors';
@@ -42,7 +42,7 @@ export class CostGuard {
   /** The estimate of `request` as the Studio and the confirmation show it. */
   estimate(request: GenerationRequest, resource?: vscode.Uri, partialImages = 0): { figure: CostFigure; pricing: ResolvedPricing } {
     const config = readCostConfig(resource);
-    const pricing = pricingFor(request.model, config.pricing);
+    const pricing = pricingFor(request.model, config.pricing, pricingSetting);
     return { figure: estimateCost({ ...request, partialImages, prompt: request.prompt }, pricing.rates), pricing };
   }
 
@@ -64,7 +64,7 @@ export class CostGuard {
   ): Promise<CostTicket> {
     const config = readCostConfig(options.resource);
     for (const problem of config.problems) this.log.warn(problem);
-    const pricing = pricingFor(request.model, config.pricing);
+    const pricing = pricingFor(request.model, config.pricing, pricingSetting);
     const estimate = estimateCost({ ...request, partialImages: options.partialImages, prompt: request.prompt }, pricing.rates);
     this.refuseOverBudget(estimate, config);
     if (options.confirm && estimate.usd > config.confirmAboveUsd) {

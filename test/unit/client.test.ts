@@ -310,7 +310,7 @@ suite('client: against the fixture server', () => {
         await expectError(generateImages(seedRequest, harness(server, { baseUrl }).options), 'validation', (error) => {
           assert.equal(error.param, 'baseUrl');
           assert.equal(error.attempts, 0);
-          assert.match(error.message, /^gptImage\.baseUrl uses http:\/\/ for [^ ]+, which would send your API key unencrypted; use https:\/\//);
+          assert.match(error.message, /^The base URL uses http:\/\/ for [^ ]+, which would send your API key unencrypted; use https:\/\//);
         });
       }
       assert.equal(server.requests.length, 0);

@@ -38,6 +38,8 @@ suite('pricing: rates', () => {
     assert.deepEqual(problems, []);
     assert.deepEqual(pricingFor('gpt-image-2', overrides).rates, { textInputPerMillion: 5, imageInputPerMillion: 8, imageOutputPerMillion: 12 });
     assert.equal(pricingFor('gpt-image-2', overrides).origin, 'setting');
+    assert.equal(pricingFor('gpt-image-2', overrides).source, 'your pricing setting');
+    assert.equal(pricingFor('gpt-image-2', overrides, 'gptImage.pricing').source, 'your gptImage.pricing setting');
     assert.equal(pricingFor('other', overrides).rates.textInputPerMillion, 1);
     assert.equal(pricingFor('__proto__').origin, 'assumed');
     assert.equal(pricingFor('constructor').origin, 'assumed');
@@ -57,7 +59,8 @@ suite('pricing: rates', () => {
       const { overrides, problems } = parsePricingSetting(bad);
       assert.deepEqual(Object.keys(overrides), [], JSON.stringify(bad));
       assert.equal(problems.length, 1);
-      assert.match(problems[0]!, /gptImage\.pricing\["gpt-image-2"\]/);
+      assert.match(problems[0]!, /^The pricing setting's entry "gpt-image-2" needs/);
+      assert.match(parsePricingSetting(bad, 'gptImage.pricing').problems[0]!, /^The gptImage\.pricing setting's entry "gpt-image-2"/);
     }
     const link = parsePricingSetting({ '[x](command:evil)': { imageOutput: 1 } });
     assert.deepEqual(Object.keys(link.overrides), []);

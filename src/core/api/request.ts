@@ -56,7 +56,7 @@ export function parseBaseUrl(baseUrl: string): URL {
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new ImageApiError(
       'validation',
-      `gptImage.baseUrl uses http:// for ${url.host}, which would send your API key unencrypted; use https:// ` +
+      `The base URL uses http:// for ${url.host}, which would send your API key unencrypted; use https:// ` +
         '(plain http:// is allowed only for localhost, 127.0.0.1 and ::1).',
       { param: 'baseUrl', attempts: 0 },
     );
