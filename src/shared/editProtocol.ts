@@ -118,5 +118,3 @@ export function isEditMessage(
       return false;
   }
 }
-
-export const editMessageTypes: readonly string[] = ['describeImage', 'pickReferences', 'reuseEdit', 'edit'];
