@@ -23,10 +23,14 @@ export class BalanceTracker {
   private knownBase: string | undefined;
   private readonly unsupported = new Set<string>();
   private readonly listeners = new Set<() => void>();
+  /** The request on its way, shared by whoever asks the same gateway with the same key meanwhile. */
+  private inFlight: { readonly baseUrl: string; readonly apiKey: string; readonly answer: Promise<BalanceResult> } | undefined;
+  /** Counts resets: an answer to a request sent before the last reset is another key's, not kept. */
+  private epoch = 0;
 
   constructor(
     private readonly engine: () => BalanceEngine,
-    private readonly log: Log,
+    private readonly log: Pick<Log, 'info'>,
   ) {}
 
   /** The last balance, when it belongs to `baseUrl` (a switched base URL makes it moot). */
@@ -38,15 +42,34 @@ export class BalanceTracker {
     return this.unsupported.has(baseUrl);
   }
 
-  /** Asks the gateway (unless it has no balance endpoint); resolves to what it said. Never throws. */
-  async refresh(options: BalanceOptions & { readonly baseUrl: string }): Promise<BalanceResult> {
+  /**
+   * Asks the gateway (unless it has no balance endpoint); resolves to what it said. Never throws.
+   * `share`: a request for the same base URL and key already on its way answers this one too — Set API
+   * Key's key check and the key-change refresh it sets off cost one request, not two. Off by default:
+   * the balance after a generation must be asked after it, or the charge would read $0.
+   */
+  refresh(options: BalanceOptions & { readonly baseUrl: string }, { share = false }: { readonly share?: boolean } = {}): Promise<BalanceResult> {
+    const pending = this.inFlight;
+    if (share && pending && pending.baseUrl === options.baseUrl && pending.apiKey === options.apiKey) return pending.answer;
+    const answer = this.ask(options);
+    const entry = { baseUrl: options.baseUrl, apiKey: options.apiKey, answer };
+    this.inFlight = entry;
+    void answer.finally(() => {
+      if (this.inFlight === entry) this.inFlight = undefined;
+    });
+    return answer;
+  }
+
+  private async ask(options: BalanceOptions & { readonly baseUrl: string }): Promise<BalanceResult> {
     if (this.unsupported.has(options.baseUrl)) return { kind: 'unsupported', reason: 'the gateway has no balance endpoint' };
+    const epoch = this.epoch;
     let result: BalanceResult;
     try {
       result = await this.engine().fetchBalance(options);
     } catch (error) {
       result = { kind: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
     }
+    if (epoch !== this.epoch) return result; // the key changed meanwhile: this balance is not the new key's
     switch (result.kind) {
       case 'balance':
         this.known = { ...result, at: Date.now() };
@@ -67,6 +90,8 @@ export class BalanceTracker {
 
   /** Forgets everything (the key changed: its balance is another account's). */
   reset(): void {
+    this.epoch++;
+    this.inFlight = undefined;
     this.known = undefined;
     this.knownBase = undefined;
     this.unsupported.clear();

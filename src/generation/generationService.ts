@@ -269,7 +269,7 @@ export class GenerationService implements vscode.Disposable {
     const config = readConfig();
     this.log.addSecret(key.key);
     try {
-      return await this.balance.refresh(this.clientOptions(config, key.key));
+      return await this.balance.refresh(this.clientOptions(config, key.key), { share: true });
     } catch (error) {
       return { kind: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
     }
