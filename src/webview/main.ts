@@ -228,6 +228,11 @@ function show(message: ToWebview): void {
       edit.reopen(message.images, message.missing);
       if (message.images.length === 0) ui.prompt.focus();
       return;
+    default: {
+      // Every ToWebview type has its case: one added without a case here does not compile.
+      const unhandled: never = message;
+      return unhandled;
+    }
   }
 }
 
