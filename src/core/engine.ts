@@ -118,8 +118,8 @@ function withoutBytes<T extends { readonly images: readonly SpooledImage[] }>(re
 }
 
 /**
- * Where the temp files go: `dir` if it exists, else its deepest existing ancestor (already checked to lie
- * inside the workspace by resolveAssetsDirReal), with symlinks resolved. The same file system as the
+ * Where the temp files go: `dir` if it exists, else its deepest existing ancestor, with symlinks resolved;
+ * refused (before anything is sent) when that lies outside `root` or in `.git`. The same file system as the
  * destination, so saving is a rename. Before each temp file the path must still resolve the same way.
  */
 async function spoolTarget(dir: string, root: string | undefined): Promise<SpoolTarget> {
@@ -138,7 +138,12 @@ async function spoolTarget(dir: string, root: string | undefined): Promise<Spool
       continue;
     }
     const shown = existing;
-    // Temp files are writes too: never into .git (issue #12), whatever moved since the folder was checked.
+    // Temp files are writes too: never outside the workspace (an edit's folder is checked when its image
+    // is read; a link swapped in since must not take the download elsewhere) …
+    if (realRoot !== undefined && !isInside(realRoot, real)) {
+      throw new ImageApiError('io', `Could not save images to ${dir}: the folder ${shown} leads outside the workspace folder through a symbolic link (to ${real}), so nothing was sent or written.`);
+    }
+    // … and never into .git (issue #12), whatever moved since the folder was checked.
     const vcs = realRoot === undefined ? undefined : vcsSegment(path.relative(realRoot, real));
     if (vcs !== undefined) {
       throw new ImageApiError('io', `Could not save images to ${dir}: the folder ${shown} leads into version control metadata (${quoteValue(vcs)}), so nothing was written there.`);

@@ -218,6 +218,20 @@ suite('editAndSave and readEditFiles: files beside the original', () => {
     assert.equal(await fs.readFile(taken, 'utf8'), 'someone else');
   });
 
+  test("the original's folder swapped for a link outside the workspace after it was read: refused before the request, nothing written outside", async () => {
+    const original = path.join(ws, 'images', 'hero.png');
+    await fs.writeFile(original, photo);
+    const sources = await readEditFiles({ images: [original] }, ws);
+    const edit = await validateEdit({ prompt: 'Hat', images: sources.images });
+    await fs.rename(path.join(ws, 'images'), path.join(ws, 'images-old'));
+    await fs.symlink(outside, path.join(ws, 'images'));
+    const sent = server.requests.length;
+    const error = await rejectsWith(editAndSave(edit, client, { dir: path.join(ws, 'images'), root: ws, original: 'hero.png' }, { now }), 'io');
+    assert.match(error.message, /leads outside the workspace folder through a symbolic link/);
+    assert.equal(server.requests.length, sent, 'nothing sent (nothing billed)');
+    assert.deepEqual(await fs.readdir(outside), [], 'no temp file outside the workspace');
+  });
+
   test('editing an edit drops the earlier stamp; the extension follows the bytes', () => {
     assert.deepEqual(editFileNames('hero-edit-20261201-101010.png', 1, 'webp', now()), ['hero-edit-20261202-010203.webp']);
     assert.deepEqual(editFileNames('hero-edit-20261201-101010-2.jpg', 2, 'png', now()), ['hero-edit-20261202-010203-1.png', 'hero-edit-20261202-010203-2.png']);
