@@ -69,14 +69,18 @@ export async function generateAndSave(
       : path.dirname(target.filePath);
   // Without previews the images are decoded into temp files beside their destination while the answer
   // arrives, so saving is a rename and memory does not grow with the answer (issue #11).
-  const result: SpooledGenerationResult | StreamedGeneration =
-    options.stream && options.stream.partialImages > 0
-      ? await generateStreamed(request, client, options.stream, options.signal)
-      : await generateImagesToFiles(request, client, await spoolTarget(dir, target.kind === 'assets' ? target.workspaceRoot : undefined), options.signal);
+  const stream = options.stream && options.stream.partialImages > 0 ? options.stream : undefined;
+  let spool: SpoolTarget | undefined;
+  let result: SpooledGenerationResult | StreamedGeneration;
+  if (stream) result = await generateStreamed(request, client, stream, options.signal);
+  else {
+    spool = await spoolTarget(dir, target.kind === 'assets' ? target.workspaceRoot : undefined);
+    result = await generateImagesToFiles(request, client, spool, options.signal);
+  }
   let images: readonly SpooledImage[] = result.images;
   try {
     const now = options.now?.() ?? new Date();
-    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance);
+    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance, spool?.recheck);
     const ext = extensionFor(result.outputFormat);
     const names =
       target.kind === 'file'
@@ -124,6 +128,9 @@ function withoutBytes<T extends { readonly images: readonly SpooledImage[] }>(re
  */
 async function spoolTarget(dir: string, root: string | undefined): Promise<SpoolTarget> {
   const realRoot = root === undefined ? undefined : await fs.realpath(root).catch(() => undefined);
+  if (root !== undefined && realRoot === undefined) {
+    throw new ImageApiError('io', `Could not save images to ${dir}: the workspace folder ${root} cannot be read, so nothing was sent or written.`);
+  }
   let existing = path.resolve(dir);
   for (;;) {
     let real: string;
@@ -203,11 +210,12 @@ export async function editAndSave(
     readonly provenance?: ProvenanceStamp;
   } = {},
 ): Promise<SavedGeneration> {
-  const result = await editImagesToFiles(request, client, await spoolTarget(target.dir, target.root), options.signal);
+  const spool = await spoolTarget(target.dir, target.root);
+  const result = await editImagesToFiles(request, client, spool, options.signal);
   let images: readonly SpooledImage[] = result.images;
   try {
     const now = options.now?.() ?? new Date();
-    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance);
+    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance, spool.recheck);
     const names = editFileNames(target.original, result.images.length, extensionFor(result.outputFormat), now);
     const files = await saveImages({
       dir: target.dir,

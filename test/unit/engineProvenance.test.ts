@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { watch } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,6 +42,34 @@ suite('generateAndSave embeds the prompt in unsigned PNGs', () => {
   test('without a stamp (gptImage.embedPrompt off) the bytes are saved as received', async () => {
     const { files } = await generateAndSave({ ...request, n: 1 }, client(), { kind: 'assets', workspaceRoot: ws, assetsFolder: 'assets' });
     assert.equal((await readImageFileInfo(files[0])).provenance, undefined);
+  });
+
+  test('the assets folder swapped for a link into .git while the answer arrives: the stamped copy is not made there', async () => {
+    await fs.mkdir(path.join(ws, '.git', 'hooks'), { recursive: true });
+    await fs.mkdir(path.join(ws, 'assets'));
+    server.script({ large: true, chunkSize: 65536, chunkDelayMs: 15 });
+    const created: string[] = [];
+    const watcher = watch(path.join(ws, '.git', 'hooks'), (_event, name) => name && created.push(String(name)));
+    try {
+      const pending = generateAndSave({ ...request, n: 1 }, client(), { kind: 'assets', workspaceRoot: ws, assetsFolder: 'assets' }, { provenance: { tool: 't' } });
+      const spooled = async (): Promise<string | undefined> => (await fs.readdir(path.join(ws, 'assets'))).find((name) => name.startsWith('.gpt-image-'));
+      for (let i = 0; i < 2000 && (await spooled()) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+      const temp = await spooled();
+      assert.ok(temp, 'the answer is decoded into a temp file while it arrives');
+      // The folder becomes a link into .git, and the decoder's temp file is linked there too (same inode).
+      await fs.rename(path.join(ws, 'assets'), path.join(ws, 'assets-old'));
+      await fs.symlink(path.join(ws, '.git', 'hooks'), path.join(ws, 'assets'));
+      await fs.link(path.join(ws, 'assets-old', temp), path.join(ws, '.git', 'hooks', temp));
+      const error = await pending.then(
+        () => assert.fail('saved through a link into .git'),
+        (e: unknown) => e as { kind?: string; message: string },
+      );
+      assert.equal(error.kind, 'io', error.message);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual([...new Set(created)].filter((name) => name !== temp), [], 'no stamped temp file was created in .git');
+    } finally {
+      watcher.close();
+    }
   });
 
   test('a signed PNG is saved byte for byte, stamp or not', async () => {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { errorCode, ImageApiError } from '../errors';
 import { createTempFile } from '../tempFile';
 import type { GenerationRequest, GenerationResult, SpooledImage } from '../types';
 import { readImageFileInfo } from './imageFileInfo';
@@ -55,22 +56,38 @@ export function stampImages(request: GenerationRequest, result: GenerationResult
  * chunk, then the rest in 1 MB pieces, fsynced), and the old one removed; the caller saves the new one
  * like any other and removes it on failure. Signed, JPEG and WebP files are kept as they are.
  */
-export async function stampSpooledImages(request: GenerationRequest, result: Omit<ResultFacts, 'images'> & { readonly images: readonly SpooledImage[] }, now: Date, stamp: ProvenanceStamp): Promise<SpooledImage[]> {
+export async function stampSpooledImages(
+  request: GenerationRequest,
+  result: Omit<ResultFacts, 'images'> & { readonly images: readonly SpooledImage[] },
+  now: Date,
+  stamp: ProvenanceStamp,
+  /** The spool folder's check (still the folder it was, inside the workspace, not in .git), run before each new temp file. */
+  recheck?: () => Promise<void>,
+): Promise<SpooledImage[]> {
   const out: SpooledImage[] = [];
   for (const [k, image] of result.images.entries()) {
     const record = provenanceFor(request, result, k, now, stamp);
     if ('bytes' in image) out.push({ ...image, bytes: Buffer.from(embedProvenance(image.bytes, record).bytes) });
-    else out.push(await stampTempFile(image, record));
+    else out.push(await stampTempFile(image, record, recheck));
   }
   return out;
 }
 
-async function stampTempFile(image: Extract<SpooledImage, { tempFile: string }>, record: ImageProvenance): Promise<SpooledImage> {
+async function stampTempFile(image: Extract<SpooledImage, { tempFile: string }>, record: ImageProvenance, recheck: (() => Promise<void>) | undefined): Promise<SpooledImage> {
+  try {
+    return await copyWithChunk(image, record, recheck);
+  } catch (error) {
+    if (error instanceof ImageApiError) throw error;
+    throw new ImageApiError('io', `Could not add the prompt to the image in ${path.dirname(image.tempFile)}: ${errorCode(error) ?? String(error)}. Nothing was saved.`, { cause: error });
+  }
+}
+
+async function copyWithChunk(image: Extract<SpooledImage, { tempFile: string }>, record: ImageProvenance, recheck: (() => Promise<void>) | undefined): Promise<SpooledImage> {
   const info = await readImageFileInfo(image.tempFile);
   if (info.format !== 'png' || info.contentCredentials || info.width === undefined || info.problems.length > 0) return image;
   const chunk = provenanceChunk(record);
   const dir = path.dirname(image.tempFile);
-  const { name, handle } = await createTempFile(dir);
+  const { name, handle } = await createTempFile(dir, recheck);
   const stamped = path.join(dir, name);
   const source = await fs.open(image.tempFile, 'r');
   try {
