@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { validateApiKey } from '../core/apiKeyRules';
 import { Disposable } from './dispose';
 
 const secretKey = 'gptImage.apiKey';
@@ -66,13 +67,4 @@ export class ApiKeyStore extends Disposable {
     });
     return key === undefined ? undefined : key.trim();
   }
-
-}
-
-export function validateApiKey(value: string): string | undefined {
-  const key = value.trim();
-  if (key === '') return 'Paste the API key, or press Escape to cancel.';
-  if (/\s/.test(key)) return 'An API key has no spaces or line breaks.';
-  if (key.length < 8) return 'That looks too short for an API key.';
-  return undefined;
 }

@@ -131,6 +131,22 @@ suite('redact: the key in every form a server can echo', () => {
     assertNoKey(redactor.head(old, 8192), 'the issue #9 case');
   });
 
+  test('head: base64 of the key wrapped with wide whitespace, straddling the cut, is removed whole (review)', () => {
+    const wrapped = [...Buffer.from(key).toString('base64')].join(' '.repeat(10));
+    for (const before of [8192 - 470, 8192 - 200, 8192 - 5]) {
+      const head = redactor.head(`${'\n'.repeat(before)}${wrapped}\n`, 8192);
+      assertNoKey(head.replace(/\s+/g, ''), `wrapped base64 at ${before}`);
+    }
+  });
+
+  test('a key far longer than any real one (10,000 characters) never throws and is still redacted, raw and base64', () => {
+    const long = `sk-${'Ab1+'.repeat(2500)}`;
+    const redactor = new SecretRedactor(long);
+    assert.equal(redactor.redact(`a ${long} b ${long.toUpperCase()} c`), 'a *** b *** c');
+    assert.equal(redactor.redact(Buffer.from(long).toString('base64')).includes(Buffer.from(long).toString('base64').slice(8, 40)), false);
+    assert.equal(redactor.head(`${'x'.repeat(100)}${long}`, 120), `${'x'.repeat(100)}***`);
+  });
+
   test('head: short texts are only redacted', () => {
     assert.equal(redactor.head(`a ${key} b`, 100), 'a *** b');
     assert.equal(redactor.head('x'.repeat(10), 4), 'xxxx');

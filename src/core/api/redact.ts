@@ -13,24 +13,31 @@ export class SecretRedactor {
   private readonly windows: RegExp | undefined;
   /** Which characters a run around a window match extends over: letters, digits, `-`, `_` and the secret's own. */
   private readonly runChars: ReadonlySet<string>;
-  /** The longest text one occurrence can take (every character an entity): the window around a cut. */
-  private readonly longest: number;
 
   constructor(secret: string | undefined) {
     if (!secret || secret.length < 4) {
       this.pattern = undefined;
       this.windows = undefined;
       this.runChars = new Set();
-      this.longest = 0;
       return;
     }
-    const forms = [charsPattern(secret), ...base64Cores(secret).map(wrappedPattern)];
-    this.pattern = new RegExp(forms.join('|'), 'gi');
-    const pieces = new Set<string>();
-    for (let i = 0; i + windowLength <= secret.length; i++) pieces.add(secret.slice(i, i + windowLength).toLowerCase());
-    this.windows = secret.length > windowLength ? new RegExp([...pieces].map(escapeRegExp).join('|'), 'gi') : undefined;
     this.runChars = new Set(secret);
-    this.longest = secret.length * 12;
+    if (secret.length <= maxEncodedSecret) {
+      try {
+        const forms = [charsPattern(secret), ...base64Cores(secret).map(wrappedPattern)];
+        this.pattern = new RegExp(forms.join('|'), 'gi');
+        const pieces = new Set<string>();
+        for (let i = 0; i + windowLength <= secret.length; i++) pieces.add(secret.slice(i, i + windowLength).toLowerCase());
+        this.windows = secret.length > windowLength ? new RegExp([...pieces].map(escapeRegExp).join('|'), 'gi') : undefined;
+        return;
+      } catch {
+        // Too large for one pattern (V8's error message would spell out the secret): the plain forms below.
+      }
+    }
+    // A secret no real key is as long as (set by hand, or from the environment): itself and its base64,
+    // any case, without the per-character encodings, whose pattern grows ~60 bytes per character.
+    this.pattern = new RegExp([secret, ...base64Cores(secret)].map(escapeRegExp).join('|'), 'gi');
+    this.windows = undefined;
   }
 
   /** `text` with every form of the secret replaced by `***`. */
@@ -70,7 +77,9 @@ export class SecretRedactor {
     for (let moved = true; moved; ) {
       moved = false;
       for (const pattern of patterns) {
-        pattern.lastIndex = Math.max(0, end - this.longest);
+        // From the start: whitespace between base64 characters (a wrapped dump) has no bound, so an
+        // occurrence that straddles the cut may begin any distance before it.
+        pattern.lastIndex = 0;
         for (let match = pattern.exec(text); match && match.index < end; match = pattern.exec(text)) {
           const stop = match.index + match[0].length;
           if (stop > end) {
@@ -114,6 +123,9 @@ export function redactorFor(secret: string | undefined): SecretRedactor {
   redactors.set(secret, redactor);
   return redactor;
 }
+
+/** Longer secrets get the plain forms only (see the constructor): no API key is near this long. */
+const maxEncodedSecret = 512;
 
 /** How many consecutive characters of the secret make a run suspect (issue #9, F7). */
 const windowLength = 12;
