@@ -2,7 +2,7 @@ import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { quoteValue } from '../shared/plainText';
 import { errorCode, ImageApiError } from './errors';
-import { realVcsSegment, vcsSegment } from './vcsGuard';
+import { colonSegment, realVcsSegment, vcsSegment } from './vcsGuard';
 
 /** What names a folder in messages: the host's setting, an agent tool's `folder` input, or the neutral default. */
 export interface FolderField {
@@ -71,6 +71,8 @@ export function resolveAssetsDir(workspaceRoot: string, assetsFolder: string, fi
   if (value.startsWith('~')) throw refuse(assetsFolder, 'starts with "~", which is not expanded here', field);
   if (/^[a-zA-Z]:/.test(value)) throw refuse(assetsFolder, 'has a drive letter, which makes it an absolute path', field);
   if (/^[\\/]/.test(value)) throw refuse(assetsFolder, 'is an absolute path', field);
+  // On Windows `.git::$INDEX_ALLOCATION` is the .git folder and `a:b` a stream of `a`: no name check holds.
+  if (colonSegment(value) !== undefined) throw refuse(assetsFolder, 'has a ":" in a folder name, which Windows reads as a stream or drive name', field);
   const segments = value.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
   const root = path.resolve(workspaceRoot);
   const dir = path.resolve(root, ...segments);

@@ -47,7 +47,8 @@ export function realVcsSegment(root: string, absolute: string): string | undefin
   }
   if (real === undefined) return vcsSegment(path.relative(path.resolve(root), path.resolve(absolute)));
   const relative = path.relative(realRoot, real);
-  return vcsSegment(relative.startsWith('..') || path.isAbsolute(relative) ? real : relative);
+  // Outside the root (`..`, `../x`; not a folder named `..foo`): the whole real path decides.
+  return vcsSegment(/^\.\.(?:[\\/]|$)/.test(relative) || path.isAbsolute(relative) ? real : relative);
 }
 
 /** Links followed before giving up, as the OS does (Linux: 40). */

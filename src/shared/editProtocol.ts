@@ -108,7 +108,8 @@ export function isEditMessage(
       if (!hasExactKeys(raw, keys) || !checks.isRunId(raw.runId) || !checks.isPrompt(raw.prompt) || !checks.isOptions(raw.options)) return false;
       const images = raw.images;
       if (!Array.isArray(images) || images.length < 1 || images.length > maxEditSources) return false;
-      const refs = images as unknown[];
+      // Array.from: every/some skip the holes of a sparse array, which would then pass unchecked.
+      const refs = Array.from(images as unknown[]);
       if (!refs.every((ref) => isEditImageRef(ref, checks.isId, checks.maxIndex))) return false;
       const typed = refs as EditImageRef[];
       if (typed.some((ref, i) => typed.findIndex((other) => sameRef(ref, other)) !== i)) return false;

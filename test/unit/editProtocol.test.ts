@@ -54,6 +54,9 @@ suite('isFromWebview: edit mode messages (issue #13)', () => {
     ['edit with a mask stroke off the image', edit({ mask: { ...mask, ops: [{ kind: 'stroke', erase: false, radius: 3, points: [2000, 2] }] } })],
     ['edit with mask: null', edit({ mask: null })],
     ['edit with an unknown key', edit({ inputFidelity: 'high' })],
+    // Sparse arrays (review): every/some skip holes, so these passed or threw before.
+    ['edit with images of holes only', edit({ images: new Array(2) })],
+    ['edit with a hole beside an image', edit({ images: Object.assign(new Array(2), { 1: { kind: 'gallery', id, index: 0 } }) })],
   ];
   for (const [name, message] of invalid) test(`refuses ${name}`, () => assert.equal(isFromWebview(message), false));
 

@@ -97,6 +97,8 @@ suite('resolveAssetsDir', () => {
     ['assets/../../x', /outside/],
     ['a/b/../../..', /outside/],
     ['a\0b', /NUL/],
+    ['.git::$INDEX_ALLOCATION/hooks', /":" in a folder name/],
+    ['assets/a:b', /":" in a folder name/],
   ];
   test('core names no setting; the label the caller passes starts the message', () => {
     assert.throws(() => resolveAssetsDir(root, '../x'), (e: unknown) => {
@@ -137,6 +139,13 @@ suite('resolveAssetsDirReal', () => {
 
   teardown(async () => {
     await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  test('a folder named "..foo" is not mistaken for the way out of the root (review): no .git above the workspace refuses it', async () => {
+    const under = path.join(tmp, '.git', 'work');
+    await fs.mkdir(under, { recursive: true });
+    assert.equal(await resolveAssetsDirReal(under, '..foo'), path.join(under, '..foo'));
+    await assert.rejects(resolveAssetsDirReal(under, '.git/x'), /version control metadata/);
   });
 
   test('existing and missing folders inside the root are fine', async () => {
