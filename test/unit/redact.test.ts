@@ -147,6 +147,24 @@ suite('redact: the key in every form a server can echo', () => {
     assert.equal(redactor.head(`${'x'.repeat(100)}${long}`, 120), `${'x'.repeat(100)}***`);
   });
 
+  test('the quick test (no %, & or \\ in the text) settles only texts no pattern matches', () => {
+    const b64 = Buffer.from(`x${key}`).toString('base64');
+    const hits = [
+      `id ${key} end`,
+      `ID ${key.toUpperCase()}`,
+      `token=abc${key.slice(5, 19)}def`,
+      `wrapped ${b64.slice(0, 20)}\n ${b64.slice(20)}`,
+      `url-safe ${Buffer.from(key).toString('base64url')}`,
+      `spaced\u00a0${[...b64].join('\u00a0')}`,
+    ];
+    for (const text of hits) assertNoKey(redactor.redact(text).replace(/\s+/g, ''), text);
+    const misses = ['req_000119dc1ddf155c', 'POST https://api.wisgate.ai/v1/images/generations → 200 in 42 ms', key.slice(0, 11), 'İK'];
+    for (const text of misses) assert.equal(redactor.redact(text), text);
+    // A key with a % in it: the text holding it takes the full patterns.
+    const percent = new SecretRedactor('sk-50%off-0123456789');
+    assert.equal(percent.redact('a sk-50%off-0123456789 b SK-50%25OFF-0123456789'), 'a *** b ***');
+  });
+
   test('head: short texts are only redacted', () => {
     assert.equal(redactor.head(`a ${key} b`, 100), 'a *** b');
     assert.equal(redactor.head('x'.repeat(10), 4), 'xxxx');

@@ -13,21 +13,31 @@ export class SecretRedactor {
   private readonly windows: RegExp | undefined;
   /** Which characters a run around a window match extends over: letters, digits, `-`, `_` and the secret's own. */
   private readonly runChars: ReadonlySet<string>;
+  /**
+   * The quick test (see {@link cannotHold}), for printable ASCII secrets: the secret's raw text, or its
+   * windows, lower case; and its base64 cores, lower case. Undefined: always the full patterns.
+   */
+  private readonly plain: { readonly literals: readonly string[]; readonly cores: readonly string[] } | undefined;
 
   constructor(secret: string | undefined) {
     if (!secret || secret.length < 4) {
       this.pattern = undefined;
       this.windows = undefined;
       this.runChars = new Set();
+      this.plain = undefined;
       return;
     }
     this.runChars = new Set(secret);
+    const pieces = new Set<string>();
+    for (let i = 0; i + windowLength <= secret.length; i++) pieces.add(secret.slice(i, i + windowLength).toLowerCase());
+    const cores = base64Cores(secret);
+    this.plain = /^[\x21-\x7e]+$/.test(secret)
+      ? { literals: secret.length > windowLength ? [...pieces] : [secret.toLowerCase()], cores: cores.map((core) => core.toLowerCase()) }
+      : undefined;
     if (secret.length <= maxEncodedSecret) {
       try {
-        const forms = [charsPattern(secret), ...base64Cores(secret).map(wrappedPattern)];
+        const forms = [charsPattern(secret), ...cores.map(wrappedPattern)];
         this.pattern = new RegExp(forms.join('|'), 'gi');
-        const pieces = new Set<string>();
-        for (let i = 0; i + windowLength <= secret.length; i++) pieces.add(secret.slice(i, i + windowLength).toLowerCase());
         this.windows = secret.length > windowLength ? new RegExp([...pieces].map(escapeRegExp).join('|'), 'gi') : undefined;
         return;
       } catch {
@@ -36,15 +46,32 @@ export class SecretRedactor {
     }
     // A secret no real key is as long as (set by hand, or from the environment): itself and its base64,
     // any case, without the per-character encodings, whose pattern grows ~60 bytes per character.
-    this.pattern = new RegExp([secret, ...base64Cores(secret)].map(escapeRegExp).join('|'), 'gi');
+    this.pattern = new RegExp([secret, ...cores].map(escapeRegExp).join('|'), 'gi');
     this.windows = undefined;
   }
 
   /** `text` with every form of the secret replaced by `***`. */
   redact(text: string): string {
-    if (!this.pattern || text.length === 0) return text;
+    if (!this.pattern || text.length === 0 || this.cannotHold(text)) return text;
     const replaced = text.replace(this.pattern, '***');
     return this.windows ? this.redactRuns(replaced, this.windows) : replaced;
+  }
+
+  /**
+   * True only when no pattern can match `text`, found with plain string searches: without `%`, `&` or
+   * `\` no character can be escaped, so a match would be the secret or one of its windows as they are
+   * (any case), or a base64 core with whitespace between its characters. Most texts (a request id, a
+   * log line) are settled here: V8 drops the compiled code of a large pattern left unused for a few
+   * garbage collections, and compiling it again cost ~1.5 ms per text (issue #11's n=1 ratio). ASCII
+   * secrets only: for them `toLowerCase` agrees with the patterns' `i` flag.
+   */
+  private cannotHold(text: string): boolean {
+    const plain = this.plain;
+    if (!plain || /[%&\\]/.test(text)) return false;
+    const lower = text.toLowerCase();
+    if (plain.literals.some((literal) => lower.includes(literal))) return false;
+    const squeezed = /\s/.test(lower) ? lower.replace(/\s+/g, '') : lower;
+    return !plain.cores.some((core) => squeezed.includes(core));
   }
 
   /** Replaces each run of token characters that contains a window of the secret by `***`. */
