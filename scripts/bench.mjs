@@ -5,7 +5,7 @@
 //
 //   1. overhead     n=1, interleaved rounds of warm in-process contenders: the engine (validate →
 //                   generateAndSave), a minimal Node script (undici → JSON.parse → Buffer.from →
-//                   writeFile), the official `openai` SDK used the obvious way (images.generate →
+//                   writeFile; and the same saving durably, temp → fsync → rename, as context), the official `openai` SDK used the obvious way (images.generate →
 //                   Buffer.from → writeFile, its own process) and the seed's `curl | jq | base64 -d`
 //                   (a cold process per run, as the engine is warm inside the extension host)
 //   2. many         n=10 at 1536x1024 and 3840x2160 (PNGs as large as the real API's): wall time and
@@ -97,7 +97,7 @@ async function section(name, work) {
 // --- 1. overhead --------------------------------------------------------------------------------
 
 async function overhead(large, small) {
-  log(`overhead: ${rounds} interleaved rounds of engine / minimal Node / openai SDK / curl | jq | base64 -d, n=1…`);
+  log(`overhead: ${rounds} interleaved rounds of engine / minimal Node (plain, durable) / openai SDK / curl | jq | base64 -d, n=1…`);
   const child = await engineChild();
   const sdkChild = await benchChild('sdk-child.mjs');
   const tools = await curlPipelineAvailable();
@@ -115,6 +115,8 @@ async function overhead(large, small) {
       return answer.ms;
     },
     minimal: async () => (await child.call({ op: 'minimal', baseUrl: large.baseUrl, prompt, file: minimalFile })).ms,
+    // Context for the ratio above: the same minimal script saving as the engine does (temp, fsync, rename).
+    durableMinimal: async () => (await child.call({ op: 'durableMinimal', baseUrl: large.baseUrl, prompt, file: minimalFile })).ms,
     sdk: async () => {
       const answer = await sdkChild.call({ op: 'sdk', baseUrl: large.baseUrl, prompt, dir: path.join(root, 'sdk') });
       for (const file of answer.files) fs.rmSync(file);
@@ -153,6 +155,7 @@ async function overhead(large, small) {
     ratioEngineToCurl: tools.ok ? round(medians.engine / medians.curl, 3) : undefined,
     medianPairRatioEngineToCurl: tools.ok ? round(median(pairRatios), 3) : undefined,
     ratioEngineToMinimalNode: round(medians.engine / medians.minimal, 3),
+    ratioEngineToDurableMinimal: round(medians.engine / medians.durableMinimal, 3),
     ratioEngineToSdk: round(medians.engine / medians.sdk, 3),
     curlFileBytes: curlBytes,
     samplesMs: Object.fromEntries(names.map((name) => [name, times[name].map((t) => round(t, 2))])),
@@ -454,6 +457,10 @@ function report(all) {
     rows.push(['   openai SDK (images.generate → Buffer.from → writeFile)', `${o.medianMs.sdk} ms`, '', '']);
     if (o.medianMs.curl !== undefined) rows.push(['   curl | jq | base64 -d > file (cold process per run)', `${o.medianMs.curl} ms`, '', '']);
     rows.push(['   engine / minimal Node', o.ratioEngineToMinimalNode, t.engineToMinimalNode?.target, mark(t.engineToMinimalNode)]);
+    if (o.medianMs.durableMinimal !== undefined) {
+      rows.push(['   minimal Node saving durably (temp → fsync → rename)', `${o.medianMs.durableMinimal} ms`, '', '']);
+      rows.push(['   engine / durable minimal Node', o.ratioEngineToDurableMinimal, '', '']);
+    }
     rows.push(['   engine / SDK, wall', o.ratioEngineToSdk, t.engineToSdkWallN1?.target, mark(t.engineToSdkWallN1)]);
     rows.push(['   engine / curl: warm in-process engine vs cold curl process', o.ratioEngineToCurl ?? 'n/a', '≤ 1.10', mark(t.overheadRatio)]);
   }

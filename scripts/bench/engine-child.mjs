@@ -3,6 +3,7 @@
 // {ok, ...} or {ok: false, error}. Operations:
 //   engine   validateRequest + generateAndSave (client, retries, logging, naming, atomic save)
 //   minimal  the floor in Node: undici request → JSON.parse → Buffer.from(base64) → writeFile
+//   durableMinimal  the same, saved as the engine saves (never a partial file): temp file, fsync, rename
 //   rss      one engine run in this fresh process, reporting its peak RSS (getrusage maxRSS) and growth
 //   discard  the floor of any reader in Node: undici request → count the body's bytes, keep nothing
 //   rssDiscard  one discard run in this fresh process, measured like rss
@@ -53,6 +54,27 @@ async function minimal({ baseUrl, n = 1, size = '1024x1024', prompt, file }) {
   return { ms: performance.now() - started, bytes: bytes.length };
 }
 
+async function durableMinimal({ baseUrl, n = 1, size = '1024x1024', prompt, file }) {
+  const started = performance.now();
+  const response = await undici.request(`${baseUrl}/images/generations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-image-2', prompt, n, size, quality: 'high', output_format: 'png' }),
+  });
+  const json = await response.body.json();
+  const bytes = Buffer.from(json.data[0].b64_json, 'base64');
+  const temp = `${file}.tmp`;
+  const handle = await fs.open(temp, 'w');
+  try {
+    await handle.write(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
+  return { ms: performance.now() - started, bytes: bytes.length };
+}
+
 async function discard({ baseUrl, n = 1, size = '1024x1024', prompt }) {
   const started = performance.now();
   const response = await undici.request(`${baseUrl}/images/generations`, {
@@ -68,6 +90,7 @@ async function discard({ baseUrl, n = 1, size = '1024x1024', prompt }) {
 serve({
   engine,
   minimal,
+  durableMinimal,
   discard,
   rss: (message) => measurePeak(() => engine(message)),
   rssDiscard: (message) => measurePeak(() => discard(message)),
