@@ -302,6 +302,12 @@ suite('client: against the fixture server', () => {
       await expectError(generateImages(seedRequest, harness(server, { apiKey: `${key}\r\nX-Injected: 1` }).options), 'auth', (error) =>
         assert.match(error.message, /characters that cannot be sent/),
       );
+      // From WISGATE_API_KEY or stored before Set API Key capped it: refused, not sent, never quoted.
+      const long = `sk-${'x'.repeat(600)}`;
+      await expectError(generateImages(seedRequest, harness(server, { apiKey: long }).options), 'auth', (error) => {
+        assert.match(error.message, /longer than 512 characters/);
+        assert.ok(!error.message.includes('x'.repeat(20)));
+      });
       assert.equal(server.requests.length, 0);
     });
 

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { maxApiKeyLength } from '../apiKeyRules';
 import { ImageApiError, redactError } from '../errors';
 import {
   defaultBaseUrl,
@@ -223,6 +224,9 @@ export function createContext(
   const baseUrl = options.baseUrl?.trim() || defaultBaseUrl;
   const apiKey = options.apiKey ?? '';
   if (apiKey.trim() === '') throw new ImageApiError('auth', 'No API key is set.', { attempts: 0 });
+  if (apiKey.length > maxApiKeyLength) {
+    throw new ImageApiError('auth', `The API key is longer than ${maxApiKeyLength} characters, which no API key is; set it again.`, { attempts: 0 });
+  }
   // A key with control characters would make undici throw an error quoting the header value.
   if (!/^[\x21-\x7e]+$/.test(apiKey)) {
     throw new ImageApiError('auth', 'The API key contains spaces or characters that cannot be sent; set it again.', {

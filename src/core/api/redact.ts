@@ -18,41 +18,51 @@ export class SecretRedactor {
    * windows, lower case; and its base64 cores, lower case. Undefined: always the full patterns.
    */
   private readonly plain: { readonly literals: readonly string[]; readonly cores: readonly string[] } | undefined;
+  /**
+   * For a secret longer than any real key (see the constructor): itself and its base64 cores in ASCII
+   * lower case, matched without a RegExp; undefined otherwise.
+   */
+  private readonly long: readonly string[] | undefined;
 
   constructor(secret: string | undefined) {
-    if (!secret || secret.length < 4) {
-      this.pattern = undefined;
-      this.windows = undefined;
-      this.runChars = new Set();
-      this.plain = undefined;
-      return;
-    }
-    this.runChars = new Set(secret);
-    const pieces = new Set<string>();
-    for (let i = 0; i + windowLength <= secret.length; i++) pieces.add(secret.slice(i, i + windowLength).toLowerCase());
+    this.plain = undefined;
+    this.long = undefined;
+    this.pattern = undefined;
+    this.windows = undefined;
+    this.runChars = new Set(secret ?? '');
+    if (!secret || secret.length < 4) return;
     const cores = base64Cores(secret);
-    this.plain = /^[\x21-\x7e]+$/.test(secret)
-      ? { literals: secret.length > windowLength ? [...pieces] : [secret.toLowerCase()], cores: cores.map((core) => core.toLowerCase()) }
-      : undefined;
     if (secret.length <= maxEncodedSecret) {
+      const pieces = new Set<string>();
+      for (let i = 0; i + windowLength <= secret.length; i++) pieces.add(secret.slice(i, i + windowLength).toLowerCase());
       try {
-        const forms = [charsPattern(secret), ...cores.map(wrappedPattern)];
-        this.pattern = new RegExp(forms.join('|'), 'gi');
-        this.windows = secret.length > windowLength ? new RegExp([...pieces].map(escapeRegExp).join('|'), 'gi') : undefined;
+        const pattern = new RegExp([charsPattern(secret), ...cores.map(wrappedPattern)].join('|'), 'gi');
+        const windows = secret.length > windowLength ? new RegExp([...pieces].map(escapeRegExp).join('|'), 'gi') : undefined;
+        // V8 may report a pattern too large only when it first runs (its message would spell out the secret).
+        pattern.test('%&\\');
+        windows?.test('');
+        pattern.lastIndex = 0;
+        this.pattern = pattern;
+        this.windows = windows;
+        this.plain = /^[\x21-\x7e]+$/.test(secret)
+          ? { literals: secret.length > windowLength ? [...pieces] : [secret.toLowerCase()], cores: cores.map((core) => core.toLowerCase()) }
+          : undefined;
         return;
       } catch {
-        // Too large for one pattern (V8's error message would spell out the secret): the plain forms below.
+        // The plain forms below.
       }
     }
     // A secret no real key is as long as (set by hand, or from the environment): itself and its base64,
-    // any case, without the per-character encodings, whose pattern grows ~60 bytes per character.
-    this.pattern = new RegExp([secret, ...cores].map(escapeRegExp).join('|'), 'gi');
-    this.windows = undefined;
+    // any case, without the per-character encodings (their pattern grows ~60 bytes per character, and
+    // V8 refuses it from ~10,000 characters). Plain string search: no pattern can be too large.
+    this.long = [secret, ...cores].map(asciiLower);
   }
 
   /** `text` with every form of the secret replaced by `***`. */
   redact(text: string): string {
-    if (!this.pattern || text.length === 0 || this.cannotHold(text)) return text;
+    if (text.length === 0) return text;
+    if (this.long) return replaceRanges(text, literalRanges(text, this.long));
+    if (!this.pattern || this.cannotHold(text)) return text;
     const replaced = text.replace(this.pattern, '***');
     return this.windows ? this.redactRuns(replaced, this.windows) : replaced;
   }
@@ -98,6 +108,10 @@ export class SecretRedactor {
    * moves past an occurrence that straddles it, so no part of the secret survives on either side.
    */
   head(text: string, limit: number): string {
+    if (this.long && text.length > limit) {
+      const straddling = literalRanges(text, this.long).find(([start, end]) => start < limit && end > limit);
+      return this.redact(text.slice(0, straddling ? straddling[1] : limit));
+    }
     if (text.length <= limit || !this.pattern) return this.redact(text.slice(0, limit));
     let end = limit;
     const patterns = this.windows ? [this.pattern, this.windows] : [this.pattern];
@@ -225,6 +239,42 @@ function base64Cores(secret: string): string[] {
     cores.add(core.toString('base64url'));
   }
   return [...cores];
+}
+
+/** Lower case for A–Z only: the length stays, so positions in it are positions in `text`. */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+}
+
+/**
+ * Where `literals` (ASCII lower case) occur in `text`, any ASCII case, as sorted, merged [start, end)
+ * ranges. For ASCII literals that is what the `i` flag would match: no other character folds to ASCII.
+ */
+function literalRanges(text: string, literals: readonly string[]): [number, number][] {
+  const lower = asciiLower(text);
+  const found: [number, number][] = [];
+  for (const literal of literals) {
+    for (let at = lower.indexOf(literal); at !== -1; at = lower.indexOf(literal, at + 1)) found.push([at, at + literal.length]);
+  }
+  found.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const range of found) {
+    const last = merged.at(-1);
+    if (last && range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
+    else merged.push(range);
+  }
+  return merged;
+}
+
+function replaceRanges(text: string, ranges: readonly (readonly [number, number])[]): string {
+  if (ranges.length === 0) return text;
+  let result = '';
+  let last = 0;
+  for (const [start, end] of ranges) {
+    result += `${text.slice(last, start)}***`;
+    last = end;
+  }
+  return result + text.slice(last);
 }
 
 function escapeRegExp(text: string): string {
