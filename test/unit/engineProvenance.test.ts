@@ -72,6 +72,31 @@ suite('generateAndSave embeds the prompt in unsigned PNGs', () => {
     }
   });
 
+  test('the disk fills up before the second stamped copy: the first copy goes too, no temp file is left', async () => {
+    // Fault injection on the real module (the engine reads fs.promises.open at call time): the 4th
+    // exclusive create (2 spooled images, then the stamped copies) fails as a full disk would.
+    await fs.mkdir(path.join(ws, 'assets'));
+    const live = require('node:fs/promises') as typeof fs;
+    const open = live.open;
+    let exclusive = 0;
+    live.open = (async (file: Parameters<typeof open>[0], flags?: Parameters<typeof open>[1], mode?: Parameters<typeof open>[2]) => {
+      if (flags === 'wx' && ++exclusive === 4) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      return open(file, flags, mode);
+    }) as typeof open;
+    try {
+      const error = await generateAndSave(request, client(), { kind: 'assets', workspaceRoot: ws, assetsFolder: 'assets' }, { provenance: { tool: 't' } }).then(
+        () => assert.fail('saved although the disk was full'),
+        (e: unknown) => e as { kind?: string; message: string },
+      );
+      assert.equal(error.kind, 'io');
+      assert.match(error.message, /Could not add the prompt to the image in .*ENOSPC/);
+    } finally {
+      live.open = open;
+    }
+    assert.equal(exclusive, 4);
+    assert.deepEqual(await fs.readdir(path.join(ws, 'assets')), [], 'every temp file removed, the stamped copy of the first image too');
+  });
+
   test('a signed PNG is saved byte for byte, stamp or not', async () => {
     const signed = signedPng();
     server.script({ imageBytes: signed });

@@ -65,10 +65,20 @@ export async function stampSpooledImages(
   recheck?: () => Promise<void>,
 ): Promise<SpooledImage[]> {
   const out: SpooledImage[] = [];
-  for (const [k, image] of result.images.entries()) {
-    const record = provenanceFor(request, result, k, now, stamp);
-    if ('bytes' in image) out.push({ ...image, bytes: Buffer.from(embedProvenance(image.bytes, record).bytes) });
-    else out.push(await stampTempFile(image, record, recheck));
+  try {
+    for (const [k, image] of result.images.entries()) {
+      const record = provenanceFor(request, result, k, now, stamp);
+      if ('bytes' in image) out.push({ ...image, bytes: Buffer.from(embedProvenance(image.bytes, record).bytes) });
+      else out.push(await stampTempFile(image, record, recheck));
+    }
+  } catch (error) {
+    // The caller removes the originals; the stamped copies made so far are only known here.
+    const made = out.flatMap((image, k) => {
+      const original = result.images[k];
+      return 'tempFile' in image && !(original && 'tempFile' in original && original.tempFile === image.tempFile) ? [image.tempFile] : [];
+    });
+    await Promise.all(made.map((file) => fs.rm(file, { force: true }).catch(() => undefined)));
+    throw error;
   }
   return out;
 }
@@ -89,27 +99,30 @@ async function copyWithChunk(image: Extract<SpooledImage, { tempFile: string }>,
   const dir = path.dirname(image.tempFile);
   const { name, handle } = await createTempFile(dir, recheck);
   const stamped = path.join(dir, name);
-  const source = await fs.open(image.tempFile, 'r');
   try {
-    const head = Buffer.alloc(afterIhdr);
-    await source.read(head, 0, afterIhdr, 0);
-    await handle.write(Buffer.concat([head, chunk]));
-    const buffer = Buffer.alloc(1024 * 1024);
-    for (let offset = afterIhdr; ; ) {
-      const { bytesRead } = await source.read(buffer, 0, buffer.length, offset);
-      if (bytesRead === 0) break;
-      await handle.write(buffer.subarray(0, bytesRead));
-      offset += bytesRead;
+    const source = await fs.open(image.tempFile, 'r');
+    try {
+      const head = Buffer.alloc(afterIhdr);
+      await source.read(head, 0, afterIhdr, 0);
+      await handle.write(Buffer.concat([head, chunk]));
+      const buffer = Buffer.alloc(1024 * 1024);
+      for (let offset = afterIhdr; ; ) {
+        const { bytesRead } = await source.read(buffer, 0, buffer.length, offset);
+        if (bytesRead === 0) break;
+        await handle.write(buffer.subarray(0, bytesRead));
+        offset += bytesRead;
+      }
+      await handle.sync();
+    } finally {
+      await source.close().catch(() => undefined);
     }
-    await handle.sync();
+    await handle.close();
   } catch (error) {
+    // Whatever failed (the source's open, a write, the fsync, the close), the copy goes.
     await handle.close().catch(() => undefined);
-    await fs.rm(stamped, { force: true });
+    await fs.rm(stamped, { force: true }).catch(() => undefined);
     throw error;
-  } finally {
-    await source.close().catch(() => undefined);
   }
-  await handle.close();
-  await fs.rm(image.tempFile, { force: true });
+  await fs.rm(image.tempFile, { force: true }).catch(() => undefined); // else the caller's cleanup removes it
   return { ...image, tempFile: stamped, byteLength: image.byteLength + chunk.length };
 }
