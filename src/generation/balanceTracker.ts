@@ -27,10 +27,18 @@ export class BalanceTracker {
   private inFlight: { readonly baseUrl: string; readonly apiKey: string; readonly answer: Promise<BalanceResult> } | undefined;
   /** Counts resets: an answer to a request sent before the last reset is another key's, not kept. */
   private epoch = 0;
+  /** Requests sent, and the number of the one whose balance is kept: a later-sent answer wins, not a later-arriving one. */
+  private sent = 0;
+  private knownSeq = 0;
 
   constructor(
     private readonly engine: () => BalanceEngine,
     private readonly log: Pick<Log, 'info'>,
+    /**
+     * The key in use now: an answer for another key is returned to its caller but not kept (a
+     * generation that started with the old key asks its balance after the key changed).
+     */
+    private readonly currentKey?: () => Promise<string | undefined>,
   ) {}
 
   /** The last balance, when it belongs to `baseUrl` (a switched base URL makes it moot). */
@@ -63,17 +71,22 @@ export class BalanceTracker {
   private async ask(options: BalanceOptions & { readonly baseUrl: string }): Promise<BalanceResult> {
     if (this.unsupported.has(options.baseUrl)) return { kind: 'unsupported', reason: 'the gateway has no balance endpoint' };
     const epoch = this.epoch;
+    const seq = ++this.sent;
     let result: BalanceResult;
     try {
       result = await this.engine().fetchBalance(options);
     } catch (error) {
       result = { kind: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
     }
-    if (epoch !== this.epoch) return result; // the key changed meanwhile: this balance is not the new key's
+    const keyNow = this.currentKey ? await this.currentKey().catch(() => undefined) : options.apiKey;
+    // The key changed meanwhile, or this answer is for a key no longer in use: not the current key's balance.
+    if (epoch !== this.epoch || keyNow !== options.apiKey) return result;
     switch (result.kind) {
       case 'balance':
+        if (seq < this.knownSeq) break; // an older request answered late: the balance kept is newer
         this.known = { ...result, at: Date.now() };
         this.knownBase = options.baseUrl;
+        this.knownSeq = seq;
         break;
       case 'unsupported':
         this.log.info(`Balance: ${result.reason}; costs are shown from usage only.`);
@@ -91,6 +104,7 @@ export class BalanceTracker {
   /** Forgets everything (the key changed: its balance is another account's). */
   reset(): void {
     this.epoch++;
+    this.knownSeq = 0;
     this.inFlight = undefined;
     this.known = undefined;
     this.knownBase = undefined;

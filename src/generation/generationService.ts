@@ -89,7 +89,7 @@ export class GenerationService implements vscode.Disposable {
     this.watcher = watchHistoryFiles(history, () => this.historyChanged.fire(), log);
     this.shared = new SharedHistory(log, () => this.historyChanged.fire());
     this.spend = new SpendLedger(globalState);
-    this.balance = new BalanceTracker(loadEngine, log);
+    this.balance = new BalanceTracker(loadEngine, log, async () => (await keys.get())?.key);
     this.costs = new CostGuard(this.spend, this.balance, log);
   }
 

@@ -46,4 +46,28 @@ suite('balanceTracker: who shares a balance request, through real HTTP', () => {
     assert.equal(server.balance.requests.length, 2);
     assert.equal(tracker.current(), undefined, "the old key's balance is not shown for the new one");
   });
+
+  test("an answer for a key no longer in use is returned but not kept (a generation's balance after, once the key changed)", async () => {
+    let current = 'sk-test-NEWKEY-00000000000000';
+    const tracker = new BalanceTracker(() => engine, quiet, async () => current);
+    const old = await tracker.refresh(options());
+    assert.equal(old.kind, 'balance', 'its caller gets it');
+    assert.equal(tracker.current(server.baseUrl), undefined, "the old key's balance is not shown for the new one");
+    current = key;
+    await tracker.refresh(options());
+    assert.equal(tracker.current(server.baseUrl)?.availableUsd, 25);
+  });
+
+  test('a request sent earlier that answers later does not replace the newer balance', async () => {
+    const tracker = new BalanceTracker(() => engine, quiet);
+    server.balance.behaviour = { delayMs: 300 };
+    const slow = tracker.refresh(options(), { share: true }); // the status bar's refresh, slow to answer
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    server.balance.behaviour = 'ok';
+    server.balance.availableUsd = 24.9; // a generation was charged meanwhile
+    await tracker.refresh(options()); // its balance after, sent later, answered first
+    assert.equal(tracker.current(server.baseUrl)?.availableUsd, 24.9);
+    await slow;
+    assert.equal(tracker.current(server.baseUrl)?.availableUsd, 24.9, 'the older answer is not kept over it');
+  });
 });
