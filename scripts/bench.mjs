@@ -17,7 +17,7 @@
 //
 // Options: --quick (fewer rounds), --only=overhead,many,concurrency,preview,footprint, --no-compile (use out/ as
 // is), --no-package (skip `npm run package`), --rounds=N, --profile (engine processes write .cpuprofile
-// files to .bench/profiles/; summarise one with `node scripts/bench/cpuprofile-top.mjs <file>`).
+// files to .bench/profiles/, sampled every 100 µs; summarise one with `node scripts/bench/cpuprofile-top.mjs <file>`).
 import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -34,7 +34,7 @@ const flag = (name) => args.includes(`--${name}`);
 const option = (name) => args.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
 const quick = flag('quick');
 const only = option('only')?.split(',') ?? ['overhead', 'many', 'concurrency', 'preview', 'footprint'];
-const rounds = Math.min(Math.max(Number(option('rounds') ?? (quick ? 7 : 15)), 3), 100);
+const rounds = Math.min(Math.max(Number(option('rounds') ?? (quick ? 7 : 25)), 3), 100);
 const log = (line) => console.log(`[bench] ${line}`);
 const started = performance.now();
 const deadline = Date.now() + 8 * 60_000; // a runaway bench stops here, whatever the loops say
@@ -62,7 +62,7 @@ try {
     await section('overhead', () => overhead(large, small));
     await section('concurrency', () => concurrency(large, small));
     await section('many', () => many(sized, small));
-    await section('preview', () => preview({ log, rounds, deadline }));
+    await section('preview', () => preview({ log, rounds: Math.min(rounds, 15), deadline }));
   }
   const f = await section('footprint', () => footprint({ log, pack: !flag('no-package'), runs: quick ? 7 : 15 }));
   if (f) {
@@ -149,14 +149,23 @@ async function overhead(large, small) {
   await sdkChild.close();
   const medians = Object.fromEntries(names.map((name) => [name, round(median(times[name]), 2)]));
   const pairRatios = tools.ok ? times.engine.map((t, i) => t / times.curl[i]) : [];
+  // The ratios take the median of each round's own ratio: the two runs of a round are seconds apart, so
+  // what the machine does meanwhile (another job, the disk flushing) weighs on both; the ratio of the
+  // two medians, kept beside it, moved 0.96–1.35 between runs minutes apart.
+  const pair = (a, b) => round(median(times[a].map((t, i) => t / times[b][i])), 3);
   const section = {
     n: 1,
     medianMs: medians,
     ratioEngineToCurl: tools.ok ? round(medians.engine / medians.curl, 3) : undefined,
     medianPairRatioEngineToCurl: tools.ok ? round(median(pairRatios), 3) : undefined,
-    ratioEngineToMinimalNode: round(medians.engine / medians.minimal, 3),
-    ratioEngineToDurableMinimal: round(medians.engine / medians.durableMinimal, 3),
-    ratioEngineToSdk: round(medians.engine / medians.sdk, 3),
+    ratioEngineToMinimalNode: pair('engine', 'minimal'),
+    ratioEngineToDurableMinimal: pair('engine', 'durableMinimal'),
+    ratioEngineToSdk: pair('engine', 'sdk'),
+    ratioOfMedians: {
+      engineToMinimalNode: round(medians.engine / medians.minimal, 3),
+      engineToDurableMinimal: round(medians.engine / medians.durableMinimal, 3),
+      engineToSdk: round(medians.engine / medians.sdk, 3),
+    },
     curlFileBytes: curlBytes,
     samplesMs: Object.fromEntries(names.map((name) => [name, times[name].map((t) => round(t, 2))])),
     curlNote:
@@ -383,7 +392,7 @@ function engineChild(execArgv = []) {
 
 /** A forked scripts/bench/<script> with call(message) → answer and close(). */
 async function benchChild(script, execArgv = []) {
-  if (flag('profile')) execArgv = [...execArgv, '--cpu-prof', `--cpu-prof-dir=${path.join(repoRoot, '.bench', 'profiles')}`];
+  if (flag('profile')) execArgv = [...execArgv, '--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${path.join(repoRoot, '.bench', 'profiles')}`];
   const child = fork(path.join(repoRoot, 'scripts/bench', script), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map();
   let nextId = 0;
@@ -513,6 +522,13 @@ function report(all) {
   }
   console.log(`\n${table(rows, ['measure', 'median', 'target', ''])}`);
   if (s.overhead?.curlNote) console.log(`\nNote: ${s.overhead.curlNote}.`);
+  if (s.overhead?.ratioOfMedians) {
+    const m = s.overhead.ratioOfMedians;
+    console.log(
+      `The n=1 engine ratios are medians of each round's ratio; as ratios of the medians: / minimal ${m.engineToMinimalNode}, ` +
+        `/ durable minimal ${m.engineToDurableMinimal}, / SDK ${m.engineToSdk}.`,
+    );
+  }
   const m = all.machine;
   console.log(`\n${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}, Node ${m.node}; ${all.rounds} rounds; commit ${all.commit}\n`);
 }
