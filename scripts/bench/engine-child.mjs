@@ -41,28 +41,27 @@ async function engine({ baseUrl, n = 1, size = '1024x1024', prompts, workspaceRo
   return { ms, files, bytes };
 }
 
-async function minimal({ baseUrl, n = 1, size = '1024x1024', prompt, file }) {
-  const started = performance.now();
+/** The minimal client: one undici request, the whole body through JSON.parse, the first image decoded. */
+async function firstImage({ baseUrl, n, size, prompt }) {
   const response = await undici.request(`${baseUrl}/images/generations`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ model: 'gpt-image-2', prompt, n, size, quality: 'high', output_format: 'png' }),
   });
   const json = await response.body.json();
-  const bytes = Buffer.from(json.data[0].b64_json, 'base64');
+  return Buffer.from(json.data[0].b64_json, 'base64');
+}
+
+async function minimal({ baseUrl, n = 1, size = '1024x1024', prompt, file }) {
+  const started = performance.now();
+  const bytes = await firstImage({ baseUrl, n, size, prompt });
   await fs.writeFile(file, bytes);
   return { ms: performance.now() - started, bytes: bytes.length };
 }
 
 async function durableMinimal({ baseUrl, n = 1, size = '1024x1024', prompt, file }) {
   const started = performance.now();
-  const response = await undici.request(`${baseUrl}/images/generations`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: 'gpt-image-2', prompt, n, size, quality: 'high', output_format: 'png' }),
-  });
-  const json = await response.body.json();
-  const bytes = Buffer.from(json.data[0].b64_json, 'base64');
+  const bytes = await firstImage({ baseUrl, n, size, prompt });
   const temp = `${file}.tmp`;
   const handle = await fs.open(temp, 'w');
   try {
