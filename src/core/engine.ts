@@ -80,7 +80,7 @@ export async function generateAndSave(
   let images: readonly SpooledImage[] = result.images;
   try {
     const now = options.now?.() ?? new Date();
-    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance, spool?.recheck);
+    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance, spool?.recheck, options.signal);
     const ext = extensionFor(result.outputFormat);
     const names =
       target.kind === 'file'
@@ -215,7 +215,7 @@ export async function editAndSave(
   let images: readonly SpooledImage[] = result.images;
   try {
     const now = options.now?.() ?? new Date();
-    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance, spool.recheck);
+    if (options.provenance) images = await stampSpooledImages(request, result, now, options.provenance, spool.recheck, options.signal);
     const names = editFileNames(target.original, result.images.length, extensionFor(result.outputFormat), now);
     const files = await saveImages({
       dir: target.dir,

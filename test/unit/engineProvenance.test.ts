@@ -97,6 +97,29 @@ suite('generateAndSave embeds the prompt in unsigned PNGs', () => {
     assert.deepEqual(await fs.readdir(path.join(ws, 'assets')), [], 'every temp file removed, the stamped copy of the first image too');
   });
 
+  test('cancel while the prompt is being added: the next image is not copied, nothing is left behind', async () => {
+    await fs.mkdir(path.join(ws, 'assets'));
+    const live = require('node:fs/promises') as typeof fs;
+    const open = live.open;
+    const controller = new AbortController();
+    let exclusive = 0;
+    live.open = (async (file: Parameters<typeof open>[0], flags?: Parameters<typeof open>[1], mode?: Parameters<typeof open>[2]) => {
+      if (flags === 'wx' && ++exclusive === 3) controller.abort(); // the first image's stamped copy is being made
+      return open(file, flags, mode);
+    }) as typeof open;
+    try {
+      const error = await generateAndSave(request, client(), { kind: 'assets', workspaceRoot: ws, assetsFolder: 'assets' }, { provenance: { tool: 't' }, signal: controller.signal }).then(
+        () => assert.fail('saved after the cancel'),
+        (e: unknown) => e as { kind?: string },
+      );
+      assert.equal(error.kind, 'cancelled');
+    } finally {
+      live.open = open;
+    }
+    assert.equal(exclusive, 3, "the second image's copy was not started");
+    assert.deepEqual(await fs.readdir(path.join(ws, 'assets')), []);
+  });
+
   test('a signed PNG is saved byte for byte, stamp or not', async () => {
     const signed = signedPng();
     server.script({ imageBytes: signed });

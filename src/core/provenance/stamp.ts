@@ -63,10 +63,12 @@ export async function stampSpooledImages(
   stamp: ProvenanceStamp,
   /** The spool folder's check (still the folder it was, inside the workspace, not in .git), run before each new temp file. */
   recheck?: () => Promise<void>,
+  signal?: AbortSignal,
 ): Promise<SpooledImage[]> {
   const out: SpooledImage[] = [];
   try {
     for (const [k, image] of result.images.entries()) {
+      if (signal?.aborted) throw new ImageApiError('cancelled', 'Saving the images was cancelled.');
       const record = provenanceFor(request, result, k, now, stamp);
       if ('bytes' in image) out.push({ ...image, bytes: Buffer.from(embedProvenance(image.bytes, record).bytes) });
       else out.push(await stampTempFile(image, record, recheck));
