@@ -75,10 +75,8 @@ export async function stampSpooledImages(
     }
   } catch (error) {
     // The caller removes the originals; the stamped copies made so far are only known here.
-    const made = out.flatMap((image, k) => {
-      const original = result.images[k];
-      return 'tempFile' in image && !(original && 'tempFile' in original && original.tempFile === image.tempFile) ? [image.tempFile] : [];
-    });
+    const originals = new Set(result.images.map((image) => ('tempFile' in image ? image.tempFile : undefined)));
+    const made = out.flatMap((image) => ('tempFile' in image && !originals.has(image.tempFile) ? [image.tempFile] : []));
     await Promise.all(made.map((file) => fs.rm(file, { force: true }).catch(() => undefined)));
     throw error;
   }
